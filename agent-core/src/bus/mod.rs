@@ -1,0 +1,156 @@
+//! Publish/subscribe topics. Every subscriber has its own [`Mailbox`] with the same overflow
+//! policies and counters as an agent's, so a slow subscriber is accounted for, never silent.
+//!
+//! Delivery goes through a [`Transport`]: [`LocalTransport`] fans out in-process; a networked
+//! transport (e.g. NATS JetStream) can implement the same trait without changing publishers or
+//! subscribers.
+
+mod local;
+mod transport;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::envelope::Envelope;
+use crate::error::BusError;
+use crate::id::TraceId;
+use crate::mailbox::{Mailbox, MailboxConfig, MailboxSnapshot};
+pub use local::LocalTransport;
+pub use transport::{Fanout, Transport};
+
+/// A publish/subscribe bus for messages of type `M`.
+#[derive(Debug)]
+pub struct Bus<M, T = LocalTransport<M>> {
+    transport: Arc<T>,
+    _msg: std::marker::PhantomData<fn() -> M>,
+}
+
+impl<M, T> Clone for Bus<M, T> {
+    fn clone(&self) -> Self {
+        Bus {
+            transport: Arc::clone(&self.transport),
+            _msg: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<M: Clone + Send + 'static> Default for Bus<M, LocalTransport<M>> {
+    fn default() -> Self {
+        Bus::with_transport(LocalTransport::default())
+    }
+}
+
+impl<M: Clone + Send + 'static> Bus<M, LocalTransport<M>> {
+    /// An in-process bus.
+    pub fn local() -> Self {
+        Bus::default()
+    }
+}
+
+impl<M: Send + 'static, T: Transport<M>> Bus<M, T> {
+    /// A bus delivering through `transport`.
+    pub fn with_transport(transport: T) -> Self {
+        Bus {
+            transport: Arc::new(transport),
+            _msg: std::marker::PhantomData,
+        }
+    }
+
+    /// Publishes `msg` on `topic` under a fresh trace id.
+    pub async fn publish(&self, topic: &str, msg: M) -> Result<Fanout, BusError> {
+        self.publish_traced(topic, msg, TraceId::new()).await
+    }
+
+    /// Publishes `msg` on `topic` as part of the work `trace_id` follows.
+    pub async fn publish_traced(
+        &self,
+        topic: &str,
+        msg: M,
+        trace_id: TraceId,
+    ) -> Result<Fanout, BusError> {
+        self.transport
+            .publish(topic, Envelope::new(msg, trace_id))
+            .await
+    }
+
+    /// Subscribes to `topic` with its own mailbox.
+    pub fn subscribe(
+        &self,
+        topic: &str,
+        mailbox: MailboxConfig,
+    ) -> Result<Subscription<M>, BusError> {
+        self.transport.subscribe(topic, mailbox)
+    }
+
+    /// Counters per topic and subscriber.
+    pub fn snapshot(&self) -> BusSnapshot {
+        self.transport.snapshot()
+    }
+
+    /// Closes the bus: publishes fail and every subscription ends after draining.
+    pub fn close(&self) {
+        self.transport.close();
+    }
+}
+
+/// One subscriber's end of a topic. Dropping it unsubscribes; messages still queued are counted
+/// as abandoned.
+#[derive(Debug)]
+pub struct Subscription<M> {
+    topic: Arc<str>,
+    mailbox: Arc<Mailbox<Envelope<M>>>,
+}
+
+impl<M> Subscription<M> {
+    /// Wraps a mailbox a transport feeds.
+    pub fn new(topic: Arc<str>, mailbox: Arc<Mailbox<Envelope<M>>>) -> Subscription<M> {
+        Subscription { topic, mailbox }
+    }
+
+    /// The next message; `None` once the bus is closed and this subscription drained.
+    pub async fn recv(&self) -> Option<Envelope<M>> {
+        self.mailbox.recv().await
+    }
+
+    /// The next message if one is queued.
+    pub fn try_recv(&self) -> Option<Envelope<M>> {
+        self.mailbox.try_recv()
+    }
+
+    /// The topic subscribed to.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// This subscriber's mailbox counters.
+    pub fn snapshot(&self) -> MailboxSnapshot {
+        self.mailbox.snapshot()
+    }
+}
+
+impl<M> Drop for Subscription<M> {
+    fn drop(&mut self) {
+        drop(self.mailbox.abandon());
+    }
+}
+
+/// Counters of one topic.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicSnapshot {
+    /// The topic.
+    pub topic: String,
+    /// Messages published on it.
+    pub published: u64,
+    /// Subscribers now.
+    pub subscribers: u64,
+    /// Mailbox counters summed over its subscribers, current and departed.
+    pub mailboxes: MailboxSnapshot,
+}
+
+/// Counters of a whole bus.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BusSnapshot {
+    /// Per topic, sorted by name.
+    pub topics: Vec<TopicSnapshot>,
+}

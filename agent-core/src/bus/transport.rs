@@ -1,0 +1,44 @@
+//! The seam between the bus and how messages reach subscribers.
+
+use std::future::Future;
+
+use crate::bus::{BusSnapshot, Subscription};
+use crate::envelope::Envelope;
+use crate::error::BusError;
+use crate::mailbox::MailboxConfig;
+
+/// What one publish did, subscriber by subscriber.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fanout {
+    /// Subscribers whose mailbox queued the message.
+    pub queued: u64,
+    /// Subscribers whose drop policy discarded a message (the new one or their oldest).
+    pub dropped: u64,
+    /// Subscribers whose mailbox refused it (full under reject, or closed).
+    pub rejected: u64,
+    /// Subscribers whose block timeout expired.
+    pub timed_out: u64,
+}
+
+/// Delivers published envelopes to subscribers. [`super::LocalTransport`] is the in-process one.
+///
+/// **Contract:** every subscriber's messages pass through a [`crate::Mailbox`] (the one inside
+/// the [`Subscription`]), so overflow policies and counters behave identically whatever the
+/// transport.
+pub trait Transport<M>: Send + Sync + 'static {
+    /// Delivers `env` to every current subscriber of `topic`.
+    fn publish(
+        &self,
+        topic: &str,
+        env: Envelope<M>,
+    ) -> impl Future<Output = Result<Fanout, BusError>> + Send;
+
+    /// Adds a subscriber to `topic` whose messages queue in a mailbox made with `mailbox`.
+    fn subscribe(&self, topic: &str, mailbox: MailboxConfig) -> Result<Subscription<M>, BusError>;
+
+    /// Counters per topic.
+    fn snapshot(&self) -> BusSnapshot;
+
+    /// Refuses further publishes and closes every subscriber's mailbox (queued messages stay).
+    fn close(&self);
+}

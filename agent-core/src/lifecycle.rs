@@ -1,0 +1,222 @@
+//! The loop that runs inside each agent's task: start, handle messages one at a time, catch
+//! failures, apply the restart policy, stop.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use tokio::time::Instant;
+
+use crate::address::{Address, Cell, Letter};
+use crate::agent::{Agent, Context};
+use crate::error::HandlerFailure;
+use crate::health::Health;
+use crate::id::TraceId;
+use crate::runtime::AgentRuntime;
+use crate::supervision::{
+    panic_message, Decision, FailureAction, FailureKind, FailureReport, RestartPolicy,
+    RestartWindow,
+};
+
+/// A failure of a start hook (no trace id) or of a handler on one message.
+struct Failure {
+    kind: FailureKind,
+    message: String,
+    trace_id: Option<TraceId>,
+}
+
+/// Runs one agent until its mailbox is closed and drained, or its policy gives up.
+pub(crate) async fn run<A, F>(
+    mut factory: F,
+    address: Address<A>,
+    runtime: AgentRuntime,
+    policy: RestartPolicy,
+) where
+    A: Agent,
+    F: FnMut() -> A + Send + 'static,
+{
+    let cell = Arc::clone(&address.cell);
+    // Whatever way the task ends (even aborted at a shutdown deadline), the agent is retired.
+    let mut retire = Retire {
+        cell: Arc::clone(&cell),
+        runtime: runtime.clone(),
+        health: Health::Failed,
+    };
+    let timing = runtime.config().timing;
+    let mut ctx = Context::new(address, runtime.clone());
+    let mut window = RestartWindow::default();
+
+    retire.health = loop {
+        cell.health.set(Health::Starting);
+        let mut agent = match std::panic::catch_unwind(AssertUnwindSafe(&mut factory)) {
+            Ok(agent) => agent,
+            Err(payload) => {
+                let failure = Failure {
+                    kind: FailureKind::Panic,
+                    message: format!("agent factory: {}", panic_message(&*payload)),
+                    trace_id: None,
+                };
+                match on_failure(&cell, &runtime, &policy, &mut window, failure) {
+                    Decision::Restart(delay) => {
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    Decision::Stop => {
+                        cell.health.set(Health::Stopping);
+                        drop(cell.mailbox.abandon());
+                        break Health::Failed;
+                    }
+                }
+            }
+        };
+
+        let failure = match AssertUnwindSafe(agent.on_start(&mut ctx))
+            .catch_unwind()
+            .await
+        {
+            Ok(Ok(())) => {
+                cell.health.set(Health::Running);
+                handle_until_failure(&mut agent, &mut ctx, &cell, timing).await
+            }
+            Ok(Err(e)) => Some(Failure {
+                kind: FailureKind::Error,
+                message: format!("start hook: {e}"),
+                trace_id: None,
+            }),
+            Err(payload) => Some(Failure {
+                kind: FailureKind::Panic,
+                message: format!("start hook: {}", panic_message(&*payload)),
+                trace_id: None,
+            }),
+        };
+
+        let Some(failure) = failure else {
+            // The mailbox was closed and has been drained: a clean stop.
+            cell.health.set(Health::Stopping);
+            stop_hook(&mut agent, &mut ctx).await;
+            break Health::Stopped;
+        };
+        match on_failure(&cell, &runtime, &policy, &mut window, failure) {
+            Decision::Restart(delay) => {
+                // The failed instance's state is suspect: it is dropped without its stop hook.
+                drop(agent);
+                tokio::time::sleep(delay).await;
+            }
+            Decision::Stop => {
+                cell.health.set(Health::Stopping);
+                drop(cell.mailbox.abandon());
+                stop_hook(&mut agent, &mut ctx).await;
+                break Health::Failed;
+            }
+        }
+    };
+}
+
+/// Handles messages until the mailbox is closed and empty (`None`) or a handler fails.
+async fn handle_until_failure<A: Agent>(
+    agent: &mut A,
+    ctx: &mut Context<A>,
+    cell: &Cell<A>,
+    timing: bool,
+) -> Option<Failure> {
+    while let Some(Letter { env, reply }) = cell.mailbox.recv().await {
+        let started = Instant::now();
+        ctx.begin(env.trace_id, env.enqueued_at, started);
+        let trace_id = env.trace_id;
+        let result = AssertUnwindSafe(agent.handle(env.msg, ctx))
+            .catch_unwind()
+            .await;
+        cell.stats.handled.add(1);
+        if timing {
+            cell.stats.record_times(
+                started.saturating_duration_since(env.enqueued_at),
+                started.elapsed(),
+            );
+        }
+        let (kind, message) = match result {
+            Ok(Ok(value)) => {
+                if let Some(reply) = reply {
+                    // The asker may have timed out and gone; that is its business.
+                    let _ = reply.send(Ok(value));
+                }
+                continue;
+            }
+            Ok(Err(e)) => (FailureKind::Error, e.to_string()),
+            Err(payload) => (FailureKind::Panic, panic_message(&*payload)),
+        };
+        if let Some(reply) = reply {
+            let failure = match kind {
+                FailureKind::Error => HandlerFailure::Error(message.clone()),
+                FailureKind::Panic => HandlerFailure::Panic(message.clone()),
+            };
+            let _ = reply.send(Err(failure));
+        }
+        return Some(Failure {
+            kind,
+            message,
+            trace_id: Some(trace_id),
+        });
+    }
+    None
+}
+
+/// Counts and reports a failure, and asks the policy what to do.
+fn on_failure<A: Agent>(
+    cell: &Cell<A>,
+    runtime: &AgentRuntime,
+    policy: &RestartPolicy,
+    window: &mut RestartWindow,
+    failure: Failure,
+) -> Decision {
+    match failure.kind {
+        FailureKind::Error => cell.stats.errors.add(1),
+        FailureKind::Panic => cell.stats.panics.add(1),
+    }
+    let decision = window.decide(policy, Instant::now());
+    let action = match decision {
+        Decision::Restart(delay) => {
+            cell.stats.restarts.add(1);
+            FailureAction::Restarted {
+                backoff_ms: delay.as_millis() as u64,
+            }
+        }
+        Decision::Stop => FailureAction::Stopped,
+    };
+    runtime.report_failure(FailureReport {
+        agent: cell.id,
+        agent_name: cell.name.as_deref().map(str::to_owned),
+        trace_id: failure.trace_id,
+        kind: failure.kind,
+        message: failure.message,
+        action,
+    });
+    decision
+}
+
+async fn stop_hook<A: Agent>(agent: &mut A, ctx: &mut Context<A>) {
+    if let Err(payload) = AssertUnwindSafe(agent.on_stop(ctx)).catch_unwind().await {
+        tracing::warn!(
+            agent = %ctx.id(),
+            "stop hook panicked: {}",
+            panic_message(&*payload)
+        );
+    }
+}
+
+/// Retires the agent from the runtime when its task ends, however it ends.
+struct Retire<A: Agent> {
+    cell: Arc<Cell<A>>,
+    runtime: AgentRuntime,
+    health: Health,
+}
+
+impl<A: Agent> Drop for Retire<A> {
+    fn drop(&mut self) {
+        // An aborted task leaves queued messages behind; they are abandoned, not lost.
+        if !self.cell.mailbox.is_empty() || !self.cell.mailbox.is_closed() {
+            drop(self.cell.mailbox.abandon());
+        }
+        self.runtime.retire(&*self.cell, self.health);
+        self.cell.end(self.health);
+    }
+}

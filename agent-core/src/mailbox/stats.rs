@@ -1,0 +1,154 @@
+//! Per-mailbox counters. They are written only while the mailbox lock is held, so each update is a
+//! plain load and store (no read-modify-write), and read from anywhere without taking the lock.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+/// Lock-free counters of one mailbox.
+///
+/// **Invariant** (checked by property tests, exact whenever read through [`super::Mailbox::snapshot`]):
+/// `offered = accepted + rejected + timed_out` and
+/// `accepted = delivered + dropped + abandoned + pending`.
+#[derive(Debug, Default)]
+pub(crate) struct MailboxStats {
+    offered: AtomicU64,
+    accepted: AtomicU64,
+    rejected: AtomicU64,
+    timed_out: AtomicU64,
+    delivered: AtomicU64,
+    dropped: AtomicU64,
+    abandoned: AtomicU64,
+    depth: AtomicU64,
+    max_depth: AtomicU64,
+    blocked_sends: AtomicU64,
+}
+
+/// Increments a counter that only the lock holder writes.
+fn bump(counter: &AtomicU64, by: u64) {
+    counter.store(counter.load(Ordering::Relaxed) + by, Ordering::Relaxed);
+}
+
+impl MailboxStats {
+    pub(crate) fn offered(&self) {
+        bump(&self.offered, 1);
+    }
+    pub(crate) fn rejected(&self) {
+        bump(&self.rejected, 1);
+    }
+    pub(crate) fn timed_out(&self) {
+        bump(&self.timed_out, 1);
+    }
+    pub(crate) fn blocked(&self) {
+        bump(&self.blocked_sends, 1);
+    }
+    pub(crate) fn accepted(&self, depth_after: usize) {
+        bump(&self.accepted, 1);
+        self.set_depth(depth_after);
+    }
+    pub(crate) fn dropped(&self, n: u64) {
+        bump(&self.dropped, n);
+    }
+    pub(crate) fn delivered(&self, depth_after: usize) {
+        bump(&self.delivered, 1);
+        self.set_depth(depth_after);
+    }
+    pub(crate) fn abandoned(&self, n: u64) {
+        bump(&self.abandoned, n);
+        self.set_depth(0);
+    }
+
+    fn set_depth(&self, depth: usize) {
+        let depth = depth as u64;
+        self.depth.store(depth, Ordering::Relaxed);
+        if depth > self.max_depth.load(Ordering::Relaxed) {
+            self.max_depth.store(depth, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn delivered_total(&self) -> u64 {
+        self.delivered.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn snapshot(&self, capacity: Option<usize>) -> MailboxSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        MailboxSnapshot {
+            capacity: capacity.map(|c| c as u64),
+            offered: get(&self.offered),
+            accepted: get(&self.accepted),
+            rejected: get(&self.rejected),
+            timed_out: get(&self.timed_out),
+            delivered: get(&self.delivered),
+            dropped: get(&self.dropped),
+            abandoned: get(&self.abandoned),
+            pending: get(&self.depth),
+            max_depth: get(&self.max_depth),
+            blocked_sends: get(&self.blocked_sends),
+        }
+    }
+}
+
+/// A point-in-time copy of one mailbox's counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxSnapshot {
+    /// The bound, or `None` for an unbounded mailbox.
+    pub capacity: Option<u64>,
+    /// Sends attempted.
+    pub offered: u64,
+    /// Sends that the mailbox took (including ones a drop policy discarded later or at once).
+    pub accepted: u64,
+    /// Sends refused: full under [`super::OverflowPolicy::Reject`], or mailbox closed.
+    pub rejected: u64,
+    /// Sends that gave up after the block timeout.
+    pub timed_out: u64,
+    /// Messages handed to the receiver.
+    pub delivered: u64,
+    /// Accepted messages discarded by a drop policy.
+    pub dropped: u64,
+    /// Accepted messages discarded undelivered when the mailbox was closed without draining.
+    pub abandoned: u64,
+    /// Messages waiting now (current queue depth).
+    pub pending: u64,
+    /// The deepest the queue has been.
+    pub max_depth: u64,
+    /// Sends that had to wait for room at least once (block policy).
+    pub blocked_sends: u64,
+}
+
+impl MailboxSnapshot {
+    /// Whether both conservation laws hold for this snapshot.
+    pub fn is_conserved(&self) -> bool {
+        self.offered == self.accepted + self.rejected + self.timed_out
+            && self.accepted == self.delivered + self.dropped + self.abandoned + self.pending
+    }
+
+    /// Sums many snapshots (for totals across mailboxes); the capacity is `None` if any is unbounded.
+    pub fn total<'a>(snapshots: impl IntoIterator<Item = &'a MailboxSnapshot>) -> MailboxSnapshot {
+        let mut total = MailboxSnapshot {
+            capacity: Some(0),
+            ..MailboxSnapshot::default()
+        };
+        for s in snapshots {
+            total.absorb(s);
+        }
+        total
+    }
+
+    /// Adds another snapshot's counters to this one; the capacity becomes `None` if either is unbounded.
+    pub fn absorb(&mut self, other: &MailboxSnapshot) {
+        self.capacity = match (self.capacity, other.capacity) {
+            (Some(a), Some(b)) => Some(a + b),
+            _ => None,
+        };
+        self.offered += other.offered;
+        self.accepted += other.accepted;
+        self.rejected += other.rejected;
+        self.timed_out += other.timed_out;
+        self.delivered += other.delivered;
+        self.dropped += other.dropped;
+        self.abandoned += other.abandoned;
+        self.pending += other.pending;
+        self.max_depth = self.max_depth.max(other.max_depth);
+        self.blocked_sends += other.blocked_sends;
+    }
+}

@@ -1,0 +1,117 @@
+//! The registry: every live agent by id and by name, behind type-erased [`Probe`]s.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use dashmap::mapref::entry::Entry;
+use dashmap::DashMap;
+
+use crate::address::Cell;
+use crate::agent::Agent;
+use crate::error::SpawnError;
+use crate::health::Health;
+use crate::id::AgentId;
+use crate::metrics::AgentSnapshot;
+
+/// What the runtime can do with an agent without knowing its type.
+pub(crate) trait Probe: Send + Sync + 'static {
+    fn name(&self) -> Option<&Arc<str>>;
+    fn health(&self) -> Health;
+    fn snapshot(&self) -> AgentSnapshot;
+    /// Refuses new messages; queued ones are still handled.
+    fn close(&self);
+    /// Refuses new messages and discards queued ones; returns how many.
+    fn abandon(&self) -> u64;
+    /// Aborts the agent's task; returns whether there was one to abort.
+    fn abort(&self) -> bool;
+    fn delivered_total(&self) -> u64;
+    fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+}
+
+impl<A: Agent> Probe for Cell<A> {
+    fn name(&self) -> Option<&Arc<str>> {
+        self.name.as_ref()
+    }
+    fn health(&self) -> Health {
+        self.health.get()
+    }
+    fn snapshot(&self) -> AgentSnapshot {
+        Cell::snapshot(self)
+    }
+    fn close(&self) {
+        self.mailbox.close();
+    }
+    fn abandon(&self) -> u64 {
+        self.mailbox.abandon().len() as u64
+    }
+    fn abort(&self) -> bool {
+        match self.abort.get() {
+            Some(handle) if !handle.is_finished() => {
+                handle.abort();
+                true
+            }
+            _ => false,
+        }
+    }
+    fn delivered_total(&self) -> u64 {
+        self.mailbox.delivered_total()
+    }
+    fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}
+
+/// Live agents by id and by name.
+#[derive(Default)]
+pub(crate) struct Registry {
+    by_id: DashMap<AgentId, Arc<dyn Probe>>,
+    by_name: DashMap<Arc<str>, AgentId>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("agents", &self.by_id.len())
+            .finish()
+    }
+}
+
+impl Registry {
+    pub(crate) fn register(&self, id: AgentId, probe: Arc<dyn Probe>) -> Result<(), SpawnError> {
+        if let Some(name) = probe.name() {
+            match self.by_name.entry(Arc::clone(name)) {
+                Entry::Occupied(_) => return Err(SpawnError::NameTaken(name.to_string())),
+                Entry::Vacant(slot) => {
+                    slot.insert(id);
+                }
+            }
+        }
+        self.by_id.insert(id, probe);
+        Ok(())
+    }
+
+    pub(crate) fn deregister(&self, id: AgentId) {
+        if let Some((_, probe)) = self.by_id.remove(&id) {
+            if let Some(name) = probe.name() {
+                self.by_name.remove_if(name, |_, owner| *owner == id);
+            }
+        }
+    }
+
+    pub(crate) fn get(&self, id: AgentId) -> Option<Arc<dyn Probe>> {
+        self.by_id.get(&id).map(|p| Arc::clone(p.value()))
+    }
+
+    pub(crate) fn id_of(&self, name: &str) -> Option<AgentId> {
+        self.by_name.get(name).map(|id| *id.value())
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// A copy of every live probe, so callers never hold a map shard lock across work.
+    pub(crate) fn all(&self) -> Vec<Arc<dyn Probe>> {
+        self.by_id.iter().map(|p| Arc::clone(p.value())).collect()
+    }
+}

@@ -1,0 +1,307 @@
+//! [`AgentRuntime`]: spawns agents on the caller's tokio runtime, keeps the registry, the failure
+//! log and the runtime-wide counters, and shuts everything down gracefully.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+use tokio_util::task::TaskTracker;
+
+use crate::address::{Address, Cell};
+use crate::agent::Agent;
+use crate::error::{LookupError, SpawnError};
+use crate::health::{Health, HealthCell};
+use crate::id::AgentId;
+use crate::lifecycle;
+use crate::mailbox::{Mailbox, MailboxConfig, MailboxSnapshot};
+use crate::metrics::{AgentSnapshot, AgentStats, RuntimeCounters, RuntimeSnapshot};
+use crate::registry::{Probe, Registry};
+use crate::supervision::{FailureLog, FailureReport, RestartPolicy};
+
+/// Settings for a whole runtime.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeConfig {
+    /// The mailbox an agent gets when its [`AgentConfig`] names none.
+    pub default_mailbox: MailboxConfig,
+    /// The restart policy an agent gets when its [`AgentConfig`] names none.
+    pub default_restart: RestartPolicy,
+    /// Whether each message's queue and service time are recorded (two clock reads per message).
+    pub timing: bool,
+    /// How many recent failure reports are kept (the total is always counted).
+    pub failure_log_capacity: usize,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            default_mailbox: MailboxConfig::default(),
+            default_restart: RestartPolicy::default(),
+            timing: true,
+            failure_log_capacity: 1024,
+        }
+    }
+}
+
+/// Settings for one agent; unset fields take the runtime's defaults.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AgentConfig {
+    /// A unique name to look the agent up by; `None` registers it by id only.
+    pub name: Option<String>,
+    /// Its mailbox.
+    pub mailbox: Option<MailboxConfig>,
+    /// Its restart policy.
+    pub restart: Option<RestartPolicy>,
+}
+
+impl AgentConfig {
+    /// An agent registered under `name`.
+    pub fn named(name: impl Into<String>) -> AgentConfig {
+        AgentConfig {
+            name: Some(name.into()),
+            ..AgentConfig::default()
+        }
+    }
+
+    /// This config with the given mailbox.
+    pub fn with_mailbox(mut self, mailbox: MailboxConfig) -> AgentConfig {
+        self.mailbox = Some(mailbox);
+        self
+    }
+
+    /// This config with the given restart policy.
+    pub fn with_restart(mut self, restart: RestartPolicy) -> AgentConfig {
+        self.restart = Some(restart);
+        self
+    }
+}
+
+/// The multi-agent runtime. Cheap to clone; every clone is the same runtime.
+#[derive(Clone, Debug)]
+pub struct AgentRuntime {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: RuntimeConfig,
+    registry: Registry,
+    tracker: TaskTracker,
+    accepting: AtomicBool,
+    failures: FailureLog,
+    counters: RuntimeCounters,
+    retired: Mutex<Retired>,
+}
+
+/// Totals carried over from agents that have ended, so runtime snapshots still account for them.
+#[derive(Debug)]
+struct Retired {
+    mailboxes: MailboxSnapshot,
+    handled: u64,
+    restarts: u64,
+    panics: u64,
+}
+
+impl Default for AgentRuntime {
+    fn default() -> Self {
+        AgentRuntime::new(RuntimeConfig::default())
+    }
+}
+
+impl AgentRuntime {
+    /// A runtime with `config`. Agents run on whichever tokio runtime [`AgentRuntime::spawn`] is
+    /// called from.
+    pub fn new(config: RuntimeConfig) -> AgentRuntime {
+        AgentRuntime {
+            inner: Arc::new(Inner {
+                failures: FailureLog::new(config.failure_log_capacity),
+                config,
+                registry: Registry::default(),
+                tracker: TaskTracker::new(),
+                accepting: AtomicBool::new(true),
+                counters: RuntimeCounters::default(),
+                retired: Mutex::new(Retired {
+                    mailboxes: MailboxSnapshot::total([]),
+                    handled: 0,
+                    restarts: 0,
+                    panics: 0,
+                }),
+            }),
+        }
+    }
+
+    /// The configuration this runtime was made with.
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.inner.config
+    }
+
+    /// Spawns an agent built by `factory` on the current tokio runtime. The factory is called
+    /// again for each restart. Must be called from within a tokio runtime.
+    pub fn spawn<A, F>(&self, config: AgentConfig, factory: F) -> Result<Address<A>, SpawnError>
+    where
+        A: Agent,
+        F: FnMut() -> A + Send + 'static,
+    {
+        if !self.inner.accepting.load(Ordering::Acquire) {
+            return Err(SpawnError::ShuttingDown);
+        }
+        let mailbox_config = config.mailbox.unwrap_or(self.inner.config.default_mailbox);
+        let mailbox = Mailbox::new(mailbox_config).map_err(SpawnError::InvalidMailbox)?;
+        let policy = config.restart.unwrap_or(self.inner.config.default_restart);
+        let id = AgentId::next();
+        let cell = Arc::new(Cell {
+            id,
+            name: config.name.map(Arc::from),
+            mailbox,
+            health: HealthCell::new(),
+            stats: AgentStats::default(),
+            ended: Notify::new(),
+            abort: OnceLock::new(),
+        });
+        self.inner
+            .registry
+            .register(id, Arc::clone(&cell) as Arc<dyn Probe>)?;
+        self.inner.counters.spawned.fetch_add(1, Ordering::Relaxed);
+        let address = Address {
+            cell: Arc::clone(&cell),
+        };
+        let task = self.inner.tracker.spawn(lifecycle::run(
+            factory,
+            address.clone(),
+            self.clone(),
+            policy,
+        ));
+        let _ = cell.abort.set(task.abort_handle());
+        // A shutdown that began after the check above may have missed this mailbox.
+        if !self.inner.accepting.load(Ordering::Acquire) {
+            cell.mailbox.close();
+        }
+        Ok(address)
+    }
+
+    /// The live agent registered under `name`, typed.
+    pub fn lookup<A: Agent>(&self, name: &str) -> Result<Address<A>, LookupError> {
+        let id = self
+            .inner
+            .registry
+            .id_of(name)
+            .ok_or_else(|| LookupError::NotFound(format!("named {name:?}")))?;
+        self.get(id)
+    }
+
+    /// The live agent with `id`, typed.
+    pub fn get<A: Agent>(&self, id: AgentId) -> Result<Address<A>, LookupError> {
+        let probe = self
+            .inner
+            .registry
+            .get(id)
+            .ok_or_else(|| LookupError::NotFound(id.to_string()))?;
+        let cell = probe
+            .as_any()
+            .downcast::<Cell<A>>()
+            .map_err(|_| LookupError::WrongType(id, std::any::type_name::<A>()))?;
+        Ok(Address { cell })
+    }
+
+    /// The health of a live agent; `None` once it has ended and left the registry.
+    pub fn health(&self, id: AgentId) -> Option<Health> {
+        self.inner.registry.get(id).map(|p| p.health())
+    }
+
+    /// How many agents are live (registered and not yet ended).
+    pub fn len(&self) -> usize {
+        self.inner.registry.len()
+    }
+
+    /// Whether no agent is live.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether [`AgentRuntime::shutdown`] has begun.
+    pub fn is_shutting_down(&self) -> bool {
+        !self.inner.accepting.load(Ordering::Acquire)
+    }
+
+    /// Totals over every agent this runtime has run, live and ended.
+    pub fn snapshot(&self) -> RuntimeSnapshot {
+        let live: Vec<AgentSnapshot> = self.agent_snapshots();
+        let retired = self.lock_retired();
+        let mut mailboxes = retired.mailboxes;
+        let (mut handled, mut restarts, mut panics) =
+            (retired.handled, retired.restarts, retired.panics);
+        drop(retired);
+        for a in &live {
+            mailboxes.absorb(&a.mailbox);
+            handled += a.handled;
+            restarts += a.restarts;
+            panics += a.panics;
+        }
+        let c = &self.inner.counters;
+        RuntimeSnapshot {
+            agents_spawned: c.spawned.load(Ordering::Relaxed),
+            agents_live: live.len() as u64,
+            agents_stopped: c.stopped.load(Ordering::Relaxed),
+            agents_failed: c.failed.load(Ordering::Relaxed),
+            failures_reported: self.inner.failures.total(),
+            mailboxes,
+            handled,
+            restarts,
+            panics,
+        }
+    }
+
+    /// One snapshot per live agent.
+    pub fn agent_snapshots(&self) -> Vec<AgentSnapshot> {
+        self.inner
+            .registry
+            .all()
+            .iter()
+            .map(|p| p.snapshot())
+            .collect()
+    }
+
+    /// The most recent failure reports, oldest first.
+    pub fn failures(&self) -> Vec<FailureReport> {
+        self.inner.failures.recent()
+    }
+
+    pub(crate) fn report_failure(&self, report: FailureReport) {
+        self.inner.failures.push(report);
+    }
+
+    pub(crate) fn retire<A: Agent>(&self, cell: &Cell<A>, health: Health) {
+        self.inner.registry.deregister(cell.id);
+        let last = cell.snapshot();
+        let mut retired = self.lock_retired();
+        retired.mailboxes.absorb(&last.mailbox);
+        retired.handled += last.handled;
+        retired.restarts += last.restarts;
+        retired.panics += last.panics;
+        drop(retired);
+        let counter = match health {
+            Health::Failed => &self.inner.counters.failed,
+            _ => &self.inner.counters.stopped,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn stop_accepting(&self) {
+        self.inner.accepting.store(false, Ordering::Release);
+    }
+
+    pub(crate) fn probes(&self) -> Vec<Arc<dyn Probe>> {
+        self.inner.registry.all()
+    }
+
+    pub(crate) fn tracker(&self) -> &TaskTracker {
+        &self.inner.tracker
+    }
+
+    fn lock_retired(&self) -> std::sync::MutexGuard<'_, Retired> {
+        self.inner
+            .retired
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,1 @@
+//! Load-test harness for agent-core (scenarios, runner, metrics, reports).
