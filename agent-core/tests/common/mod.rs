@@ -119,7 +119,11 @@ pub struct Sleeper;
 impl Agent for Sleeper {
     type Msg = Duration;
     type Reply = Duration;
-    async fn handle(&mut self, d: Duration, _ctx: &mut Context<Self>) -> Result<Duration, HandlerError> {
+    async fn handle(
+        &mut self,
+        d: Duration,
+        _ctx: &mut Context<Self>,
+    ) -> Result<Duration, HandlerError> {
         tokio::time::sleep(d).await;
         Ok(d)
     }
