@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use tokio::sync::{oneshot, Notify};
 use tokio::task::AbortHandle;
-use tokio::time::Instant;
 
 use crate::agent::Agent;
 use crate::envelope::Envelope;
@@ -121,12 +120,13 @@ impl<A: Agent> Address<A> {
         trace_id: TraceId,
         timeout: Duration,
     ) -> Result<A::Reply, AskError<A::Msg>> {
-        let deadline = Instant::now() + timeout;
         let (tx, rx) = oneshot::channel();
         let letter = Letter {
             env: Envelope::new(msg, trace_id),
             reply: Some(tx),
         };
+        // One clock read serves both the envelope and the deadline.
+        let deadline = letter.env.enqueued_at + timeout;
         match tokio::time::timeout_at(deadline, self.cell.mailbox.send(letter)).await {
             Err(_elapsed) => return Err(AskError::Timeout(timeout)),
             Ok(Err(e)) => return Err(AskError::Send(e.map(|l| l.env.msg))),

@@ -59,22 +59,27 @@ pub struct Context<A: Agent> {
     runtime: AgentRuntime,
     trace_id: TraceId,
     enqueued_at: Instant,
-    started_at: Instant,
+    /// When the handler started; `None` with timing off (then read lazily).
+    started_at: Option<Instant>,
 }
 
 impl<A: Agent> Context<A> {
     pub(crate) fn new(address: Address<A>, runtime: AgentRuntime) -> Context<A> {
-        let now = Instant::now();
         Context {
             address,
             runtime,
             trace_id: TraceId(0),
-            enqueued_at: now,
-            started_at: now,
+            enqueued_at: Instant::now(),
+            started_at: None,
         }
     }
 
-    pub(crate) fn begin(&mut self, trace_id: TraceId, enqueued_at: Instant, started_at: Instant) {
+    pub(crate) fn begin(
+        &mut self,
+        trace_id: TraceId,
+        enqueued_at: Instant,
+        started_at: Option<Instant>,
+    ) {
         self.trace_id = trace_id;
         self.enqueued_at = enqueued_at;
         self.started_at = started_at;
@@ -106,8 +111,12 @@ impl<A: Agent> Context<A> {
     }
 
     /// How long the current message waited in the mailbox before its handler started.
+    ///
+    /// With [`crate::RuntimeConfig::timing`] off the runtime does not read the clock at handler
+    /// start, so this reads it now: the result then includes the handler's own time so far.
     pub fn queue_time(&self) -> Duration {
-        self.started_at.saturating_duration_since(self.enqueued_at)
+        let started = self.started_at.unwrap_or_else(Instant::now);
+        started.saturating_duration_since(self.enqueued_at)
     }
 
     /// When the current message was enqueued.

@@ -58,7 +58,7 @@ pub(crate) async fn run<A, F>(
                 };
                 match on_failure(&cell, &runtime, &policy, &mut window, failure) {
                     Decision::Restart(delay) => {
-                        tokio::time::sleep(delay).await;
+                        backoff(delay).await;
                         continue;
                     }
                     Decision::Stop => {
@@ -100,7 +100,7 @@ pub(crate) async fn run<A, F>(
             Decision::Restart(delay) => {
                 // The failed instance's state is suspect: it is dropped without its stop hook.
                 drop(agent);
-                tokio::time::sleep(delay).await;
+                backoff(delay).await;
             }
             Decision::Stop => {
                 cell.health.set(Health::Stopping);
@@ -119,19 +119,32 @@ async fn handle_until_failure<A: Agent>(
     cell: &Cell<A>,
     timing: bool,
 ) -> Option<Failure> {
-    while let Some(Letter { env, reply }) = cell.mailbox.recv().await {
-        let started = Instant::now();
+    // With timing on, the clock is read once per message: after each handler. While the mailbox
+    // stays busy, that reading is also the next message's start time.
+    let mut last_reading: Option<Instant> = None;
+    loop {
+        let (letter, waited) = cell.mailbox.recv_noting_wait().await;
+        let Some(Letter { env, reply }) = letter else {
+            break;
+        };
+        let started = match last_reading {
+            Some(reading) if timing && !waited => Some(reading),
+            _ if timing => Some(Instant::now()),
+            _ => None,
+        };
         ctx.begin(env.trace_id, env.enqueued_at, started);
         let trace_id = env.trace_id;
         let result = AssertUnwindSafe(agent.handle(env.msg, ctx))
             .catch_unwind()
             .await;
         cell.stats.handled.add(1);
-        if timing {
+        if let Some(started) = started {
+            let finished = Instant::now();
             cell.stats.record_times(
                 started.saturating_duration_since(env.enqueued_at),
-                started.elapsed(),
+                finished.saturating_duration_since(started),
             );
+            last_reading = Some(finished);
         }
         let (kind, message) = match result {
             Ok(Ok(value)) => {
@@ -191,6 +204,12 @@ fn on_failure<A: Agent>(
         action,
     });
     decision
+}
+
+/// Waits out a restart backoff. The timer is boxed so that its size is paid only on a restart,
+/// not carried in every idle agent's task.
+async fn backoff(delay: std::time::Duration) {
+    Box::pin(tokio::time::sleep(delay)).await;
 }
 
 async fn stop_hook<A: Agent>(agent: &mut A, ctx: &mut Context<A>) {

@@ -270,3 +270,51 @@ async fn closing_wakes_a_blocked_sender_with_its_message() {
 fn zero_capacity_is_refused() {
     assert!(Mailbox::<u8>::new(MailboxConfig::bounded(0, OverflowPolicy::Reject)).is_err());
 }
+
+/// Real threads, a tiny capacity and blocking senders: a lost wake-up between a sender that
+/// finds the mailbox full and the receiver that frees room would hang this test.
+#[test]
+fn blocking_senders_on_real_threads_never_miss_a_wake_up() {
+    for capacity in [1, 2, 7] {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            const SENDERS: u32 = 4;
+            const PER_SENDER: u32 = 20_000;
+            let mb = Arc::new(
+                Mailbox::new(MailboxConfig::bounded(capacity, OverflowPolicy::default())).unwrap(),
+            );
+            let senders: Vec<_> = (0..SENDERS)
+                .map(|s| {
+                    let mb = Arc::clone(&mb);
+                    tokio::spawn(async move {
+                        for i in 0..PER_SENDER {
+                            mb.send((s, i)).await.unwrap();
+                        }
+                    })
+                })
+                .collect();
+            let rx = {
+                let mb = Arc::clone(&mb);
+                tokio::spawn(async move {
+                    let mut next = [0u32; SENDERS as usize];
+                    while let Some((s, i)) = mb.recv().await {
+                        assert_eq!(i, next[s as usize], "FIFO per sender");
+                        next[s as usize] += 1;
+                    }
+                    next
+                })
+            };
+            for s in senders {
+                s.await.unwrap();
+            }
+            mb.close();
+            assert_eq!(rx.await.unwrap(), [PER_SENDER; SENDERS as usize]);
+            let snap = mb.snapshot();
+            assert!(snap.is_conserved(), "{snap:?}");
+            assert!(snap.max_depth <= capacity as u64, "{snap:?}");
+        });
+    }
+}

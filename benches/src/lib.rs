@@ -1,1 +1,5 @@
-//! Shared workloads for the benchmarks.
+//! Workloads shared by the benchmarks: each one exists twice, on agent-core and on raw
+//! `tokio::sync::mpsc` (bounded 1024), so every figure can be read as a ratio to plain tokio
+//! measured in the same process.
+
+pub mod workloads;

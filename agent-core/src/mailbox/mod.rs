@@ -1,14 +1,21 @@
 //! Bounded mailboxes with an explicit overflow policy, and counters that account for every message.
 //!
-//! One mutex guards the queue and the counters' writes, so each send and receive is one short
-//! critical section and the conservation laws in [`MailboxSnapshot`] hold exactly. Receivers and
-//! blocked senders park on [`tokio::sync::Notify`]; they are woken only when someone is waiting, so a
-//! busy mailbox costs one uncontended lock per operation.
+//! Senders take one mutex around the shared queue for each send, so policy decisions and the
+//! sender-side counters are made atomically. The single receiver takes the whole queue in one
+//! swap when its own batch ("hand") runs out, so on a busy mailbox it touches the shared lock once
+//! per batch instead of once per message. Messages in hand still count toward the capacity and
+//! are still "pending", so overflow policies behave exactly as if the receiver took them one by
+//! one. Under [`OverflowPolicy::DropOldest`] the receiver takes one message at a time, so the oldest
+//! undelivered message is always in the shared queue where a sender can evict it.
+//!
+//! Receivers and blocked senders park on [`tokio::sync::Notify`] and are woken only when someone is
+//! waiting.
 
 mod stats;
 
 use std::collections::VecDeque;
 use std::pin::pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -19,6 +26,7 @@ use tokio::time::Instant;
 use crate::error::SendError;
 pub use stats::MailboxSnapshot;
 pub(crate) use stats::MailboxStats;
+use stats::{bump, CacheLine};
 
 /// The default bound of a mailbox.
 pub const DEFAULT_CAPACITY: usize = 1024;
@@ -120,14 +128,39 @@ pub enum Enqueued {
 /// A single-receiver queue with an overflow policy and exact counters.
 #[derive(Debug)]
 pub struct Mailbox<T> {
-    state: Mutex<State<T>>,
+    // Senders write their side on every send and the receiver writes its side on every receive;
+    // each side has cache lines of its own so that neither side's writes evict the other's data.
+    // The fields below them are written rarely.
+    senders: CacheLine<SenderSide<T>>,
+    receiver: CacheLine<ReceiverSide<T>>,
+    /// Senders waiting for room, readable by the receiver without the state lock. Written only
+    /// when a sender blocks, so the receiver's read of it on every message stays a cache hit.
+    blocked: AtomicUsize,
     /// Wakes the receiver.
     rx: Notify,
-    /// Wakes senders blocked on a full queue.
+    /// Wakes senders blocked on a full mailbox.
     tx: Notify,
     config: MailboxConfig,
     limit: usize,
+    /// Whether the receiver takes the whole queue at once (every policy but drop-oldest).
+    batch: bool,
+}
+
+#[derive(Debug)]
+struct SenderSide<T> {
+    state: Mutex<State<T>>,
     stats: MailboxStats,
+}
+
+#[derive(Debug)]
+struct ReceiverSide<T> {
+    /// The receiver's current batch, oldest first. Only the receiver (and `abandon`, `snapshot`)
+    /// lock it, so the lock is uncontended. Lock order: `hand` before `state`.
+    hand: Mutex<VecDeque<T>>,
+    /// `hand.len()`, published for senders that find the mailbox apparently full.
+    hand_len: AtomicUsize,
+    /// Messages handed to the receiver; written under the hand lock.
+    delivered: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -135,7 +168,9 @@ struct State<T> {
     queue: VecDeque<T>,
     closed: bool,
     rx_waiting: bool,
-    tx_waiting: usize,
+    /// The size of the receiver's batch when it last took the lock: an upper bound of `hand_len`,
+    /// so a sender that sees room by it needs no look at the receiver's cache line.
+    hand_at_refill: usize,
 }
 
 impl<T> Mailbox<T> {
@@ -143,17 +178,26 @@ impl<T> Mailbox<T> {
     pub fn new(config: MailboxConfig) -> Result<Mailbox<T>, &'static str> {
         config.validate()?;
         Ok(Mailbox {
-            state: Mutex::new(State {
-                queue: VecDeque::new(),
-                closed: false,
-                rx_waiting: false,
-                tx_waiting: 0,
+            senders: CacheLine(SenderSide {
+                state: Mutex::new(State {
+                    queue: VecDeque::new(),
+                    closed: false,
+                    rx_waiting: false,
+                    hand_at_refill: 0,
+                }),
+                stats: MailboxStats::default(),
             }),
+            receiver: CacheLine(ReceiverSide {
+                hand: Mutex::new(VecDeque::new()),
+                hand_len: AtomicUsize::new(0),
+                delivered: AtomicU64::new(0),
+            }),
+            blocked: AtomicUsize::new(0),
             rx: Notify::new(),
             tx: Notify::new(),
             limit: config.limit(),
+            batch: config.overflow != OverflowPolicy::DropOldest,
             config,
-            stats: MailboxStats::default(),
         })
     }
 
@@ -162,24 +206,24 @@ impl<T> Mailbox<T> {
         self.config
     }
 
-    /// Offers `item`, applying the overflow policy if the queue is full.
+    /// Offers `item`, applying the overflow policy if the mailbox is full.
     ///
     /// Cancel-safe: a send dropped while it waits for room counts as timed out.
     pub async fn send(&self, item: T) -> Result<Enqueued, SendError<T>> {
         let mut item = item;
         let timeout = {
             let mut st = self.lock();
-            self.stats.offered();
+            self.stats().offered();
             match self.try_push(&mut st, item) {
                 Ok(outcome) => return Ok(outcome),
                 Err(Refused::Closed(back)) => {
-                    self.stats.rejected();
+                    self.stats().rejected();
                     return Err(SendError::Closed(back));
                 }
                 Err(Refused::Rejected(back)) => return Err(SendError::Full(back)),
                 Err(Refused::Full(back)) => item = back,
             }
-            self.stats.blocked();
+            self.stats().blocked();
             match self.config.overflow {
                 OverflowPolicy::Block { timeout } => timeout,
                 _ => unreachable!("only the block policy refuses a send for lack of room"),
@@ -196,7 +240,7 @@ impl<T> Mailbox<T> {
             {
                 let mut st = self.lock();
                 if waiter.registered {
-                    st.tx_waiting -= 1;
+                    self.blocked.fetch_sub(1, Ordering::SeqCst);
                     waiter.registered = false;
                 }
                 match self.try_push(&mut st, item) {
@@ -205,16 +249,23 @@ impl<T> Mailbox<T> {
                         return Ok(outcome);
                     }
                     Err(Refused::Closed(back)) => {
-                        self.stats.rejected();
+                        self.stats().rejected();
                         waiter.settled = true;
                         return Err(SendError::Closed(back));
                     }
                     Err(Refused::Full(back) | Refused::Rejected(back)) => item = back,
                 }
-                st.tx_waiting += 1;
-                waiter.registered = true;
-                // Registered while the lock is held, so a close or a receive after this point wakes us.
+                // Registered while the lock is held, so a close after this point wakes us.
                 room.as_mut().enable();
+                self.blocked.fetch_add(1, Ordering::SeqCst);
+                waiter.registered = true;
+                // The receiver frees room without the state lock: it publishes `hand_len`, then
+                // reads `blocked` (both relaxed, so it may miss us for a moment). Look once more
+                // after publishing `blocked`; if we still miss each other, the receiver's next
+                // refill or park, both under the state lock, sees `blocked` and wakes us.
+                if self.has_room_exact(&st) {
+                    continue;
+                }
             }
             let woke = match deadline {
                 Some(deadline) => tokio::time::timeout_at(deadline, room).await.is_ok(),
@@ -234,44 +285,64 @@ impl<T> Mailbox<T> {
     /// Offers `item` without waiting: under the block policy a full mailbox refuses it as [`SendError::Full`].
     pub fn try_send(&self, item: T) -> Result<Enqueued, SendError<T>> {
         let mut st = self.lock();
-        self.stats.offered();
+        self.stats().offered();
         match self.try_push(&mut st, item) {
             Ok(outcome) => Ok(outcome),
             Err(Refused::Closed(back)) => {
-                self.stats.rejected();
+                self.stats().rejected();
                 Err(SendError::Closed(back))
             }
             Err(Refused::Rejected(back)) => Err(SendError::Full(back)),
             Err(Refused::Full(back)) => {
-                self.stats.rejected();
+                self.stats().rejected();
                 Err(SendError::Full(back))
             }
         }
     }
 
     /// Takes the next message, waiting for one; `None` once the mailbox is closed and empty.
+    ///
+    /// A mailbox has one receiver: calling this from two tasks at once is a logic error (messages
+    /// are still delivered exactly once, but wake-ups may be missed).
     pub async fn recv(&self) -> Option<T> {
+        self.recv_noting_wait().await.0
+    }
+
+    /// [`Mailbox::recv`], also telling whether the receiver had to wait (so a caller that keeps
+    /// its own clock knows whether its last reading is still "now").
+    pub(crate) async fn recv_noting_wait(&self) -> (Option<T>, bool) {
+        let mut waited = false;
         loop {
-            let mut arrival = pin!(self.rx.notified());
-            {
+            let arrival = {
+                let mut hand = self.lock_hand();
+                if let Some(item) = self.take(&mut hand) {
+                    return (Some(item), waited);
+                }
                 let mut st = self.lock();
-                if let Some(item) = self.pop(&mut st) {
-                    return Some(item);
+                if let Some(item) = self.refill(&mut st, &mut hand) {
+                    return (Some(item), waited);
                 }
                 if st.closed {
-                    return None;
+                    return (None, waited);
                 }
                 st.rx_waiting = true;
-                arrival.as_mut().enable();
-            }
+                self.rx.notified()
+            };
+            // Not registered until first polled, but `rx_waiting` makes the next send call
+            // `notify_one`, which leaves a permit if we are not registered yet: no lost wake-up.
             arrival.await;
+            waited = true;
         }
     }
 
     /// Takes the next message if one is queued.
     pub fn try_recv(&self) -> Option<T> {
+        let mut hand = self.lock_hand();
+        if let Some(item) = self.take(&mut hand) {
+            return Some(item);
+        }
         let mut st = self.lock();
-        self.pop(&mut st)
+        self.refill(&mut st, &mut hand)
     }
 
     /// Refuses further sends; queued messages stay and can still be received.
@@ -285,13 +356,19 @@ impl<T> Mailbox<T> {
     }
 
     /// Closes the mailbox and discards every queued message, counting them as abandoned.
-    /// Returns them so that the caller decides how they are dropped (e.g. failing pending asks).
+    /// Returns them, oldest first, so that the caller decides how they are dropped (e.g. failing
+    /// pending asks).
     pub fn abandon(&self) -> Vec<T> {
+        let mut hand = self.lock_hand();
         let mut st = self.lock();
         st.closed = true;
-        let items: Vec<T> = st.queue.drain(..).collect();
-        self.stats.abandoned(items.len() as u64);
+        st.rx_waiting = false;
+        let items: Vec<T> = hand.drain(..).chain(st.queue.drain(..)).collect();
+        self.receiver.0.hand_len.store(0, Ordering::SeqCst);
+        st.hand_at_refill = 0;
+        self.stats().abandoned(items.len() as u64);
         drop(st);
+        drop(hand);
         self.rx.notify_one();
         self.tx.notify_waiters();
         items
@@ -302,30 +379,44 @@ impl<T> Mailbox<T> {
         self.lock().closed
     }
 
-    /// Messages queued now.
+    /// Messages accepted and not yet delivered, dropped or abandoned.
     pub fn len(&self) -> usize {
-        self.lock().queue.len()
+        let hand = self.lock_hand();
+        let st = self.lock();
+        hand.len() + st.queue.len()
     }
 
-    /// Whether no message is queued.
+    /// Whether no message is pending.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// A consistent copy of the counters (taken under the lock, so the conservation laws hold exactly).
+    /// An exact copy of the counters, taken with both locks held, so the conservation laws hold.
     pub fn snapshot(&self) -> MailboxSnapshot {
-        let _st = self.lock();
-        self.stats.snapshot(self.capacity())
+        let hand = self.lock_hand();
+        let st = self.lock();
+        let delivered = self.receiver.0.delivered.load(Ordering::Relaxed);
+        self.stats().snapshot(
+            delivered,
+            self.capacity(),
+            Some(hand.len() + st.queue.len()),
+        )
     }
 
-    /// A copy of the counters read without the lock: cheap, but counters may be mid-update relative
-    /// to each other.
+    /// A copy of the counters read without any lock: cheap, for monitoring a busy mailbox. Each
+    /// counter is exact but they may be read mid-update relative to each other; `pending` is
+    /// derived from them.
     pub fn snapshot_relaxed(&self) -> MailboxSnapshot {
-        self.stats.snapshot(self.capacity())
+        let delivered = self.receiver.0.delivered.load(Ordering::Relaxed);
+        self.stats().snapshot(delivered, self.capacity(), None)
     }
 
     pub(crate) fn delivered_total(&self) -> u64 {
-        self.stats.delivered_total()
+        self.receiver.0.delivered.load(Ordering::Relaxed)
+    }
+
+    fn stats(&self) -> &MailboxStats {
+        &self.senders.0.stats
     }
 
     fn capacity(&self) -> Option<usize> {
@@ -337,36 +428,65 @@ impl<T> Mailbox<T> {
 
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         // No user code runs under this lock, so a poisoned lock still guards consistent state.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.senders
+            .0
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_hand(&self) -> MutexGuard<'_, VecDeque<T>> {
+        self.receiver
+            .0
+            .hand
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether a send may enqueue now, reading the receiver's batch size only when the cheap
+    /// upper bound says the mailbox might be full.
+    fn has_room(&self, st: &State<T>) -> bool {
+        st.queue.len() + st.hand_at_refill < self.limit || self.has_room_exact(st)
+    }
+
+    fn has_room_exact(&self, st: &State<T>) -> bool {
+        st.queue.len() + self.receiver.0.hand_len.load(Ordering::SeqCst) < self.limit
     }
 
     fn try_push(&self, st: &mut State<T>, item: T) -> Result<Enqueued, Refused<T>> {
         if st.closed {
             return Err(Refused::Closed(item));
         }
-        let outcome = if st.queue.len() < self.limit {
+        let outcome = if self.has_room(st) {
             Enqueued::Queued
         } else {
             match self.config.overflow {
                 OverflowPolicy::Block { .. } => return Err(Refused::Full(item)),
                 OverflowPolicy::Reject => {
-                    self.stats.rejected();
+                    self.stats().rejected();
                     return Err(Refused::Rejected(item));
                 }
                 OverflowPolicy::DropNewest => {
-                    self.stats.accepted(st.queue.len());
-                    self.stats.dropped(1);
+                    self.stats().accepted();
+                    self.stats().dropped(1);
                     return Ok(Enqueued::DroppedNewest);
                 }
                 OverflowPolicy::DropOldest => {
+                    // The receiver takes one message at a time under this policy, so the oldest
+                    // undelivered message is at the front of the shared queue.
                     st.queue.pop_front();
-                    self.stats.dropped(1);
+                    self.stats().dropped(1);
                     Enqueued::DroppedOldest
                 }
             }
         };
         st.queue.push_back(item);
-        self.stats.accepted(st.queue.len());
+        self.stats().accepted();
+        let bound = st.queue.len() + st.hand_at_refill;
+        if bound as u64 > self.stats().max_depth() {
+            let depth = st.queue.len() + self.receiver.0.hand_len.load(Ordering::Relaxed);
+            self.stats().observe_depth(depth);
+        }
         if st.rx_waiting {
             st.rx_waiting = false;
             self.rx.notify_one();
@@ -374,13 +494,45 @@ impl<T> Mailbox<T> {
         Ok(outcome)
     }
 
-    fn pop(&self, st: &mut State<T>) -> Option<T> {
-        let item = st.queue.pop_front()?;
-        self.stats.delivered(st.queue.len());
-        if st.tx_waiting > 0 {
+    /// Delivers the next message of the receiver's batch.
+    fn take(&self, hand: &mut VecDeque<T>) -> Option<T> {
+        let item = hand.pop_front()?;
+        bump(&self.receiver.0.delivered, 1);
+        // Relaxed on purpose: a full barrier here per message costs more than the rest of the
+        // receive. A blocked sender that misses this update is woken at the next refill.
+        self.receiver
+            .0
+            .hand_len
+            .store(hand.len(), Ordering::Relaxed);
+        if self.blocked.load(Ordering::Relaxed) > 0 {
             self.tx.notify_one();
         }
         Some(item)
+    }
+
+    /// With the hand empty and the state lock held: takes the next batch (or, under drop-oldest,
+    /// the next message) and delivers its first message.
+    fn refill(&self, st: &mut State<T>, hand: &mut VecDeque<T>) -> Option<T> {
+        debug_assert!(hand.is_empty());
+        // Under the state lock, every blocked sender's registration is visible: wake one, since
+        // the whole previous batch has been delivered and there is room.
+        if self.blocked.load(Ordering::SeqCst) > 0 {
+            self.tx.notify_one();
+        }
+        if self.batch {
+            std::mem::swap(&mut st.queue, hand);
+            st.hand_at_refill = hand.len();
+            self.receiver.0.hand_len.store(hand.len(), Ordering::SeqCst);
+            self.take(hand)
+        } else {
+            st.hand_at_refill = 0;
+            let item = st.queue.pop_front()?;
+            bump(&self.receiver.0.delivered, 1);
+            if self.blocked.load(Ordering::SeqCst) > 0 {
+                self.tx.notify_one();
+            }
+            Some(item)
+        }
     }
 }
 
@@ -394,12 +546,12 @@ struct Waiter<'a, T> {
 impl<T> Drop for Waiter<'_, T> {
     fn drop(&mut self) {
         if self.registered || !self.settled {
-            let mut st = self.mailbox.lock();
+            let _st = self.mailbox.lock();
             if self.registered {
-                st.tx_waiting -= 1;
+                self.mailbox.blocked.fetch_sub(1, Ordering::SeqCst);
             }
             if !self.settled {
-                self.mailbox.stats.timed_out();
+                self.mailbox.stats().timed_out();
             }
         }
     }

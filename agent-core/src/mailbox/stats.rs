@@ -1,5 +1,7 @@
-//! Per-mailbox counters. They are written only while the mailbox lock is held, so each update is a
-//! plain load and store (no read-modify-write), and read from anywhere without taking the lock.
+//! Per-mailbox counters. Each has a single writer at a time (the sender-side counters here, under
+//! the mailbox's state lock; `delivered`, kept by the receiver side of the mailbox, under its hand
+//! lock), so an update is a plain load and store (no read-modify-write), and anyone can read them
+//! without a lock.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -7,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// Lock-free counters of one mailbox.
 ///
-/// **Invariant** (checked by property tests, exact whenever read through [`super::Mailbox::snapshot`]):
+/// **Invariant** (checked by property tests; exact whenever read through [`super::Mailbox::snapshot`]):
 /// `offered = accepted + rejected + timed_out` and
 /// `accepted = delivered + dropped + abandoned + pending`.
 #[derive(Debug, Default)]
@@ -16,72 +18,93 @@ pub(crate) struct MailboxStats {
     accepted: AtomicU64,
     rejected: AtomicU64,
     timed_out: AtomicU64,
-    delivered: AtomicU64,
     dropped: AtomicU64,
     abandoned: AtomicU64,
-    depth: AtomicU64,
     max_depth: AtomicU64,
     blocked_sends: AtomicU64,
 }
 
+/// Aligns its content to a cache line of its own.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+pub(crate) struct CacheLine<T>(pub(crate) T);
+
 /// Increments a counter that only the lock holder writes.
-fn bump(counter: &AtomicU64, by: u64) {
+#[inline]
+pub(crate) fn bump(counter: &AtomicU64, by: u64) {
     counter.store(counter.load(Ordering::Relaxed) + by, Ordering::Relaxed);
 }
 
 impl MailboxStats {
+    #[inline]
     pub(crate) fn offered(&self) {
         bump(&self.offered, 1);
     }
+    #[inline]
     pub(crate) fn rejected(&self) {
         bump(&self.rejected, 1);
     }
+    #[inline]
     pub(crate) fn timed_out(&self) {
         bump(&self.timed_out, 1);
     }
+    #[inline]
     pub(crate) fn blocked(&self) {
         bump(&self.blocked_sends, 1);
     }
-    pub(crate) fn accepted(&self, depth_after: usize) {
+    #[inline]
+    pub(crate) fn accepted(&self) {
         bump(&self.accepted, 1);
-        self.set_depth(depth_after);
     }
-    pub(crate) fn dropped(&self, n: u64) {
-        bump(&self.dropped, n);
+    #[inline]
+    pub(crate) fn max_depth(&self) -> u64 {
+        self.max_depth.load(Ordering::Relaxed)
     }
-    pub(crate) fn delivered(&self, depth_after: usize) {
-        bump(&self.delivered, 1);
-        self.set_depth(depth_after);
-    }
-    pub(crate) fn abandoned(&self, n: u64) {
-        bump(&self.abandoned, n);
-        self.set_depth(0);
-    }
-
-    fn set_depth(&self, depth: usize) {
+    #[inline]
+    pub(crate) fn observe_depth(&self, depth: usize) {
         let depth = depth as u64;
-        self.depth.store(depth, Ordering::Relaxed);
         if depth > self.max_depth.load(Ordering::Relaxed) {
             self.max_depth.store(depth, Ordering::Relaxed);
         }
     }
-
-    pub(crate) fn delivered_total(&self) -> u64 {
-        self.delivered.load(Ordering::Relaxed)
+    #[inline]
+    pub(crate) fn dropped(&self, n: u64) {
+        bump(&self.dropped, n);
+    }
+    #[inline]
+    pub(crate) fn abandoned(&self, n: u64) {
+        bump(&self.abandoned, n);
     }
 
-    pub(crate) fn snapshot(&self, capacity: Option<usize>) -> MailboxSnapshot {
+    /// The counters; `pending` is the queue length, which the caller reads under the lock (or
+    /// derives, for a relaxed read).
+    #[inline]
+    pub(crate) fn snapshot(
+        &self,
+        delivered: u64,
+        capacity: Option<usize>,
+        pending: Option<usize>,
+    ) -> MailboxSnapshot {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let (accepted, dropped, abandoned) = (
+            get(&self.accepted),
+            get(&self.dropped),
+            get(&self.abandoned),
+        );
+        let pending = match pending {
+            Some(p) => p as u64,
+            None => accepted.saturating_sub(delivered + dropped + abandoned),
+        };
         MailboxSnapshot {
             capacity: capacity.map(|c| c as u64),
             offered: get(&self.offered),
-            accepted: get(&self.accepted),
+            accepted,
             rejected: get(&self.rejected),
             timed_out: get(&self.timed_out),
-            delivered: get(&self.delivered),
-            dropped: get(&self.dropped),
-            abandoned: get(&self.abandoned),
-            pending: get(&self.depth),
+            delivered,
+            dropped,
+            abandoned,
+            pending,
             max_depth: get(&self.max_depth),
             blocked_sends: get(&self.blocked_sends),
         }
