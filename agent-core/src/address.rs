@@ -109,6 +109,8 @@ impl<A: Agent> Address<A> {
     }
 
     /// Sends and waits for the handler's reply; `timeout` covers waiting for room and for the reply.
+    /// If it runs out while waiting for room, the message comes back in
+    /// [`AskError::Send`]`(`[`SendError::Timeout`]`)`; if while waiting for the reply, [`AskError::Timeout`].
     pub async fn ask(&self, msg: A::Msg, timeout: Duration) -> Result<A::Reply, AskError<A::Msg>> {
         self.ask_traced(msg, TraceId::new(), timeout).await
     }
@@ -127,11 +129,11 @@ impl<A: Agent> Address<A> {
         };
         // One clock read serves both the envelope and the deadline.
         let deadline = letter.env.enqueued_at + timeout;
-        match tokio::time::timeout_at(deadline, self.cell.mailbox.send(letter)).await {
-            Err(_elapsed) => return Err(AskError::Timeout(timeout)),
-            Ok(Err(e)) => return Err(AskError::Send(e.map(|l| l.env.msg))),
-            Ok(Ok(Enqueued::DroppedNewest)) => return Err(AskError::Dropped),
-            Ok(Ok(Enqueued::Queued | Enqueued::DroppedOldest)) => {}
+        // No timer on the send: it is armed only if the send has to wait for room.
+        match self.cell.mailbox.send_until(letter, Some(deadline)).await {
+            Err(e) => return Err(AskError::Send(e.map(|l| l.env.msg))),
+            Ok(Enqueued::DroppedNewest) => return Err(AskError::Dropped),
+            Ok(Enqueued::Queued | Enqueued::DroppedOldest) => {}
         }
         match tokio::time::timeout_at(deadline, rx).await {
             Err(_elapsed) => Err(AskError::Timeout(timeout)),

@@ -213,3 +213,28 @@ async fn snapshots_serialize_to_json() {
     assert_eq!(rt_json["mailboxes"]["delivered"], 1);
     assert_eq!(rt_json["agents_live"], 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_ask_that_times_out_waiting_for_room_gets_its_message_back() {
+    let rt = AgentRuntime::default();
+    let s = rt
+        .spawn(
+            AgentConfig::default()
+                .with_mailbox(MailboxConfig::bounded(1, OverflowPolicy::default())),
+            || Sleeper,
+        )
+        .unwrap();
+    s.tell(Duration::from_secs(10)).await.unwrap(); // being handled
+    tokio::task::yield_now().await; // the agent takes it
+    s.tell(Duration::from_secs(10)).await.unwrap(); // fills the one slot
+    let start = tokio::time::Instant::now();
+    let err = s
+        .ask(Duration::from_millis(5), Duration::from_millis(100))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AskError::Send(SendError::Timeout(d)) if d == Duration::from_millis(5)));
+    assert_eq!(start.elapsed(), Duration::from_millis(100));
+    let m = s.mailbox();
+    assert_eq!((m.timed_out, m.blocked_sends), (1, 1));
+    assert!(m.is_conserved());
+}

@@ -210,6 +210,16 @@ impl<T> Mailbox<T> {
     ///
     /// Cancel-safe: a send dropped while it waits for room counts as timed out.
     pub async fn send(&self, item: T) -> Result<Enqueued, SendError<T>> {
+        self.send_until(item, None).await
+    }
+
+    /// [`Mailbox::send`], giving up waiting for room at `deadline` as well as at the policy's own
+    /// timeout (whichever comes first), with [`SendError::Timeout`].
+    pub async fn send_until(
+        &self,
+        item: T,
+        deadline: Option<Instant>,
+    ) -> Result<Enqueued, SendError<T>> {
         let mut item = item;
         let timeout = {
             let mut st = self.lock();
@@ -229,7 +239,10 @@ impl<T> Mailbox<T> {
                 _ => unreachable!("only the block policy refuses a send for lack of room"),
             }
         };
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = match (timeout.map(|t| Instant::now() + t), deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let mut waiter = Waiter {
             mailbox: self,
             registered: false,
