@@ -1,1 +1,20 @@
-//! Load-test harness for agent-core (scenarios, runner, metrics, reports).
+//! The load-test harness for agent-core: scenarios as data, a runner that measures them honestly
+//! (HdrHistogram latency split into queue and service time, heap counted by the allocator,
+//! throughput on real time only as a ratio to raw tokio measured in the same process), JSON
+//! reports with a versioned schema, and the baseline gate that fails the build on a regression.
+
+pub mod baseline;
+pub mod catalog;
+pub mod inject;
+pub mod metrics;
+pub mod report;
+pub mod resources;
+pub mod runner;
+pub mod scenario;
+pub mod workload;
+
+pub use baseline::{Baseline, BaselineError, Comparison, Rule};
+pub use inject::Injection;
+pub use report::{Report, SCHEMA_VERSION};
+pub use runner::{run, runtime_for, RunError, RunOptions};
+pub use scenario::{Arrival, Clock, Kind, Scenario, WorkflowType, Workload};

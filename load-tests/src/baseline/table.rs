@@ -1,0 +1,95 @@
+//! The result of a comparison, printed as a table: metric, baseline, actual, delta, tolerance,
+//! verdict.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use super::file::Rule;
+
+/// One compared metric.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// The metric's path in the report.
+    pub metric: String,
+    /// The baseline value.
+    pub baseline: f64,
+    /// This run's value.
+    pub actual: f64,
+    /// The rule applied.
+    pub rule: Rule,
+    /// The tolerance applied (a fraction).
+    pub tolerance: f64,
+    /// Whether it held.
+    pub passed: bool,
+}
+
+impl Row {
+    /// `(actual - baseline) / |baseline|` in percent; `None` when the baseline is zero.
+    pub fn delta_pct(&self) -> Option<f64> {
+        (self.baseline != 0.0).then(|| (self.actual - self.baseline) / self.baseline.abs() * 100.0)
+    }
+}
+
+/// A report compared with its baseline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    /// The scenario.
+    pub scenario: String,
+    /// The baseline file.
+    pub path: PathBuf,
+    /// One row per gated metric.
+    pub rows: Vec<Row>,
+}
+
+impl Comparison {
+    /// Whether every metric held.
+    pub fn passed(&self) -> bool {
+        self.rows.iter().all(|r| r.passed)
+    }
+
+    /// The rows that failed.
+    pub fn failures(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| !r.passed)
+    }
+}
+
+fn num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else if v.abs() >= 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+impl fmt::Display for Comparison {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verdict = if self.passed() { "PASS" } else { "REGRESSION" };
+        writeln!(f, "{verdict}: scenario {} against {}", self.scenario, self.path.display())?;
+        let width = self.rows.iter().map(|r| r.metric.len()).max().unwrap_or(6).max(6);
+        writeln!(
+            f,
+            "{:<width$}  {:>16}  {:>16}  {:>9}  {:>16}  verdict",
+            "metric", "baseline", "actual", "delta %", "tolerance"
+        )?;
+        for r in &self.rows {
+            let delta = r.delta_pct().map_or_else(|| "-".to_owned(), |d| format!("{d:+.2}"));
+            let tol = match r.rule {
+                Rule::Exact => "exact".to_owned(),
+                rule => format!("{} {:.0}%", rule.as_str(), r.tolerance * 100.0),
+            };
+            writeln!(
+                f,
+                "{:<width$}  {:>16}  {:>16}  {:>9}  {:>16}  {}",
+                r.metric,
+                num(r.baseline),
+                num(r.actual),
+                delta,
+                tol,
+                if r.passed { "ok" } else { "FAIL" }
+            )?;
+        }
+        Ok(())
+    }
+}

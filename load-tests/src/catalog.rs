@@ -1,0 +1,250 @@
+//! The standard suite: the seeds' scenarios, with their parameters. Test-suite sizes are the
+//! seeds' own except where a comment says how and why a scenario is shortened; the CLI runs the
+//! full seed scale.
+
+use agent_core::OverflowPolicy;
+
+use crate::scenario::{Arrival, Clock, Kind, Scenario, WorkflowType, Workload};
+
+const SEED: u64 = 0x5eed_2026;
+
+fn base(name: &str, description: &str, source: &str, kind: Kind) -> Scenario {
+    Scenario {
+        name: name.to_owned(),
+        description: description.to_owned(),
+        source: source.to_owned(),
+        kind,
+        agents: 1,
+        ops_per_agent: 1,
+        concurrency: 1,
+        message_bytes: 0,
+        workload: Workload::None,
+        arrival: Arrival::Closed,
+        clock: Clock::Virtual,
+        seed: SEED,
+    }
+}
+
+fn veritas_concurrent(agents: usize) -> Scenario {
+    Scenario {
+        agents,
+        ops_per_agent: 5,
+        concurrency: agents,
+        workload: Workload::Io { wait_us: 1_000 },
+        ..base(
+            &format!("veritas_concurrent_{agents}"),
+            &format!("{agents} agents x 5 steps of 1 ms simulated work, all at once"),
+            "seed 000 (VERITAS), test_concurrent_agents",
+            Kind::Steps,
+        )
+    }
+}
+
+fn phantom(name: &str, agents: usize, per_agent: usize, senders: usize, bytes: usize) -> Scenario {
+    Scenario {
+        agents,
+        ops_per_agent: per_agent,
+        concurrency: senders,
+        message_bytes: bytes,
+        clock: Clock::Real,
+        ..base(
+            &format!("phantom_{name}"),
+            &format!(
+                "{agents} agents x {per_agent} messages of {bytes} B from {senders} concurrent senders; no loss, FIFO per sender"
+            ),
+            "seed 001 (PhantomMesh), load profiles",
+            Kind::Messaging,
+        )
+    }
+}
+
+fn netra_workflows(n: usize) -> Scenario {
+    Scenario {
+        agents: n,
+        ops_per_agent: 4,
+        concurrency: n,
+        workload: Workload::Mixed {
+            mix: vec![
+                (WorkflowType::Simple, 40),
+                (WorkflowType::Complex, 15),
+                (WorkflowType::DataIntensive, 15),
+                (WorkflowType::Optimization, 10),
+                (WorkflowType::Reporting, 20),
+            ],
+        },
+        ..base(
+            &format!("netra_workflows_{n}"),
+            &format!("{n} concurrent workflows x 4, mixed types with seeded variance and failures"),
+            "seed 003 (Netra), test_N_concurrent_workflows",
+            Kind::Steps,
+        )
+    }
+}
+
+fn overflow(policy_name: &str, policy: OverflowPolicy) -> Scenario {
+    Scenario {
+        agents: 1,
+        ops_per_agent: 500,
+        concurrency: 50,
+        ..base(
+            &format!("queue_overflow_{policy_name}"),
+            &format!("bursts of 50 into a mailbox of 16 under {policy_name}; 10 bursts, slow consumer"),
+            "seed 003 (Netra), test_queue_overflow_handling",
+            Kind::QueueOverflow {
+                capacity: 16,
+                policy,
+                consumer_us: 2_000,
+                producer_us: 0,
+            },
+        )
+    }
+}
+
+/// Every standard scenario, in suite order.
+pub fn standard() -> Vec<Scenario> {
+    vec![
+        veritas_concurrent(100),
+        veritas_concurrent(250),
+        Scenario {
+            agents: 1,
+            ops_per_agent: 500,
+            workload: Workload::Io { wait_us: 15_000 },
+            ..base(
+                "veritas_leak_detection",
+                "500 sequential operations, heap sampled every 50; nothing may stay live after teardown",
+                "seed 000 (VERITAS), test_memory_leaks",
+                Kind::Sequential { sample_every: 50 },
+            )
+        },
+        Scenario {
+            agents: 4,
+            ops_per_agent: 25_000,
+            concurrency: 4,
+            message_bytes: 64,
+            clock: Clock::Real,
+            ..base(
+                "veritas_monitoring_overhead",
+                "the same traffic with per-message timing on and off; the throughput ratio is the overhead",
+                "seed 000 (VERITAS), test_monitoring_overhead",
+                Kind::MonitoringOverhead,
+            )
+        },
+        Scenario {
+            agents: 100,
+            ops_per_agent: 10,
+            concurrency: 100,
+            message_bytes: 256,
+            ..base(
+                "veritas_streaming",
+                "1,000 messages as 100 streams of 10 chunks over the bus, 5 ms between chunks",
+                "seed 000 (VERITAS), test_streaming(1000, 10)",
+                Kind::Streaming {
+                    chunks_per_stream: 10,
+                    chunk_interval_us: 5_000,
+                },
+            )
+        },
+        Scenario {
+            // The seed sustains 50 agents for 3 minutes; the suite runs 30 virtual seconds (the CLI
+            // runs the full duration), at 500 operations per second, open loop.
+            agents: 50,
+            ops_per_agent: 300,
+            concurrency: 50,
+            workload: Workload::Io { wait_us: 20_000 },
+            arrival: Arrival::Open { rate_per_s: 500.0 },
+            ..base(
+                "veritas_sustained",
+                "50 agents under a steady 500 ops/s open-loop load with 20 ms steps, latency from intended start",
+                "seed 000 (VERITAS), test_sustained_load(50, 3)",
+                Kind::Steps,
+            )
+        },
+        // The seed's totals are agents x messages x 10 rounds; the suite runs one round each, and
+        // the CLI runs the full 1,000,000-message extreme profile.
+        phantom("low", 5, 100, 10, 100),
+        phantom("medium", 25, 200, 20, 256),
+        phantom("high", 50, 500, 50, 512),
+        phantom("extreme", 100, 1_000, 100, 1_024),
+        netra_workflows(10),
+        netra_workflows(25),
+        netra_workflows(50),
+        Scenario {
+            ops_per_agent: 20,
+            clock: Clock::Real,
+            ..base(
+                "netra_resource_contention",
+                "20 CPU-heavy and 15 memory-heavy workflows at once, against the same work on raw tokio",
+                "seed 003 (Netra), test_resource_contention_scenarios",
+                Kind::Contention {
+                    cpu_workflows: 20,
+                    memory_workflows: 15,
+                    cpu_iterations: 20_000,
+                    alloc_bytes: 256 * 1024,
+                },
+            )
+        },
+        Scenario {
+            agents: 1,
+            ops_per_agent: 1,
+            concurrency: 100,
+            workload: Workload::Io { wait_us: 100_000 },
+            ..base(
+                "netra_pool_exhaustion",
+                "100 requests at once for a pool of 8 slots held 100 ms, each waiting at most 250 ms",
+                "seed 003 (Netra), test_agent_pool_exhaustion",
+                Kind::PoolExhaustion {
+                    slots: 8,
+                    acquire_timeout_ms: 250,
+                },
+            )
+        },
+        overflow("block", OverflowPolicy::Block { timeout: None }),
+        overflow("reject", OverflowPolicy::Reject),
+        overflow("drop_oldest", OverflowPolicy::DropOldest),
+        overflow("drop_newest", OverflowPolicy::DropNewest),
+        Scenario {
+            ..base(
+                "startup_5_to_30",
+                "fleets of 5, 10, 15, 20, 25 and 30 agents with a 50 ms simulated connect each: time until all are healthy",
+                "seed 002, agent scaling startup benchmark",
+                Kind::Startup {
+                    counts: vec![5, 10, 15, 20, 25, 30],
+                    init_us: 50_000,
+                },
+            )
+        },
+        Scenario {
+            ..base(
+                "startup_100k",
+                "100,000 agents registered and healthy; heap per agent counted by the allocator",
+                "seed 002, future scale",
+                Kind::Startup {
+                    counts: vec![100_000],
+                    init_us: 0,
+                },
+            )
+        },
+    ]
+}
+
+/// The standard scenario named `name`.
+pub fn by_name(name: &str) -> Option<Scenario> {
+    standard().into_iter().find(|s| s.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_valid() {
+        let all = standard();
+        let mut names: Vec<_> = all.iter().map(|s| s.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+        for s in &all {
+            crate::runner::validate(s).unwrap();
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Latency histograms (HdrHistogram) and their summaries. Latency is recorded in nanoseconds;
+//! summaries give percentiles, never an average alone.
+
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+/// Highest latency a histogram records (longer values are clamped): one hour.
+const MAX_NS: u64 = 3_600_000_000_000;
+
+/// Total, queue and service latency of the operations of one run.
+#[derive(Clone, Debug)]
+pub struct LatencyRecorder {
+    total: Histogram<u64>,
+    queue: Histogram<u64>,
+    service: Histogram<u64>,
+}
+
+impl Default for LatencyRecorder {
+    fn default() -> Self {
+        LatencyRecorder {
+            total: histogram(),
+            queue: histogram(),
+            service: histogram(),
+        }
+    }
+}
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_NS, 3).expect("static histogram bounds are valid")
+}
+
+fn ns(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl LatencyRecorder {
+    /// Records one operation: end-to-end, and its split into time queued and time in service.
+    pub fn record(&mut self, total: Duration, queue: Duration, service: Duration) {
+        self.total.saturating_record(ns(total).max(1));
+        self.queue.saturating_record(ns(queue).max(1));
+        self.service.saturating_record(ns(service).max(1));
+    }
+
+    /// Records an operation whose split is unknown (only end-to-end).
+    pub fn record_total(&mut self, total: Duration) {
+        self.total.saturating_record(ns(total).max(1));
+    }
+
+    /// Adds another recorder's samples.
+    pub fn merge(&mut self, other: &LatencyRecorder) {
+        // Same bounds on both sides, so `add` cannot fail.
+        let _ = self.total.add(&other.total);
+        let _ = self.queue.add(&other.queue);
+        let _ = self.service.add(&other.service);
+    }
+
+    /// Operations recorded.
+    pub fn count(&self) -> u64 {
+        self.total.len()
+    }
+
+    /// The summaries.
+    pub fn summary(&self) -> Latencies {
+        Latencies {
+            total: LatencySummary::of(&self.total),
+            queue: LatencySummary::of(&self.queue),
+            service: LatencySummary::of(&self.service),
+        }
+    }
+
+    /// The end-to-end histogram, for plots.
+    pub fn total_histogram(&self) -> &Histogram<u64> {
+        &self.total
+    }
+}
+
+/// End-to-end latency, and its split into queue time (waiting in a mailbox) and service time.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Latencies {
+    /// From the operation's (intended) start to its completion.
+    pub total: LatencySummary,
+    /// Time in the mailbox before a handler started on it.
+    pub queue: LatencySummary,
+    /// Time in the handler.
+    pub service: LatencySummary,
+}
+
+/// Percentiles of one histogram, in nanoseconds. All zero when nothing was recorded.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencySummary {
+    /// Samples.
+    pub count: u64,
+    /// Smallest.
+    pub min_ns: u64,
+    /// Arithmetic mean (given with the percentiles, never alone).
+    pub mean_ns: f64,
+    /// Median.
+    pub p50_ns: u64,
+    /// 90th percentile.
+    pub p90_ns: u64,
+    /// 95th percentile.
+    pub p95_ns: u64,
+    /// 99th percentile.
+    pub p99_ns: u64,
+    /// 99.9th percentile.
+    pub p999_ns: u64,
+    /// Largest.
+    pub max_ns: u64,
+}
+
+impl LatencySummary {
+    /// Summarises `h`.
+    pub fn of(h: &Histogram<u64>) -> LatencySummary {
+        if h.is_empty() {
+            return LatencySummary::default();
+        }
+        LatencySummary {
+            count: h.len(),
+            min_ns: h.min(),
+            mean_ns: h.mean(),
+            p50_ns: h.value_at_quantile(0.50),
+            p90_ns: h.value_at_quantile(0.90),
+            p95_ns: h.value_at_quantile(0.95),
+            p99_ns: h.value_at_quantile(0.99),
+            p999_ns: h.value_at_quantile(0.999),
+            max_ns: h.max(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_of_a_known_distribution() {
+        let mut r = LatencyRecorder::default();
+        for ms in 1..=100u64 {
+            r.record(
+                Duration::from_millis(ms),
+                Duration::from_millis(ms / 2),
+                Duration::from_millis(ms - ms / 2),
+            );
+        }
+        let s = r.summary().total;
+        assert_eq!(s.count, 100);
+        // HdrHistogram with 3 significant digits: within 0.1%.
+        let close = |got: u64, want_ms: u64| {
+            let want = want_ms * 1_000_000;
+            got.abs_diff(want) * 1000 <= want
+        };
+        assert!(close(s.p50_ns, 50), "{}", s.p50_ns);
+        assert!(close(s.p95_ns, 95), "{}", s.p95_ns);
+        assert!(close(s.p99_ns, 99), "{}", s.p99_ns);
+        assert!(close(s.max_ns, 100), "{}", s.max_ns);
+        assert!(close(s.min_ns, 1), "{}", s.min_ns);
+    }
+
+    #[test]
+    fn empty_summary_is_zero() {
+        assert_eq!(LatencySummary::of(&histogram()), LatencySummary::default());
+    }
+}

@@ -1,0 +1,86 @@
+//! Calibration workloads on raw tokio (tasks and `tokio::sync::mpsc`, bounded 1024): the yardstick
+//! real-time scenarios are measured against, in the same process, rounds interleaved.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::messaging::{MeshMsg, OrderCheck, Traffic};
+
+/// The bound of every calibration channel, matching agent-core's default mailbox.
+pub(crate) const CHANNEL_BOUND: usize = 1024;
+
+/// One measured round.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RoundResult {
+    pub(crate) elapsed: Duration,
+    pub(crate) p99_ns: u64,
+}
+
+/// The messaging traffic over raw channels: one receiver task per agent, same senders, same
+/// messages, same order check and latency recording.
+pub(crate) async fn raw_messaging(traffic: Traffic) -> RoundResult {
+    let mut txs = Vec::with_capacity(traffic.agents);
+    let mut receivers = Vec::with_capacity(traffic.agents);
+    for _ in 0..traffic.agents {
+        let (tx, mut rx) = mpsc::channel::<MeshMsg>(CHANNEL_BOUND);
+        txs.push(tx);
+        receivers.push(tokio::spawn(async move {
+            let mut check = OrderCheck::default();
+            while let Some(msg) = rx.recv().await {
+                check.see(&msg, None);
+            }
+            check.tally
+        }));
+    }
+    let start = Instant::now();
+    let senders: Vec<_> = (0..traffic.senders)
+        .map(|s| {
+            let txs = txs.clone();
+            tokio::spawn(async move {
+                let mut seq = vec![0u64; txs.len()];
+                let mut j = s as u64;
+                while j < traffic.messages {
+                    let target = (j % txs.len() as u64) as usize;
+                    let msg = MeshMsg {
+                        sender: s as u32,
+                        seq: seq[target],
+                        sent_at: Instant::now(),
+                        payload: vec![(j & 0xff) as u8; traffic.bytes],
+                    };
+                    seq[target] += 1;
+                    txs[target].send(msg).await.expect("receiver alive");
+                    j += traffic.senders as u64;
+                }
+            })
+        })
+        .collect();
+    drop(txs);
+    for s in senders {
+        s.await.expect("sender task");
+    }
+    let mut latency = crate::metrics::LatencyRecorder::default();
+    let mut received = 0;
+    for r in receivers {
+        let tally = r.await.expect("receiver task");
+        received += tally.received;
+        latency.merge(&tally.latency);
+    }
+    let elapsed = start.elapsed();
+    assert_eq!(received, traffic.messages, "raw tokio calibration lost messages");
+    RoundResult {
+        elapsed,
+        p99_ns: latency.summary().total.p99_ns,
+    }
+}
+
+/// The median of `v` (the upper middle for an even count); 0 for an empty slice.
+pub(crate) fn median(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    s[s.len() / 2]
+}

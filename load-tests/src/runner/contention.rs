@@ -1,0 +1,160 @@
+//! The resource-contention driver (seed 003): CPU-heavy and memory-heavy workflows at once,
+//! through agents, against the same work on raw tokio tasks, rounds interleaved.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agent_core::{AgentConfig, AgentRuntime, RuntimeConfig, ShutdownConfig};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::agents::{Step, StepAgent};
+use super::calibrate::{RoundResult, CHANNEL_BOUND};
+use super::messaging::calibration;
+use super::steps::{ask_error_kind, STEP_TIMEOUT};
+use super::{DriverOutput, RunContext};
+use crate::metrics::LatencyRecorder;
+use crate::report::Operations;
+use crate::scenario::{Kind, Workload};
+use crate::workload::{burn_cpu, touch_memory};
+
+struct Shape {
+    cpu: usize,
+    memory: usize,
+    per_workflow: usize,
+    cpu_iterations: u64,
+    alloc_bytes: usize,
+}
+
+pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
+    let s = &ctx.scenario;
+    let Kind::Contention { cpu_workflows, memory_workflows, cpu_iterations, alloc_bytes } = s.kind else {
+        unreachable!("the runner dispatches only contention scenarios here")
+    };
+    let shape = Shape {
+        cpu: cpu_workflows,
+        memory: memory_workflows,
+        per_workflow: s.ops_per_agent,
+        cpu_iterations,
+        alloc_bytes,
+    };
+    let mut out = DriverOutput::default();
+    let (mut ours, mut raw) = (Vec::new(), Vec::new());
+    let mut elapsed = Duration::ZERO;
+    for round in 0..ctx.rounds() {
+        if ctx.stopping() {
+            break;
+        }
+        if round % 2 == 1 {
+            raw.push(raw_round(&shape).await);
+        }
+        let (r, ops, latency) = agent_round(ctx, &shape).await;
+        if round % 2 == 0 {
+            raw.push(raw_round(&shape).await);
+        }
+        elapsed += r.elapsed;
+        out.ops.merge(&ops);
+        out.latency.merge(&latency);
+        ours.push(r);
+    }
+    let total = ((shape.cpu + shape.memory) * shape.per_workflow) as u64;
+    out.calibration = Some(calibration(
+        "the same CPU and memory work in raw tokio worker tasks behind mpsc + oneshot",
+        &ours,
+        &raw,
+        total,
+    ));
+    out.elapsed = Some(elapsed);
+    out
+}
+
+async fn agent_round(ctx: &Arc<RunContext>, shape: &Shape) -> (RoundResult, Operations, LatencyRecorder) {
+    let s = &ctx.scenario;
+    let rt = AgentRuntime::new(RuntimeConfig::default());
+    ctx.watch(&rt);
+    let start = Instant::now();
+    let drivers: Vec<_> = (0..shape.cpu + shape.memory)
+        .map(|i| {
+            let workload = if i < shape.cpu {
+                Workload::Cpu { iterations: shape.cpu_iterations }
+            } else {
+                Workload::Alloc { bytes: shape.alloc_bytes }
+            };
+            let factory = StepAgent::factory(workload, s.seed, i as u64, ctx.injection());
+            let agent = rt
+                .spawn(AgentConfig::default(), factory)
+                .expect("a fresh runtime accepts agents");
+            let per = shape.per_workflow;
+            let ctx = Arc::clone(ctx);
+            tokio::spawn(async move {
+                let mut ops = Operations::default();
+                let mut latency = LatencyRecorder::default();
+                for _ in 0..per {
+                    let t = Instant::now();
+                    match agent.ask(Step, STEP_TIMEOUT).await {
+                        Ok(o) => {
+                            latency.record(t.elapsed(), o.queue, o.service);
+                            ops.record(o.result);
+                        }
+                        Err(e) => ops.record(Err(ask_error_kind(&e))),
+                    }
+                    ctx.done(1);
+                }
+                (ops, latency)
+            })
+        })
+        .collect();
+    let mut ops = Operations::default();
+    let mut latency = LatencyRecorder::default();
+    for d in drivers {
+        let (o, l) = d.await.expect("workflow task");
+        ops.merge(&o);
+        latency.merge(&l);
+    }
+    let elapsed = start.elapsed();
+    rt.shutdown(ShutdownConfig::default()).await;
+    let p99_ns = latency.summary().total.p99_ns;
+    (RoundResult { elapsed, p99_ns }, ops, latency)
+}
+
+async fn raw_round(shape: &Shape) -> RoundResult {
+    let start = Instant::now();
+    let drivers: Vec<_> = (0..shape.cpu + shape.memory)
+        .map(|i| {
+            let cpu = i < shape.cpu;
+            let (iterations, bytes, per) = (shape.cpu_iterations, shape.alloc_bytes, shape.per_workflow);
+            tokio::spawn(async move {
+                let (tx, mut rx) = mpsc::channel::<oneshot::Sender<()>>(CHANNEL_BOUND);
+                let worker = tokio::spawn(async move {
+                    while let Some(reply) = rx.recv().await {
+                        if cpu {
+                            burn_cpu(iterations);
+                        } else {
+                            touch_memory(bytes);
+                        }
+                        let _ = reply.send(());
+                    }
+                });
+                let mut latency = LatencyRecorder::default();
+                for _ in 0..per {
+                    let t = Instant::now();
+                    let (rtx, rrx) = oneshot::channel();
+                    tx.send(rtx).await.expect("worker alive");
+                    rrx.await.expect("worker replies");
+                    latency.record_total(t.elapsed());
+                }
+                drop(tx);
+                worker.await.expect("worker task");
+                latency
+            })
+        })
+        .collect();
+    let mut latency = LatencyRecorder::default();
+    for d in drivers {
+        latency.merge(&d.await.expect("raw workflow task"));
+    }
+    RoundResult {
+        elapsed: start.elapsed(),
+        p99_ns: latency.summary().total.p99_ns,
+    }
+}

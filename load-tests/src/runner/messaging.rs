@@ -1,0 +1,309 @@
+//! The messaging driver (seed 001, PhantomMesh profiles): senders spread messages over agents;
+//! every message is checked for loss and for order per sender. Each round runs the same traffic
+//! over raw tokio channels too, interleaved, so throughput and latency are reported as ratios.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agent_core::{Agent, AgentConfig, AgentRuntime, Context, HandlerError, RuntimeConfig, ShutdownConfig};
+use tokio::time::Instant;
+
+use super::calibrate::{median, raw_messaging, RoundResult};
+use super::{DriverOutput, RunContext};
+use crate::inject::Injection;
+use crate::metrics::LatencyRecorder;
+use crate::report::{Calibration, Delivery};
+
+/// One message of the mesh traffic.
+#[derive(Debug)]
+pub(crate) struct MeshMsg {
+    pub(crate) sender: u32,
+    pub(crate) seq: u64,
+    pub(crate) sent_at: Instant,
+    pub(crate) payload: Vec<u8>,
+}
+
+/// What a mesh receiver is asked.
+#[derive(Debug)]
+pub(crate) enum MeshCmd {
+    Msg(MeshMsg),
+    Report,
+}
+
+/// A receiver's tally.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct MeshTally {
+    pub(crate) received: u64,
+    pub(crate) out_of_order: u64,
+    pub(crate) latency: LatencyRecorder,
+}
+
+/// Checks order per sender and records latency. `next[s]` is the sequence number expected next
+/// from sender `s`.
+#[derive(Debug, Default)]
+pub(crate) struct OrderCheck {
+    next: Vec<u64>,
+    pub(crate) tally: MeshTally,
+}
+
+impl OrderCheck {
+    pub(crate) fn see(&mut self, msg: &MeshMsg, queue: Option<Duration>) {
+        let s = msg.sender as usize;
+        if self.next.len() <= s {
+            self.next.resize(s + 1, 0);
+        }
+        if msg.seq != self.next[s] {
+            self.tally.out_of_order += 1;
+        }
+        self.next[s] = msg.seq + 1;
+        self.tally.received += 1;
+        std::hint::black_box(msg.payload.first());
+        let total = msg.sent_at.elapsed();
+        match queue {
+            Some(q) => self.tally.latency.record(total, q, total.saturating_sub(q)),
+            None => self.tally.latency.record_total(total),
+        }
+    }
+}
+
+struct MeshAgent {
+    check: OrderCheck,
+    spin: Duration,
+}
+
+impl Agent for MeshAgent {
+    type Msg = MeshCmd;
+    type Reply = Option<MeshTally>;
+
+    async fn handle(&mut self, cmd: MeshCmd, ctx: &mut Context<Self>) -> Result<Option<MeshTally>, HandlerError> {
+        match cmd {
+            MeshCmd::Msg(msg) => {
+                spin(self.spin);
+                self.check.see(&msg, Some(ctx.queue_time()));
+                Ok(None)
+            }
+            MeshCmd::Report => Ok(Some(std::mem::take(&mut self.check.tally))),
+        }
+    }
+}
+
+/// Busy-waits `d` (the injected slowdown; zero otherwise).
+pub(crate) fn spin(d: Duration) {
+    if d.is_zero() {
+        return;
+    }
+    let until = std::time::Instant::now() + d;
+    while std::time::Instant::now() < until {
+        std::hint::spin_loop();
+    }
+}
+
+/// The shape of one round of traffic.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Traffic {
+    pub(crate) agents: usize,
+    pub(crate) senders: usize,
+    pub(crate) messages: u64,
+    pub(crate) bytes: usize,
+}
+
+impl Traffic {
+    pub(crate) fn of(ctx: &RunContext) -> Traffic {
+        let s = &ctx.scenario;
+        Traffic {
+            agents: s.agents,
+            senders: s.concurrency,
+            messages: s.total_ops(),
+            bytes: s.message_bytes,
+        }
+    }
+}
+
+/// One round of the traffic through agent-core.
+pub(crate) struct AgentRound {
+    pub(crate) result: RoundResult,
+    pub(crate) tally: MeshTally,
+    pub(crate) delivery: Delivery,
+    pub(crate) max_depth: u64,
+}
+
+pub(crate) async fn agent_round(
+    ctx: &Arc<RunContext>,
+    traffic: Traffic,
+    timing: bool,
+    spin_per_msg: Duration,
+) -> AgentRound {
+    let rt = AgentRuntime::new(RuntimeConfig { timing, ..RuntimeConfig::default() });
+    ctx.watch(&rt);
+    let agents: Vec<_> = (0..traffic.agents)
+        .map(|i| {
+            rt.spawn(AgentConfig::named(format!("mesh-{i}")), move || MeshAgent {
+                check: OrderCheck::default(),
+                spin: spin_per_msg,
+            })
+            .expect("a fresh runtime accepts agents")
+        })
+        .collect();
+    let lose_one = ctx.injection() == Some(Injection::LoseOneMessage);
+    let start = Instant::now();
+    let senders: Vec<_> = (0..traffic.senders)
+        .map(|s| {
+            let agents = agents.clone();
+            let ctx = Arc::clone(ctx);
+            tokio::spawn(async move {
+                let mut seq = vec![0u64; agents.len()];
+                let mut sent = 0u64;
+                let mut refused = 0u64;
+                let mut j = s as u64;
+                while j < traffic.messages {
+                    let target = (j % agents.len() as u64) as usize;
+                    let msg = MeshMsg {
+                        sender: s as u32,
+                        seq: seq[target],
+                        sent_at: Instant::now(),
+                        payload: vec![(j & 0xff) as u8; traffic.bytes],
+                    };
+                    seq[target] += 1;
+                    sent += 1;
+                    let skip = lose_one && s == 0 && j == 0;
+                    if !skip && agents[target].tell(MeshCmd::Msg(msg)).await.is_err() {
+                        refused += 1;
+                    }
+                    j += traffic.senders as u64;
+                    if sent % 1024 == 0 {
+                        ctx.done(1024);
+                    }
+                }
+                ctx.done(sent % 1024);
+                (sent, refused)
+            })
+        })
+        .collect();
+    let (mut sent, mut refused) = (0, 0);
+    for s in senders {
+        let (a, b) = s.await.expect("sender task");
+        sent += a;
+        refused += b;
+    }
+    let mut tally = MeshTally::default();
+    for a in &agents {
+        if let Ok(Some(t)) = a.ask(MeshCmd::Report, Duration::from_secs(600)).await {
+            tally.received += t.received;
+            tally.out_of_order += t.out_of_order;
+            tally.latency.merge(&t.latency);
+        }
+    }
+    let elapsed = start.elapsed();
+    let snap = rt.snapshot();
+    rt.shutdown(ShutdownConfig::default()).await;
+    let m = snap.mailboxes;
+    // Each agent also handled one report request.
+    let delivered = m.delivered - traffic.agents as u64;
+    let delivery = Delivery {
+        sent,
+        delivered,
+        lost: sent.saturating_sub(delivered + m.dropped + m.rejected + m.timed_out + refused),
+        out_of_order: tally.out_of_order,
+        dropped: m.dropped,
+        rejected: m.rejected,
+        timed_out: m.timed_out,
+    };
+    AgentRound {
+        result: RoundResult {
+            elapsed,
+            p99_ns: tally.latency.summary().total.p99_ns,
+        },
+        tally,
+        delivery,
+        max_depth: m.max_depth,
+    }
+}
+
+pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
+    let traffic = Traffic::of(ctx);
+    let rounds = ctx.rounds();
+    // The injected slowdown costs each message as much as raw tokio's whole per-message time.
+    let spin_per_msg = if ctx.injection() == Some(Injection::Slowdown2x) {
+        let raw = raw_messaging(traffic).await;
+        raw.elapsed.div_f64(traffic.messages as f64)
+    } else {
+        Duration::ZERO
+    };
+    let mut out = DriverOutput::default();
+    let mut delivery = Delivery::default();
+    let mut agent_results = Vec::new();
+    let mut raw_results = Vec::new();
+    let mut elapsed = Duration::ZERO;
+    for round in 0..rounds {
+        if ctx.stopping() {
+            break;
+        }
+        let raw_first = round % 2 == 1;
+        if raw_first {
+            raw_results.push(raw_messaging(traffic).await);
+        }
+        let r = agent_round(ctx, traffic, true, spin_per_msg).await;
+        if !raw_first {
+            raw_results.push(raw_messaging(traffic).await);
+        }
+        elapsed += r.result.elapsed;
+        out.latency.merge(&r.tally.latency);
+        out.max_depth = out.max_depth.max(r.max_depth);
+        accumulate(&mut delivery, &r.delivery);
+        agent_results.push(r.result);
+    }
+    out.ops.total = delivery.sent;
+    out.ops.succeeded = delivery.delivered - delivery.out_of_order.min(delivery.delivered);
+    out.ops.failed = out.ops.total - out.ops.succeeded;
+    if delivery.lost > 0 {
+        out.ops.errors_by_kind.insert("lost".into(), delivery.lost);
+    }
+    if delivery.out_of_order > 0 {
+        out.ops.errors_by_kind.insert("out_of_order".into(), delivery.out_of_order);
+    }
+    let refused = delivery.sent - delivery.delivered - delivery.lost;
+    if refused > 0 {
+        out.ops.errors_by_kind.insert("refused".into(), refused);
+    }
+    out.delivery = Some(delivery);
+    out.calibration = Some(calibration(
+        "the same traffic over tokio::sync::mpsc (bounded 1024), one receiver task per agent",
+        &agent_results,
+        &raw_results,
+        traffic.messages,
+    ));
+    out.elapsed = Some(elapsed);
+    out
+}
+
+pub(crate) fn accumulate(total: &mut Delivery, d: &Delivery) {
+    total.sent += d.sent;
+    total.delivered += d.delivered;
+    total.lost += d.lost;
+    total.out_of_order += d.out_of_order;
+    total.dropped += d.dropped;
+    total.rejected += d.rejected;
+    total.timed_out += d.timed_out;
+}
+
+/// Paired ratios of interleaved rounds.
+pub(crate) fn calibration(workload: &str, ours: &[RoundResult], raw: &[RoundResult], ops: u64) -> Calibration {
+    let n = ours.len().min(raw.len());
+    let throughput: Vec<f64> = (0..n)
+        .map(|i| raw[i].elapsed.as_secs_f64() / ours[i].elapsed.as_secs_f64())
+        .collect();
+    let p99: Vec<f64> = (0..n)
+        .map(|i| ours[i].p99_ns as f64 / raw[i].p99_ns.max(1) as f64)
+        .collect();
+    let raw_rates: Vec<f64> = raw[..n]
+        .iter()
+        .map(|r| ops as f64 / r.elapsed.as_secs_f64())
+        .collect();
+    Calibration {
+        workload: workload.to_owned(),
+        rounds: n as u32,
+        ops_per_s: median(&raw_rates),
+        throughput_ratio: median(&throughput),
+        p99_latency_ratio: median(&p99),
+    }
+}

@@ -1,0 +1,83 @@
+//! The pool-exhaustion driver (seed 003): more requests than pool slots, each waiting a bounded
+//! time for a slot. On the virtual clock the number that gives up is exact.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agent_core::{AgentRuntime, Pool, PoolConfig, PoolError, ShutdownConfig};
+use tokio::time::Instant;
+
+use super::agents::{Step, StepAgent};
+use super::steps::{ask_error_kind, STEP_TIMEOUT};
+use super::{DriverOutput, RunContext};
+use crate::metrics::LatencyRecorder;
+use crate::report::{Operations, PoolReport};
+use crate::scenario::Kind;
+
+pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
+    let s = &ctx.scenario;
+    let Kind::PoolExhaustion { slots, acquire_timeout_ms } = s.kind else {
+        unreachable!("the runner dispatches only pool scenarios here")
+    };
+    let rt = AgentRuntime::default();
+    ctx.watch(&rt);
+    let factory = StepAgent::factory(s.workload.clone(), s.seed, 0, ctx.injection());
+    let pool = Pool::new(&rt, PoolConfig::new("pool", slots), move || {
+        let mut f = factory.clone();
+        f()
+    })
+    .expect("a valid pool");
+    let acquire_timeout = Duration::from_millis(acquire_timeout_ms);
+    // `concurrency` requesters arrive together, each making `ops_per_agent` requests in turn.
+    let requesters: Vec<_> = (0..s.concurrency)
+        .map(|_| {
+            let pool = pool.clone();
+            let ctx = Arc::clone(ctx);
+            let per = s.ops_per_agent;
+            tokio::spawn(async move {
+                let mut ops = Operations::default();
+                let mut latency = LatencyRecorder::default();
+                for _ in 0..per {
+                    let t = Instant::now();
+                    match pool.acquire(acquire_timeout).await {
+                        Ok(lease) => match lease.ask(Step, STEP_TIMEOUT).await {
+                            Ok(o) => {
+                                // Queue time here includes the wait for a slot.
+                                let total = t.elapsed();
+                                latency.record(total, total.saturating_sub(o.service), o.service);
+                                ops.record(o.result);
+                            }
+                            Err(e) => ops.record(Err(ask_error_kind(&e))),
+                        },
+                        Err(PoolError::Exhausted { .. }) => {
+                            latency.record_total(t.elapsed());
+                            ops.record(Err("pool_exhausted"));
+                        }
+                        Err(_) => ops.record(Err("pool_closed")),
+                    }
+                    ctx.done(1);
+                }
+                (ops, latency)
+            })
+        })
+        .collect();
+    let mut out = DriverOutput::default();
+    for r in requesters {
+        let (ops, latency) = r.await.expect("requester task");
+        out.ops.merge(&ops);
+        out.latency.merge(&latency);
+    }
+    let p = pool.snapshot();
+    out.pool = Some(PoolReport {
+        capacity: p.capacity,
+        max_in_use: p.max_in_use,
+        avg_utilization_pct: p.avg_utilization * 100.0,
+        waits: p.waits,
+        exhaustions: p.exhaustions,
+    });
+    out.max_depth = rt.snapshot().mailboxes.max_depth;
+    pool.close();
+    drop(pool);
+    rt.shutdown(ShutdownConfig::default()).await;
+    out
+}

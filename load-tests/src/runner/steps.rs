@@ -1,0 +1,158 @@
+//! The steps driver (seed 000's concurrent agents and sequential leak test, seed 003's workflows,
+//! sustained load): agents perform workload steps requested by drivers in a closed loop, or on an
+//! open-loop schedule with latency measured from each step's intended start.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agent_core::{Address, AgentConfig, AgentRuntime, AskError, RuntimeConfig, ShutdownConfig};
+use tokio::time::Instant;
+
+use super::agents::{Step, StepAgent, StepOutcome};
+use super::{DriverOutput, RunContext};
+use crate::metrics::LatencyRecorder;
+use crate::report::Operations;
+use crate::resources::heap_now;
+use crate::scenario::{Arrival, Kind};
+
+/// How long a driver waits for one step before counting it failed.
+pub(crate) const STEP_TIMEOUT: Duration = Duration::from_secs(600);
+
+pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
+    let s = &ctx.scenario;
+    let rt = AgentRuntime::new(RuntimeConfig::default());
+    ctx.watch(&rt);
+    let agents: Vec<Address<StepAgent>> = (0..s.agents)
+        .map(|i| {
+            let factory = StepAgent::factory(s.workload.clone(), s.seed, i as u64, ctx.injection());
+            rt.spawn(AgentConfig::named(format!("step-{i}")), factory)
+                .expect("a fresh runtime accepts agents")
+        })
+        .collect();
+
+    let mut out = DriverOutput::default();
+    let mut heap_series = Vec::new();
+    match (&s.kind, &s.arrival) {
+        (Kind::Sequential { sample_every }, _) => {
+            // One operation after another; the heap is sampled every `sample_every` operations.
+            let agent = &agents[0];
+            for i in 0..s.total_ops() {
+                if ctx.stopping() {
+                    break;
+                }
+                step(agent, Instant::now(), &mut out.ops, &mut out.latency).await;
+                ctx.done(1);
+                if (i + 1) % *sample_every as u64 == 0 {
+                    heap_series.push(heap_now().map(|h| h.live_bytes));
+                }
+            }
+        }
+        (_, Arrival::Closed) => {
+            let drivers: Vec<_> = (0..s.concurrency)
+                .map(|d| {
+                    let targets: Vec<Address<StepAgent>> = (0..s.agents)
+                        .filter(|a| a % s.concurrency == d)
+                        .map(|a| agents[a].clone())
+                        .collect();
+                    let ctx = Arc::clone(ctx);
+                    let per_target = s.ops_per_agent;
+                    tokio::spawn(async move {
+                        let mut ops = Operations::default();
+                        let mut latency = LatencyRecorder::default();
+                        for _ in 0..per_target {
+                            for agent in &targets {
+                                if ctx.stopping() {
+                                    return (ops, latency);
+                                }
+                                step(agent, Instant::now(), &mut ops, &mut latency).await;
+                                ctx.done(1);
+                            }
+                        }
+                        (ops, latency)
+                    })
+                })
+                .collect();
+            for d in drivers {
+                let (ops, latency) = d.await.expect("driver task");
+                out.ops.merge(&ops);
+                out.latency.merge(&latency);
+            }
+        }
+        (_, Arrival::Open { rate_per_s }) => {
+            // Steps start on schedule whether or not earlier ones are done; each is its own task.
+            let start = Instant::now();
+            let period = Duration::from_secs_f64(1.0 / rate_per_s);
+            let mut tasks = Vec::with_capacity(s.total_ops() as usize);
+            for i in 0..s.total_ops() {
+                if ctx.stopping() {
+                    break;
+                }
+                let intended = start + period.mul_f64(i as f64);
+                tokio::time::sleep_until(intended).await;
+                let agent = agents[i as usize % agents.len()].clone();
+                let ctx = Arc::clone(ctx);
+                tasks.push(tokio::spawn(async move {
+                    let mut ops = Operations::default();
+                    let mut latency = LatencyRecorder::default();
+                    step(&agent, intended, &mut ops, &mut latency).await;
+                    ctx.done(1);
+                    (ops, latency)
+                }));
+            }
+            for t in tasks {
+                let (ops, latency) = t.await.expect("step task");
+                out.ops.merge(&ops);
+                out.latency.merge(&latency);
+            }
+        }
+    }
+
+    out.max_depth = rt.snapshot().mailboxes.max_depth;
+    let shutdown = rt.shutdown(ShutdownConfig::default()).await;
+    debug_assert_eq!(shutdown.aborted, 0);
+    drop(agents);
+    if !heap_series.is_empty() {
+        for (i, live) in heap_series.iter().enumerate() {
+            if let Some(bytes) = live {
+                let at = (i + 1) * heap_every(&ctx.scenario.kind);
+                out.extra.insert(format!("heap_live_bytes_at_op_{at:05}"), *bytes as f64);
+            }
+        }
+    }
+    out
+}
+
+fn heap_every(kind: &Kind) -> usize {
+    match kind {
+        Kind::Sequential { sample_every } => *sample_every,
+        _ => 1,
+    }
+}
+
+/// Asks `agent` for one step; `intended` is when the step was meant to start. Mixed workloads
+/// also count the workflow types drawn.
+async fn step(agent: &Address<StepAgent>, intended: Instant, ops: &mut Operations, latency: &mut LatencyRecorder) {
+    match agent.ask(Step, STEP_TIMEOUT).await {
+        Ok(StepOutcome { queue, service, result, kind }) => {
+            latency.record(intended.elapsed(), queue, service);
+            ops.record(result);
+            if let Some(kind) = kind {
+                *ops.by_type.entry(kind.as_str().to_owned()).or_default() += 1;
+            }
+        }
+        Err(e) => {
+            latency.record_total(intended.elapsed());
+            ops.record(Err(ask_error_kind(&e)));
+        }
+    }
+}
+
+/// A short name for an ask failure, for `errors_by_kind`.
+pub(crate) fn ask_error_kind<M>(e: &AskError<M>) -> &'static str {
+    match e {
+        AskError::Send(_) => "send_refused",
+        AskError::Timeout(_) => "ask_timeout",
+        AskError::Failed(_) => "handler_failed",
+        _ => "dropped",
+    }
+}

@@ -1,0 +1,96 @@
+//! The streaming driver (seed 000's `test_streaming(1000, 10)`): producers publish streams of
+//! chunks on bus topics, one consumer per stream checks order and completeness; latency is each
+//! chunk's time from publish to receipt.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agent_core::{Bus, MailboxConfig};
+
+use super::{DriverOutput, RunContext};
+use crate::metrics::LatencyRecorder;
+use crate::report::Delivery;
+use crate::scenario::Kind;
+
+pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
+    let s = &ctx.scenario;
+    let Kind::Streaming { chunks_per_stream, chunk_interval_us } = s.kind else {
+        unreachable!("the runner dispatches only streaming scenarios here")
+    };
+    let interval = Duration::from_micros(chunk_interval_us);
+    let bus: Bus<(u64, Vec<u8>)> = Bus::local();
+    // `agents` producers, each sending `ops_per_agent` chunks as streams of `chunks_per_stream`.
+    let streams_per_producer = s.ops_per_agent.div_ceil(chunks_per_stream);
+    let limit = Arc::new(tokio::sync::Semaphore::new(s.concurrency));
+    let mut tasks = Vec::new();
+    for p in 0..s.agents {
+        for k in 0..streams_per_producer {
+            let topic = format!("stream-{p}-{k}");
+            let sub = bus
+                .subscribe(&topic, MailboxConfig::default())
+                .expect("an open bus");
+            let chunks = chunks_per_stream.min(s.ops_per_agent - k * chunks_per_stream) as u64;
+            let consumer = tokio::spawn(async move {
+                let mut latency = LatencyRecorder::default();
+                let mut expected = 0u64;
+                let mut out_of_order = 0u64;
+                while expected < chunks {
+                    let Some(env) = sub.recv().await else { break };
+                    latency.record_total(env.queue_time());
+                    if env.msg.0 != expected {
+                        out_of_order += 1;
+                    }
+                    expected = env.msg.0 + 1;
+                }
+                (expected.min(chunks), out_of_order, latency)
+            });
+            let bus = bus.clone();
+            let limit = Arc::clone(&limit);
+            let ctx = Arc::clone(ctx);
+            let bytes = s.message_bytes;
+            let producer = tokio::spawn(async move {
+                let _permit = limit.acquire_owned().await.expect("semaphore open");
+                let mut sent = 0u64;
+                for c in 0..chunks {
+                    if c > 0 {
+                        tokio::time::sleep(interval).await;
+                    }
+                    let f = bus.publish(&topic, (c, vec![0u8; bytes])).await.expect("an open bus");
+                    sent += f.queued;
+                    ctx.done(1);
+                }
+                (chunks, sent)
+            });
+            tasks.push((producer, consumer));
+        }
+    }
+    let mut out = DriverOutput::default();
+    let mut delivery = Delivery::default();
+    let mut streams_complete = 0u64;
+    for (producer, consumer) in tasks {
+        let (chunks, queued) = producer.await.expect("producer task");
+        let (received, out_of_order, latency) = consumer.await.expect("consumer task");
+        delivery.sent += chunks;
+        delivery.delivered += received;
+        delivery.out_of_order += out_of_order;
+        delivery.rejected += chunks - queued;
+        if received == chunks && out_of_order == 0 {
+            streams_complete += 1;
+        }
+        out.latency.merge(&latency);
+        for _ in 0..received {
+            out.ops.record(Ok(()));
+        }
+        for _ in received..chunks {
+            out.ops.record(Err("chunk_missing"));
+        }
+    }
+    delivery.lost = delivery.sent - delivery.delivered - delivery.rejected;
+    out.extra.insert("streams_complete".into(), streams_complete as f64);
+    out.extra.insert("streams".into(), (s.agents * streams_per_producer) as f64);
+    let topics = bus.snapshot().topics;
+    out.max_depth = topics.iter().map(|t| t.mailboxes.max_depth).max().unwrap_or(0);
+    out.delivery = Some(delivery);
+    bus.close();
+    out
+}

@@ -1,0 +1,8 @@
+//! Seed 003 (Netra): 10 concurrent workflows of mixed types.
+
+mod support;
+
+#[tokio::test(start_paused = true)]
+async fn netra_workflows_10() {
+    support::check("netra_workflows_10").await;
+}

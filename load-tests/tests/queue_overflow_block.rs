@@ -1,0 +1,8 @@
+//! Seed 003 (Netra): bursts into a bounded mailbox under the block policy: nothing dropped.
+
+mod support;
+
+#[tokio::test(start_paused = true)]
+async fn queue_overflow_block() {
+    support::check("queue_overflow_block").await;
+}

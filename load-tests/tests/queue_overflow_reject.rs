@@ -1,0 +1,8 @@
+//! Seed 003 (Netra): bursts into a bounded mailbox under reject: rejections exactly as predicted.
+
+mod support;
+
+#[tokio::test(start_paused = true)]
+async fn queue_overflow_reject() {
+    support::check("queue_overflow_reject").await;
+}
