@@ -8,9 +8,14 @@ fn main() {
     println!("cargo:rustc-env=LOAD_TESTS_RUSTC={version}");
     let revision = output(Command::new("git").args(["rev-parse", "--short=12", "HEAD"]))
         .map(|rev| {
-            let dirty = output(Command::new("git").args(["status", "--porcelain", "--untracked-files=no"]))
-                .is_some_and(|s| !s.is_empty());
-            if dirty { format!("{rev}-dirty") } else { rev }
+            let dirty =
+                output(Command::new("git").args(["status", "--porcelain", "--untracked-files=no"]))
+                    .is_some_and(|s| !s.is_empty());
+            if dirty {
+                format!("{rev}-dirty")
+            } else {
+                rev
+            }
         })
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=LOAD_TESTS_GIT_REVISION={revision}");

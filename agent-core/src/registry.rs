@@ -1,6 +1,7 @@
 //! The registry: every live agent by id and by name, behind type-erased [`Probe`]s.
 
 use std::any::Any;
+use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::sync::Arc;
 
 use dashmap::mapref::entry::Entry;
@@ -25,6 +26,8 @@ pub(crate) trait Probe: Send + Sync + 'static {
     /// Aborts the agent's task; returns whether there was one to abort.
     fn abort(&self) -> bool;
     fn delivered_total(&self) -> u64;
+    /// Messages pending in the mailbox, read without locks.
+    fn pending(&self) -> u64;
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 
@@ -56,16 +59,24 @@ impl<A: Agent> Probe for Cell<A> {
     fn delivered_total(&self) -> u64 {
         self.mailbox.delivered_total()
     }
+    fn pending(&self) -> u64 {
+        self.mailbox.snapshot_relaxed().pending
+    }
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
     }
 }
 
+/// The registry's hasher: fixed keys, so that a run's allocations (table growth) are the same
+/// every time and allocation counts can be gated exactly. Ids are sequential and names are the
+/// application's own, so hash flooding is not a concern here.
+pub(crate) type FixedState = BuildHasherDefault<DefaultHasher>;
+
 /// Live agents by id and by name.
 #[derive(Default)]
 pub(crate) struct Registry {
-    by_id: DashMap<AgentId, Arc<dyn Probe>>,
-    by_name: DashMap<Arc<str>, AgentId>,
+    by_id: DashMap<AgentId, Arc<dyn Probe>, FixedState>,
+    by_name: DashMap<Arc<str>, AgentId, FixedState>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -108,6 +119,12 @@ impl Registry {
 
     pub(crate) fn len(&self) -> usize {
         self.by_id.len()
+    }
+
+    /// Sums `f` over every live agent without allocating (shard locks are held briefly, one at a
+    /// time).
+    pub(crate) fn sum(&self, f: impl Fn(&dyn Probe) -> u64) -> u64 {
+        self.by_id.iter().map(|p| f(p.value().as_ref())).sum()
     }
 
     /// A copy of every live probe, so callers never hold a map shard lock across work.

@@ -251,6 +251,12 @@ impl AgentRuntime {
         }
     }
 
+    /// Messages pending in every live agent's mailbox, summed from lock-free counters: cheap, and
+    /// allocation-free, so it can be sampled often (monitoring, load-test time series).
+    pub fn pending_messages(&self) -> u64 {
+        self.inner.registry.sum(|p| p.pending())
+    }
+
     /// One snapshot per live agent.
     pub fn agent_snapshots(&self) -> Vec<AgentSnapshot> {
         self.inner

@@ -88,7 +88,9 @@ fn overflow(policy_name: &str, policy: OverflowPolicy) -> Scenario {
         concurrency: 50,
         ..base(
             &format!("queue_overflow_{policy_name}"),
-            &format!("bursts of 50 into a mailbox of 16 under {policy_name}; 10 bursts, slow consumer"),
+            &format!(
+                "bursts of 50 into a mailbox of 16 under {policy_name}; 10 bursts, slow consumer"
+            ),
             "seed 003 (Netra), test_queue_overflow_handling",
             Kind::QueueOverflow {
                 capacity: 16,
@@ -159,8 +161,9 @@ pub fn standard() -> Vec<Scenario> {
                 Kind::Steps,
             )
         },
-        // The seed's totals are agents x messages x 10 rounds; the suite runs one round each, and
-        // the CLI runs the full 1,000,000-message extreme profile.
+        // The seed's totals are agents x messages x 10 (5,000 to 1,000,000 messages); each profile
+        // here is one tenth of that, repeated by the driver until a round lasts long enough to
+        // measure. The CLI runs the seed's full totals.
         phantom("low", 5, 100, 10, 100),
         phantom("medium", 25, 200, 20, 256),
         phantom("high", 50, 500, 50, 512),

@@ -165,3 +165,49 @@ mod tests {
         assert_eq!(LatencySummary::of(&histogram()), LatencySummary::default());
     }
 }
+
+/// Operation counts and latencies that many tasks record into: a few lock stripes, so the
+/// (large) histograms exist a few times per run instead of once per task or agent.
+#[derive(Debug)]
+pub struct Tallies {
+    stripes: Vec<std::sync::Mutex<Tally>>,
+}
+
+/// Counts and latencies of some operations.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    /// Outcomes.
+    pub ops: crate::report::Operations,
+    /// Latencies.
+    pub latency: LatencyRecorder,
+}
+
+impl Tallies {
+    /// `stripes` independent locks (at least one); tasks pick one by a key of their own.
+    pub fn new(stripes: usize) -> Tallies {
+        Tallies {
+            stripes: (0..stripes.max(1))
+                .map(|_| std::sync::Mutex::default())
+                .collect(),
+        }
+    }
+
+    /// Records into the stripe for `key`.
+    pub fn with<R>(&self, key: usize, f: impl FnOnce(&mut Tally) -> R) -> R {
+        let stripe = &self.stripes[key % self.stripes.len()];
+        f(&mut stripe
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Everything recorded, merged.
+    pub fn merged(&self) -> Tally {
+        let mut all = Tally::default();
+        for s in &self.stripes {
+            let s = s.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            all.ops.merge(&s.ops);
+            all.latency.merge(&s.latency);
+        }
+        all
+    }
+}

@@ -24,7 +24,12 @@ impl HeapProfiler {
         if PROFILING.swap(true, Ordering::SeqCst) {
             return None;
         }
-        let inner = dhat::Profiler::builder().testing().build();
+        let inner = match std::env::var_os("LOAD_TESTS_DHAT_FILE") {
+            Some(file) => dhat::Profiler::builder()
+                .file_name(format!("{}.{}", file.to_string_lossy(), std::process::id()))
+                .build(),
+            None => dhat::Profiler::builder().testing().build(),
+        };
         // If the allocator is not dhat's, a fresh allocation is not seen.
         let before = dhat::HeapStats::get().total_blocks;
         let probe = std::hint::black_box(Box::new(0u64));
@@ -41,6 +46,33 @@ impl HeapProfiler {
 impl Drop for HeapProfiler {
     fn drop(&mut self) {
         PROFILING.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Waits until the process's main thread is asleep (Linux; elsewhere returns at once).
+///
+/// The heap profiler counts every thread's allocations. Under libtest, the main thread allocates
+/// a few blocks (its bookkeeping of the running test) right after it starts the test's thread,
+/// then blocks until the test ends; on a loaded machine those allocations can land inside the
+/// measured run. Waiting for the main thread to block makes allocation counts exact.
+pub fn wait_for_main_thread_to_sleep() {
+    if std::thread::current().name() == Some("main") {
+        return;
+    }
+    let path = format!("/proc/self/task/{}/stat", std::process::id());
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        let Ok(stat) = std::fs::read_to_string(&path) else {
+            return;
+        };
+        // The state follows the command name, which is in parentheses and may contain spaces.
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next());
+        if state != Some("R") {
+            return;
+        }
+        std::thread::yield_now();
     }
 }
 
@@ -140,10 +172,11 @@ impl OsPoint {
                 .and_then(|v| v.parse::<u64>().ok())
                 .map_or(0, |v| v * 1024)
         };
-        let (user, sys) = match nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF) {
-            Ok(u) => (timeval(u.user_time()), timeval(u.system_time())),
-            Err(_) => (Duration::ZERO, Duration::ZERO),
-        };
+        let (user, sys) =
+            match nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF) {
+                Ok(u) => (timeval(u.user_time()), timeval(u.system_time())),
+                Err(_) => (Duration::ZERO, Duration::ZERO),
+            };
         let fds = std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count() as u64);
         OsPoint {
             rss_bytes: kib("VmRSS:"),

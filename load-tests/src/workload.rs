@@ -19,8 +19,16 @@ pub struct WorkDone {
 }
 
 /// Runs `workload` once, drawing from `rng` where the workload is random.
-pub async fn perform(workload: &Workload, rng: &mut ChaCha8Rng, injection: Option<Injection>) -> WorkDone {
-    let factor: u32 = if injection == Some(Injection::Slowdown2x) { 2 } else { 1 };
+pub async fn perform(
+    workload: &Workload,
+    rng: &mut ChaCha8Rng,
+    injection: Option<Injection>,
+) -> WorkDone {
+    let factor: u32 = if injection == Some(Injection::Slowdown2x) {
+        2
+    } else {
+        1
+    };
     match injection {
         Some(Injection::ExtraAllocationPerMessage) => {
             std::hint::black_box(Box::new([0u8; 64]));
@@ -30,7 +38,10 @@ pub async fn perform(workload: &Workload, rng: &mut ChaCha8Rng, injection: Optio
         }
         _ => {}
     }
-    let ok = WorkDone { kind: None, result: Ok(()) };
+    let ok = WorkDone {
+        kind: None,
+        result: Ok(()),
+    };
     match workload {
         Workload::None => ok,
         Workload::Io { wait_us } => {
@@ -55,8 +66,15 @@ pub async fn perform(workload: &Workload, rng: &mut ChaCha8Rng, injection: Optio
             tokio::time::sleep(Duration::from_micros(io) * factor).await;
             burn_cpu(p.cpu_iterations * u64::from(factor));
             touch_memory(p.alloc_bytes);
-            let result = if fails { Err(failure_name(kind)) } else { Ok(()) };
-            WorkDone { kind: Some(kind), result }
+            let result = if fails {
+                Err(failure_name(kind))
+            } else {
+                Ok(())
+            };
+            WorkDone {
+                kind: Some(kind),
+                result,
+            }
         }
     }
 }

@@ -9,18 +9,19 @@ use crate::bus::{BusSnapshot, Fanout, Subscription, TopicSnapshot, Transport};
 use crate::envelope::Envelope;
 use crate::error::{BusError, SendError};
 use crate::mailbox::{Enqueued, Mailbox, MailboxConfig, MailboxSnapshot};
+use crate::registry::FixedState;
 
 /// Fans published messages out to subscribers in this process.
 #[derive(Debug)]
 pub struct LocalTransport<M> {
-    topics: DashMap<Arc<str>, Arc<Topic<M>>>,
+    topics: DashMap<Arc<str>, Arc<Topic<M>>, FixedState>,
     closed: AtomicBool,
 }
 
 impl<M> Default for LocalTransport<M> {
     fn default() -> Self {
         LocalTransport {
-            topics: DashMap::new(),
+            topics: DashMap::default(),
             closed: AtomicBool::new(false),
         }
     }

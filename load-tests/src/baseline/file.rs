@@ -50,9 +50,7 @@ impl Rule {
     /// Whether `actual` passes against `value` with `tolerance` (a fraction).
     pub fn passes(self, value: f64, actual: f64, tolerance: f64) -> bool {
         match self {
-            Rule::Exact => {
-                actual == value || (actual - value).abs() <= 1e-9 * value.abs().max(1.0)
-            }
+            Rule::Exact => actual == value || (actual - value).abs() <= 1e-9 * value.abs().max(1.0),
             Rule::AtMost => actual <= value * (1.0 + tolerance) + 1e-12,
             Rule::AtLeast => actual >= value * (1.0 - tolerance) - 1e-12,
             Rule::Within => (actual - value).abs() <= tolerance * value.abs() + 1e-12,
@@ -134,7 +132,10 @@ impl Baseline {
             return Err(invalid(
                 path,
                 "scenario",
-                format!("is {:?}, but this is the baseline of {scenario:?}", b.scenario),
+                format!(
+                    "is {:?}, but this is the baseline of {scenario:?}",
+                    b.scenario
+                ),
             ));
         }
         Ok(b)
@@ -142,10 +143,11 @@ impl Baseline {
 
     /// Parses and validates baseline text; `path` is used in error messages.
     pub fn parse(text: &str, path: &Path) -> Result<Baseline, BaselineError> {
-        let raw: RawBaseline = serde_json::from_str(text).map_err(|e| BaselineError::Malformed {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
+        let raw: RawBaseline =
+            serde_json::from_str(text).map_err(|e| BaselineError::Malformed {
+                path: path.to_owned(),
+                message: e.to_string(),
+            })?;
         match raw.schema_version.as_u64() {
             Some(v) if v == u64::from(BASELINE_SCHEMA_VERSION) => {}
             _ => {
@@ -167,38 +169,58 @@ impl Baseline {
         let mut metrics = BTreeMap::new();
         for (name, e) in raw.metrics {
             let field = |f: &str| format!("metrics.{name}.{f}");
-            let value = e
-                .value
-                .as_f64()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| invalid(path, &field("value"), format!("must be a finite number, got {}", e.value)))?;
-            let rule = e
-                .rule
-                .as_str()
-                .and_then(Rule::parse)
-                .ok_or_else(|| {
-                    invalid(
-                        path,
-                        &field("rule"),
-                        format!("unknown rule {}; expected one of exact, at_most, at_least, within", e.rule),
-                    )
-                })?;
+            let value = e.value.as_f64().filter(|v| v.is_finite()).ok_or_else(|| {
+                invalid(
+                    path,
+                    &field("value"),
+                    format!("must be a finite number, got {}", e.value),
+                )
+            })?;
+            let rule = e.rule.as_str().and_then(Rule::parse).ok_or_else(|| {
+                invalid(
+                    path,
+                    &field("rule"),
+                    format!(
+                        "unknown rule {}; expected one of exact, at_most, at_least, within",
+                        e.rule
+                    ),
+                )
+            })?;
             let tolerance = match (&e.tolerance, rule) {
                 (None, Rule::Within) => {
-                    return Err(invalid(path, &field("tolerance"), "is required by rule within".into()))
+                    return Err(invalid(
+                        path,
+                        &field("tolerance"),
+                        "is required by rule within".into(),
+                    ))
                 }
                 (None, _) => 0.0,
                 (Some(t), _) => t
                     .as_f64()
                     .filter(|t| t.is_finite() && *t >= 0.0)
                     .ok_or_else(|| {
-                        invalid(path, &field("tolerance"), format!("must be a non-negative number, got {t}"))
+                        invalid(
+                            path,
+                            &field("tolerance"),
+                            format!("must be a non-negative number, got {t}"),
+                        )
                     })?,
             };
             if rule == Rule::Exact && tolerance != 0.0 {
-                return Err(invalid(path, &field("tolerance"), "must be absent or 0 for rule exact".into()));
+                return Err(invalid(
+                    path,
+                    &field("tolerance"),
+                    "must be absent or 0 for rule exact".into(),
+                ));
             }
-            metrics.insert(name, Entry { value, rule, tolerance });
+            metrics.insert(
+                name,
+                Entry {
+                    value,
+                    rule,
+                    tolerance,
+                },
+            );
         }
         Ok(Baseline { scenario, metrics })
     }
@@ -207,11 +229,13 @@ impl Baseline {
     pub fn bless(report: &Report, gates: &[Gate], path: &Path) -> Result<Baseline, BaselineError> {
         let mut metrics = BTreeMap::new();
         for g in gates {
-            let value = report.metric(&g.metric).ok_or_else(|| BaselineError::UnknownMetric {
-                path: path.to_owned(),
-                scenario: report.scenario.clone(),
-                metric: g.metric.clone(),
-            })?;
+            let value = report
+                .metric(&g.metric)
+                .ok_or_else(|| BaselineError::UnknownMetric {
+                    path: path.to_owned(),
+                    scenario: report.scenario.clone(),
+                    metric: g.metric.clone(),
+                })?;
             metrics.insert(
                 g.metric.clone(),
                 Entry {
@@ -272,7 +296,12 @@ impl Baseline {
 
     /// Compares `report` with this baseline. The baseline must gate exactly the metrics in
     /// `gates`, and the report must have each of them.
-    pub fn compare(&self, report: &Report, gates: &[Gate], path: &Path) -> Result<Comparison, BaselineError> {
+    pub fn compare(
+        &self,
+        report: &Report,
+        gates: &[Gate],
+        path: &Path,
+    ) -> Result<Comparison, BaselineError> {
         for g in gates {
             if !self.metrics.contains_key(&g.metric) {
                 return Err(BaselineError::MissingMetric {
@@ -285,10 +314,12 @@ impl Baseline {
         let mut rows = Vec::new();
         for (name, e) in &self.metrics {
             let known = gates.iter().any(|g| &g.metric == name);
-            let actual = report.metric(name).filter(|_| known).ok_or_else(|| BaselineError::UnknownMetric {
-                path: path.to_owned(),
-                scenario: self.scenario.clone(),
-                metric: name.clone(),
+            let actual = report.metric(name).filter(|_| known).ok_or_else(|| {
+                BaselineError::UnknownMetric {
+                    path: path.to_owned(),
+                    scenario: self.scenario.clone(),
+                    metric: name.clone(),
+                }
             })?;
             rows.push(Row {
                 metric: name.clone(),

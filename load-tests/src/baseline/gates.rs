@@ -6,14 +6,10 @@
 use super::file::{Gate, Rule};
 use crate::scenario::{Clock, Kind, Scenario};
 
-/// Tolerance of real-time throughput ratios: a ratio may fall to 55% of its baseline before the
-/// gate fails. Chosen from ten consecutive suite runs on the reference 2-core machine, whose
-/// lowest ratio was above 70% of the median; a 2x slowdown halves the ratio and is caught.
-pub const REAL_THROUGHPUT_TOLERANCE: f64 = 0.45;
-
-/// Tolerance of real-time p99 latency ratios: p99 on a shared 2-core machine swings widely, so
-/// only a tripling is flagged.
-pub const REAL_LATENCY_TOLERANCE: f64 = 2.0;
+/// Tolerance of real-time throughput ratios: a ratio may fall to 60% of its baseline before the
+/// gate fails. A 2x slowdown halves the ratio and is caught; see README ("Reading a gate
+/// failure") for the repeated runs this was checked against.
+pub const REAL_THROUGHPUT_TOLERANCE: f64 = 0.40;
 
 fn exact(metric: &str) -> Gate {
     Gate {
@@ -39,21 +35,22 @@ fn at_least(metric: &str, tolerance: f64) -> Gate {
     }
 }
 
-fn at_most(metric: &str, tolerance: f64) -> Gate {
-    Gate {
-        metric: metric.to_owned(),
-        rule: Rule::AtMost,
-        tolerance,
-    }
-}
-
 /// The gates of `scenario`.
 pub fn gates_for(scenario: &Scenario) -> Vec<Gate> {
-    let mut g = vec![
-        exact("operations.total"),
-        exact("operations.succeeded"),
-        exact("operations.failed"),
-    ];
+    // Messaging repeats its traffic until a round lasts long enough to measure, so its totals
+    // depend on the machine's speed; it gates its per-repetition size and every failure instead.
+    let mut g = if scenario.kind == Kind::Messaging {
+        vec![
+            exact("operations.failed"),
+            exact("extra.messages_per_repetition"),
+        ]
+    } else {
+        vec![
+            exact("operations.total"),
+            exact("operations.succeeded"),
+            exact("operations.failed"),
+        ]
+    };
     match scenario.clock {
         Clock::Virtual => {
             g.extend([
@@ -68,8 +65,14 @@ pub fn gates_for(scenario: &Scenario) -> Vec<Gate> {
                 within("heap.allocated_bytes_per_op", 0.02),
                 within("heap.peak_live_bytes", 0.02),
             ]);
-            if matches!(scenario.kind, Kind::Steps | Kind::Sequential { .. } | Kind::PoolExhaustion { .. }) {
-                g.extend([exact("latency.queue.p99_ns"), exact("latency.service.p99_ns")]);
+            if matches!(
+                scenario.kind,
+                Kind::Steps | Kind::Sequential { .. } | Kind::PoolExhaustion { .. }
+            ) {
+                g.extend([
+                    exact("latency.queue.p99_ns"),
+                    exact("latency.service.p99_ns"),
+                ]);
             }
         }
         Clock::Real => {}
@@ -80,12 +83,11 @@ pub fn gates_for(scenario: &Scenario) -> Vec<Gate> {
             exact("heap.live_blocks_at_end"),
         ]),
         Kind::Messaging => g.extend([
-            exact("delivery.sent"),
-            exact("delivery.delivered"),
             exact("delivery.lost"),
             exact("delivery.out_of_order"),
+            // The p99 ratio is reported but not gated: under saturating bursts p99 is queueing
+            // luck, and over ten suite runs its ratio to raw tokio ranged from 0.1x to 8x.
             at_least("calibration.throughput_ratio", REAL_THROUGHPUT_TOLERANCE),
-            at_most("calibration.p99_latency_ratio", REAL_LATENCY_TOLERANCE),
         ]),
         Kind::Streaming { .. } => g.extend([
             exact("delivery.delivered"),
@@ -117,7 +119,10 @@ pub fn gates_for(scenario: &Scenario) -> Vec<Gate> {
         }
         Kind::MonitoringOverhead => g.extend([
             exact("delivery.lost"),
-            at_least("extra.timing_on_over_off_throughput_ratio", REAL_THROUGHPUT_TOLERANCE),
+            at_least(
+                "extra.timing_on_over_off_throughput_ratio",
+                REAL_THROUGHPUT_TOLERANCE,
+            ),
         ]),
         Kind::Contention { .. } => g.extend([
             at_least("calibration.throughput_ratio", REAL_THROUGHPUT_TOLERANCE),
@@ -127,4 +132,3 @@ pub fn gates_for(scenario: &Scenario) -> Vec<Gate> {
     }
     g
 }
-

@@ -110,13 +110,37 @@ pub enum Outcome {
     Blessed(PathBuf),
 }
 
+/// What the environment asks of the gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GateMode {
+    /// `UPDATE_BASELINES=1`: rewrite baselines from this run.
+    pub bless: bool,
+    /// `CI` is set: never rewrite.
+    pub ci: bool,
+}
+
+impl GateMode {
+    /// Reads `UPDATE_BASELINES` and `CI` from the environment.
+    pub fn from_env() -> GateMode {
+        GateMode {
+            bless: std::env::var(UPDATE_VAR).is_ok_and(|v| v == "1"),
+            ci: std::env::var_os("CI").is_some(),
+        }
+    }
+}
+
 /// Compares `report` with its baseline under `dir`, or rewrites the baseline when
 /// `UPDATE_BASELINES=1` (refused when `CI` is set).
 pub fn gate(dir: &Path, report: &Report) -> Result<Outcome, BaselineError> {
+    gate_with(dir, report, GateMode::from_env())
+}
+
+/// [`gate`] with the mode given rather than read from the environment.
+pub fn gate_with(dir: &Path, report: &Report, mode: GateMode) -> Result<Outcome, BaselineError> {
     let path = path_for(dir, &report.scenario);
     let wanted = gates::gates_for(&report.config);
-    if std::env::var(UPDATE_VAR).is_ok_and(|v| v == "1") {
-        if std::env::var_os("CI").is_some() {
+    if mode.bless {
+        if mode.ci {
             return Err(BaselineError::BlessInCi { path });
         }
         let baseline = Baseline::bless(report, &wanted, &path)?;
@@ -124,5 +148,7 @@ pub fn gate(dir: &Path, report: &Report) -> Result<Outcome, BaselineError> {
         return Ok(Outcome::Blessed(path));
     }
     let baseline = Baseline::load(&path, &report.scenario)?;
-    baseline.compare(report, &wanted, &path).map(Outcome::Compared)
+    baseline
+        .compare(report, &wanted, &path)
+        .map(Outcome::Compared)
 }

@@ -66,15 +66,28 @@ fn num(v: f64) -> String {
 impl fmt::Display for Comparison {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let verdict = if self.passed() { "PASS" } else { "REGRESSION" };
-        writeln!(f, "{verdict}: scenario {} against {}", self.scenario, self.path.display())?;
-        let width = self.rows.iter().map(|r| r.metric.len()).max().unwrap_or(6).max(6);
+        writeln!(
+            f,
+            "{verdict}: scenario {} against {}",
+            self.scenario,
+            self.path.display()
+        )?;
+        let width = self
+            .rows
+            .iter()
+            .map(|r| r.metric.len())
+            .max()
+            .unwrap_or(6)
+            .max(6);
         writeln!(
             f,
             "{:<width$}  {:>16}  {:>16}  {:>9}  {:>16}  verdict",
             "metric", "baseline", "actual", "delta %", "tolerance"
         )?;
         for r in &self.rows {
-            let delta = r.delta_pct().map_or_else(|| "-".to_owned(), |d| format!("{d:+.2}"));
+            let delta = r
+                .delta_pct()
+                .map_or_else(|| "-".to_owned(), |d| format!("{d:+.2}"));
             let tol = match r.rule {
                 Rule::Exact => "exact".to_owned(),
                 rule => format!("{} {:.0}%", rule.as_str(), r.tolerance * 100.0),

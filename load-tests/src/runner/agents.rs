@@ -53,7 +53,11 @@ impl Agent for StepAgent {
     type Msg = Step;
     type Reply = StepOutcome;
 
-    async fn handle(&mut self, _step: Step, ctx: &mut Context<Self>) -> Result<StepOutcome, HandlerError> {
+    async fn handle(
+        &mut self,
+        _step: Step,
+        ctx: &mut Context<Self>,
+    ) -> Result<StepOutcome, HandlerError> {
         let queue = ctx.queue_time();
         let started = Instant::now();
         let done = perform(&self.workload, &mut self.rng, self.injection).await;

@@ -1,12 +1,15 @@
 //! Calibration workloads on raw tokio (tasks and `tokio::sync::mpsc`, bounded 1024): the yardstick
 //! real-time scenarios are measured against, in the same process, rounds interleaved.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::messaging::{MeshMsg, OrderCheck, Traffic};
+use super::steps::STRIPES;
+use crate::metrics::Tallies;
 
 /// The bound of every calibration channel, matching agent-core's default mailbox.
 pub(crate) const CHANNEL_BOUND: usize = 1024;
@@ -21,13 +24,15 @@ pub(crate) struct RoundResult {
 /// The messaging traffic over raw channels: one receiver task per agent, same senders, same
 /// messages, same order check and latency recording.
 pub(crate) async fn raw_messaging(traffic: Traffic) -> RoundResult {
+    let latency = Arc::new(Tallies::new(STRIPES));
     let mut txs = Vec::with_capacity(traffic.agents);
     let mut receivers = Vec::with_capacity(traffic.agents);
-    for _ in 0..traffic.agents {
+    for i in 0..traffic.agents {
         let (tx, mut rx) = mpsc::channel::<MeshMsg>(CHANNEL_BOUND);
         txs.push(tx);
+        let latency = Arc::clone(&latency);
         receivers.push(tokio::spawn(async move {
-            let mut check = OrderCheck::default();
+            let mut check = OrderCheck::new(latency, i);
             while let Some(msg) = rx.recv().await {
                 check.see(&msg, None);
             }
@@ -60,15 +65,16 @@ pub(crate) async fn raw_messaging(traffic: Traffic) -> RoundResult {
     for s in senders {
         s.await.expect("sender task");
     }
-    let mut latency = crate::metrics::LatencyRecorder::default();
     let mut received = 0;
     for r in receivers {
-        let tally = r.await.expect("receiver task");
-        received += tally.received;
-        latency.merge(&tally.latency);
+        received += r.await.expect("receiver task").received;
     }
     let elapsed = start.elapsed();
-    assert_eq!(received, traffic.messages, "raw tokio calibration lost messages");
+    let latency = latency.merged().latency;
+    assert_eq!(
+        received, traffic.messages,
+        "raw tokio calibration lost messages"
+    );
     RoundResult {
         elapsed,
         p99_ns: latency.summary().total.p99_ns,

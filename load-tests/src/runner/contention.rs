@@ -11,9 +11,9 @@ use tokio::time::Instant;
 use super::agents::{Step, StepAgent};
 use super::calibrate::{RoundResult, CHANNEL_BOUND};
 use super::messaging::calibration;
-use super::steps::{ask_error_kind, STEP_TIMEOUT};
+use super::steps::{ask_error_kind, STEP_TIMEOUT, STRIPES};
 use super::{DriverOutput, RunContext};
-use crate::metrics::LatencyRecorder;
+use crate::metrics::{LatencyRecorder, Tallies, Tally};
 use crate::report::Operations;
 use crate::scenario::{Kind, Workload};
 use crate::workload::{burn_cpu, touch_memory};
@@ -28,7 +28,13 @@ struct Shape {
 
 pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     let s = &ctx.scenario;
-    let Kind::Contention { cpu_workflows, memory_workflows, cpu_iterations, alloc_bytes } = s.kind else {
+    let Kind::Contention {
+        cpu_workflows,
+        memory_workflows,
+        cpu_iterations,
+        alloc_bytes,
+    } = s.kind
+    else {
         unreachable!("the runner dispatches only contention scenarios here")
     };
     let shape = Shape {
@@ -68,17 +74,25 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     out
 }
 
-async fn agent_round(ctx: &Arc<RunContext>, shape: &Shape) -> (RoundResult, Operations, LatencyRecorder) {
+async fn agent_round(
+    ctx: &Arc<RunContext>,
+    shape: &Shape,
+) -> (RoundResult, Operations, LatencyRecorder) {
     let s = &ctx.scenario;
     let rt = AgentRuntime::new(RuntimeConfig::default());
     ctx.watch(&rt);
+    let tallies = Arc::new(Tallies::new(STRIPES));
     let start = Instant::now();
     let drivers: Vec<_> = (0..shape.cpu + shape.memory)
         .map(|i| {
             let workload = if i < shape.cpu {
-                Workload::Cpu { iterations: shape.cpu_iterations }
+                Workload::Cpu {
+                    iterations: shape.cpu_iterations,
+                }
             } else {
-                Workload::Alloc { bytes: shape.alloc_bytes }
+                Workload::Alloc {
+                    bytes: shape.alloc_bytes,
+                }
             };
             let factory = StepAgent::factory(workload, s.seed, i as u64, ctx.injection());
             let agent = rt
@@ -86,43 +100,43 @@ async fn agent_round(ctx: &Arc<RunContext>, shape: &Shape) -> (RoundResult, Oper
                 .expect("a fresh runtime accepts agents");
             let per = shape.per_workflow;
             let ctx = Arc::clone(ctx);
+            let tallies = Arc::clone(&tallies);
             tokio::spawn(async move {
-                let mut ops = Operations::default();
-                let mut latency = LatencyRecorder::default();
                 for _ in 0..per {
                     let t = Instant::now();
-                    match agent.ask(Step, STEP_TIMEOUT).await {
+                    let outcome = agent.ask(Step, STEP_TIMEOUT).await;
+                    let total = t.elapsed();
+                    tallies.with(i, |tally| match outcome {
                         Ok(o) => {
-                            latency.record(t.elapsed(), o.queue, o.service);
-                            ops.record(o.result);
+                            tally.latency.record(total, o.queue, o.service);
+                            tally.ops.record(o.result);
                         }
-                        Err(e) => ops.record(Err(ask_error_kind(&e))),
-                    }
+                        Err(e) => tally.ops.record(Err(ask_error_kind(&e))),
+                    });
                     ctx.done(1);
                 }
-                (ops, latency)
             })
         })
         .collect();
-    let mut ops = Operations::default();
-    let mut latency = LatencyRecorder::default();
     for d in drivers {
-        let (o, l) = d.await.expect("workflow task");
-        ops.merge(&o);
-        latency.merge(&l);
+        d.await.expect("workflow task");
     }
     let elapsed = start.elapsed();
+    let Tally { ops, latency } = tallies.merged();
     rt.shutdown(ShutdownConfig::default()).await;
     let p99_ns = latency.summary().total.p99_ns;
     (RoundResult { elapsed, p99_ns }, ops, latency)
 }
 
 async fn raw_round(shape: &Shape) -> RoundResult {
+    let tallies = Arc::new(Tallies::new(STRIPES));
     let start = Instant::now();
     let drivers: Vec<_> = (0..shape.cpu + shape.memory)
         .map(|i| {
             let cpu = i < shape.cpu;
-            let (iterations, bytes, per) = (shape.cpu_iterations, shape.alloc_bytes, shape.per_workflow);
+            let (iterations, bytes, per) =
+                (shape.cpu_iterations, shape.alloc_bytes, shape.per_workflow);
+            let tallies = Arc::clone(&tallies);
             tokio::spawn(async move {
                 let (tx, mut rx) = mpsc::channel::<oneshot::Sender<()>>(CHANNEL_BOUND);
                 let worker = tokio::spawn(async move {
@@ -135,26 +149,25 @@ async fn raw_round(shape: &Shape) -> RoundResult {
                         let _ = reply.send(());
                     }
                 });
-                let mut latency = LatencyRecorder::default();
                 for _ in 0..per {
                     let t = Instant::now();
                     let (rtx, rrx) = oneshot::channel();
                     tx.send(rtx).await.expect("worker alive");
                     rrx.await.expect("worker replies");
-                    latency.record_total(t.elapsed());
+                    let total = t.elapsed();
+                    tallies.with(i, |tally| tally.latency.record_total(total));
                 }
                 drop(tx);
                 worker.await.expect("worker task");
-                latency
             })
         })
         .collect();
-    let mut latency = LatencyRecorder::default();
     for d in drivers {
-        latency.merge(&d.await.expect("raw workflow task"));
+        d.await.expect("raw workflow task");
     }
+    let elapsed = start.elapsed();
     RoundResult {
-        elapsed: start.elapsed(),
-        p99_ns: latency.summary().total.p99_ns,
+        elapsed,
+        p99_ns: tallies.merged().latency.summary().total.p99_ns,
     }
 }

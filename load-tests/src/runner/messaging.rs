@@ -5,13 +5,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_core::{Agent, AgentConfig, AgentRuntime, Context, HandlerError, RuntimeConfig, ShutdownConfig};
+use agent_core::{
+    Agent, AgentConfig, AgentRuntime, Context, HandlerError, RuntimeConfig, ShutdownConfig,
+};
 use tokio::time::Instant;
 
 use super::calibrate::{median, raw_messaging, RoundResult};
+use super::steps::STRIPES;
 use super::{DriverOutput, RunContext};
 use crate::inject::Injection;
-use crate::metrics::LatencyRecorder;
+use crate::metrics::{LatencyRecorder, Tallies};
 use crate::report::{Calibration, Delivery};
 
 /// One message of the mesh traffic.
@@ -30,23 +33,33 @@ pub(crate) enum MeshCmd {
     Report,
 }
 
-/// A receiver's tally.
-#[derive(Debug, Default, Clone)]
+/// A receiver's counts.
+#[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct MeshTally {
     pub(crate) received: u64,
     pub(crate) out_of_order: u64,
-    pub(crate) latency: LatencyRecorder,
 }
 
-/// Checks order per sender and records latency. `next[s]` is the sequence number expected next
-/// from sender `s`.
-#[derive(Debug, Default)]
+/// Checks order per sender and records latency into the round's shared tallies. `next[s]` is
+/// the sequence number expected next from sender `s`.
+#[derive(Debug)]
 pub(crate) struct OrderCheck {
     next: Vec<u64>,
     pub(crate) tally: MeshTally,
+    latency: Arc<Tallies>,
+    key: usize,
 }
 
 impl OrderCheck {
+    pub(crate) fn new(latency: Arc<Tallies>, key: usize) -> OrderCheck {
+        OrderCheck {
+            next: Vec::new(),
+            tally: MeshTally::default(),
+            latency,
+            key,
+        }
+    }
+
     pub(crate) fn see(&mut self, msg: &MeshMsg, queue: Option<Duration>) {
         let s = msg.sender as usize;
         if self.next.len() <= s {
@@ -59,10 +72,10 @@ impl OrderCheck {
         self.tally.received += 1;
         std::hint::black_box(msg.payload.first());
         let total = msg.sent_at.elapsed();
-        match queue {
-            Some(q) => self.tally.latency.record(total, q, total.saturating_sub(q)),
-            None => self.tally.latency.record_total(total),
-        }
+        self.latency.with(self.key, |t| match queue {
+            Some(q) => t.latency.record(total, q, total.saturating_sub(q)),
+            None => t.latency.record_total(total),
+        });
     }
 }
 
@@ -75,7 +88,11 @@ impl Agent for MeshAgent {
     type Msg = MeshCmd;
     type Reply = Option<MeshTally>;
 
-    async fn handle(&mut self, cmd: MeshCmd, ctx: &mut Context<Self>) -> Result<Option<MeshTally>, HandlerError> {
+    async fn handle(
+        &mut self,
+        cmd: MeshCmd,
+        ctx: &mut Context<Self>,
+    ) -> Result<Option<MeshTally>, HandlerError> {
         match cmd {
             MeshCmd::Msg(msg) => {
                 spin(self.spin);
@@ -122,7 +139,7 @@ impl Traffic {
 /// One round of the traffic through agent-core.
 pub(crate) struct AgentRound {
     pub(crate) result: RoundResult,
-    pub(crate) tally: MeshTally,
+    pub(crate) latency: LatencyRecorder,
     pub(crate) delivery: Delivery,
     pub(crate) max_depth: u64,
 }
@@ -133,12 +150,17 @@ pub(crate) async fn agent_round(
     timing: bool,
     spin_per_msg: Duration,
 ) -> AgentRound {
-    let rt = AgentRuntime::new(RuntimeConfig { timing, ..RuntimeConfig::default() });
+    let rt = AgentRuntime::new(RuntimeConfig {
+        timing,
+        ..RuntimeConfig::default()
+    });
     ctx.watch(&rt);
+    let latency = Arc::new(Tallies::new(STRIPES));
     let agents: Vec<_> = (0..traffic.agents)
         .map(|i| {
+            let latency = Arc::clone(&latency);
             rt.spawn(AgentConfig::named(format!("mesh-{i}")), move || MeshAgent {
-                check: OrderCheck::default(),
+                check: OrderCheck::new(Arc::clone(&latency), i),
                 spin: spin_per_msg,
             })
             .expect("a fresh runtime accepts agents")
@@ -190,7 +212,6 @@ pub(crate) async fn agent_round(
         if let Ok(Some(t)) = a.ask(MeshCmd::Report, Duration::from_secs(600)).await {
             tally.received += t.received;
             tally.out_of_order += t.out_of_order;
-            tally.latency.merge(&t.latency);
         }
     }
     let elapsed = start.elapsed();
@@ -208,27 +229,47 @@ pub(crate) async fn agent_round(
         rejected: m.rejected,
         timed_out: m.timed_out,
     };
+    let latency = latency.merged().latency;
     AgentRound {
         result: RoundResult {
             elapsed,
-            p99_ns: tally.latency.summary().total.p99_ns,
+            p99_ns: latency.summary().total.p99_ns,
         },
-        tally,
+        latency,
         delivery,
         max_depth: m.max_depth,
     }
 }
 
+/// The shortest a measured round may be: shorter runs on a shared machine measure noise.
+const MIN_ROUND: Duration = Duration::from_millis(40);
+
+/// The spin per message that makes every message cost twice its CPU time, when the run injects
+/// [`Injection::Slowdown2x`] (zero otherwise): one round's time per message, times the cores
+/// that share the work.
+pub(crate) async fn slowdown_spin(ctx: &Arc<RunContext>, traffic: Traffic) -> Duration {
+    if ctx.injection() != Some(Injection::Slowdown2x) {
+        return Duration::ZERO;
+    }
+    let plain = agent_round(ctx, traffic, true, Duration::ZERO).await;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    plain
+        .result
+        .elapsed
+        .mul_f64(cores)
+        .div_f64(traffic.messages as f64)
+}
+
 pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     let traffic = Traffic::of(ctx);
     let rounds = ctx.rounds();
-    // The injected slowdown costs each message as much as raw tokio's whole per-message time.
-    let spin_per_msg = if ctx.injection() == Some(Injection::Slowdown2x) {
-        let raw = raw_messaging(traffic).await;
-        raw.elapsed.div_f64(traffic.messages as f64)
-    } else {
-        Duration::ZERO
-    };
+    // A warm-up of the raw side sizes the rounds: each round repeats the traffic until it lasts at
+    // least MIN_ROUND, the same number of times on both sides.
+    let sizing = raw_messaging(traffic).await;
+    let reps = (MIN_ROUND.as_secs_f64() / sizing.elapsed.as_secs_f64().max(1e-9))
+        .ceil()
+        .clamp(1.0, 200.0) as u32;
+    let spin_per_msg = slowdown_spin(ctx, traffic).await;
     let mut out = DriverOutput::default();
     let mut delivery = Delivery::default();
     let mut agent_results = Vec::new();
@@ -240,17 +281,21 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
         }
         let raw_first = round % 2 == 1;
         if raw_first {
-            raw_results.push(raw_messaging(traffic).await);
+            raw_results.push(repeat_raw(traffic, reps).await);
         }
-        let r = agent_round(ctx, traffic, true, spin_per_msg).await;
+        let mut ours = Vec::new();
+        for _ in 0..reps {
+            let r = agent_round(ctx, traffic, true, spin_per_msg).await;
+            elapsed += r.result.elapsed;
+            out.latency.merge(&r.latency);
+            out.max_depth = out.max_depth.max(r.max_depth);
+            accumulate(&mut delivery, &r.delivery);
+            ours.push(r.result);
+        }
+        agent_results.push(combine(&ours));
         if !raw_first {
-            raw_results.push(raw_messaging(traffic).await);
+            raw_results.push(repeat_raw(traffic, reps).await);
         }
-        elapsed += r.result.elapsed;
-        out.latency.merge(&r.tally.latency);
-        out.max_depth = out.max_depth.max(r.max_depth);
-        accumulate(&mut delivery, &r.delivery);
-        agent_results.push(r.result);
     }
     out.ops.total = delivery.sent;
     out.ops.succeeded = delivery.delivered - delivery.out_of_order.min(delivery.delivered);
@@ -259,21 +304,44 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
         out.ops.errors_by_kind.insert("lost".into(), delivery.lost);
     }
     if delivery.out_of_order > 0 {
-        out.ops.errors_by_kind.insert("out_of_order".into(), delivery.out_of_order);
+        out.ops
+            .errors_by_kind
+            .insert("out_of_order".into(), delivery.out_of_order);
     }
     let refused = delivery.sent - delivery.delivered - delivery.lost;
     if refused > 0 {
         out.ops.errors_by_kind.insert("refused".into(), refused);
     }
+    out.extra
+        .insert("messages_per_repetition".into(), traffic.messages as f64);
+    out.extra
+        .insert("repetitions_per_round".into(), f64::from(reps));
     out.delivery = Some(delivery);
     out.calibration = Some(calibration(
         "the same traffic over tokio::sync::mpsc (bounded 1024), one receiver task per agent",
         &agent_results,
         &raw_results,
-        traffic.messages,
+        traffic.messages * u64::from(reps),
     ));
     out.elapsed = Some(elapsed);
     out
+}
+
+async fn repeat_raw(traffic: Traffic, reps: u32) -> RoundResult {
+    let mut results = Vec::new();
+    for _ in 0..reps {
+        results.push(raw_messaging(traffic).await);
+    }
+    combine(&results)
+}
+
+/// Repetitions as one round: their total time, and the median of their p99s.
+fn combine(results: &[RoundResult]) -> RoundResult {
+    let p99s: Vec<f64> = results.iter().map(|r| r.p99_ns as f64).collect();
+    RoundResult {
+        elapsed: results.iter().map(|r| r.elapsed).sum(),
+        p99_ns: median(&p99s) as u64,
+    }
 }
 
 pub(crate) fn accumulate(total: &mut Delivery, d: &Delivery) {
@@ -287,7 +355,12 @@ pub(crate) fn accumulate(total: &mut Delivery, d: &Delivery) {
 }
 
 /// Paired ratios of interleaved rounds.
-pub(crate) fn calibration(workload: &str, ours: &[RoundResult], raw: &[RoundResult], ops: u64) -> Calibration {
+pub(crate) fn calibration(
+    workload: &str,
+    ours: &[RoundResult],
+    raw: &[RoundResult],
+    ops: u64,
+) -> Calibration {
     let n = ours.len().min(raw.len());
     let throughput: Vec<f64> = (0..n)
         .map(|i| raw[i].elapsed.as_secs_f64() / ours[i].elapsed.as_secs_f64())

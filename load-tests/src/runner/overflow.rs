@@ -29,7 +29,11 @@ impl Agent for SlowConsumer {
     type Msg = Cmd;
     type Reply = Vec<u64>;
 
-    async fn handle(&mut self, cmd: Cmd, _ctx: &mut Context<Self>) -> Result<Vec<u64>, HandlerError> {
+    async fn handle(
+        &mut self,
+        cmd: Cmd,
+        _ctx: &mut Context<Self>,
+    ) -> Result<Vec<u64>, HandlerError> {
         match cmd {
             Cmd::Msg(n) => {
                 tokio::time::sleep(self.per_message).await;
@@ -43,7 +47,13 @@ impl Agent for SlowConsumer {
 
 pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     let s = &ctx.scenario;
-    let Kind::QueueOverflow { capacity, policy, consumer_us, producer_us } = s.kind else {
+    let Kind::QueueOverflow {
+        capacity,
+        policy,
+        consumer_us,
+        producer_us,
+    } = s.kind
+    else {
         unreachable!("the runner dispatches only overflow scenarios here")
     };
     let burst = s.concurrency;
@@ -54,7 +64,10 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     let consumer = rt
         .spawn(
             AgentConfig::named("consumer").with_mailbox(MailboxConfig::bounded(capacity, policy)),
-            move || SlowConsumer { per_message, received: Vec::new() },
+            move || SlowConsumer {
+                per_message,
+                received: Vec::new(),
+            },
         )
         .expect("a valid mailbox");
     // A burst period long enough for the consumer to drain the whole mailbox in between.
@@ -91,9 +104,9 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     delivery.delivered = received.len() as u64;
     delivery.dropped = m.dropped;
     delivery.out_of_order = received.windows(2).filter(|w| w[0] >= w[1]).count() as u64;
-    delivery.lost = delivery
-        .sent
-        .saturating_sub(delivery.delivered + delivery.dropped + delivery.rejected + delivery.timed_out);
+    delivery.lost = delivery.sent.saturating_sub(
+        delivery.delivered + delivery.dropped + delivery.rejected + delivery.timed_out,
+    );
 
     // The prediction: each burst meets an empty mailbox and a parked consumer, so it keeps
     // `capacity` messages and the policy disposes of the rest (block: none; the sender waits).
@@ -104,16 +117,25 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
         OverflowPolicy::DropOldest | OverflowPolicy::DropNewest => (excess, 0),
     };
     let mut out = DriverOutput::default();
-    out.extra.insert("predicted_dropped".into(), pred_dropped as f64);
-    out.extra.insert("predicted_rejected".into(), pred_rejected as f64);
+    out.extra
+        .insert("predicted_dropped".into(), pred_dropped as f64);
+    out.extra
+        .insert("predicted_rejected".into(), pred_rejected as f64);
     out.extra.insert(
         "matches_prediction".into(),
-        f64::from(u8::from(delivery.dropped == pred_dropped && delivery.rejected == pred_rejected)),
+        f64::from(u8::from(
+            delivery.dropped == pred_dropped && delivery.rejected == pred_rejected,
+        )),
     );
     out.ops.total = delivery.sent;
     out.ops.succeeded = delivery.delivered;
     out.ops.failed = delivery.sent - delivery.delivered;
-    for (kind, n) in [("dropped", delivery.dropped), ("rejected", delivery.rejected), ("timed_out", delivery.timed_out), ("lost", delivery.lost)] {
+    for (kind, n) in [
+        ("dropped", delivery.dropped),
+        ("rejected", delivery.rejected),
+        ("timed_out", delivery.timed_out),
+        ("lost", delivery.lost),
+    ] {
         if n > 0 {
             out.ops.errors_by_kind.insert(kind.into(), n);
         }

@@ -5,18 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::calibrate::median;
-use super::messaging::{accumulate, agent_round, Traffic};
+use super::messaging::{accumulate, agent_round, slowdown_spin, Traffic};
 use super::{DriverOutput, RunContext};
-use crate::inject::Injection;
 use crate::report::Delivery;
 
 pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     let traffic = Traffic::of(ctx);
-    let spin = if ctx.injection() == Some(Injection::Slowdown2x) {
-        Duration::from_micros(1)
-    } else {
-        Duration::ZERO
-    };
+    let spin = slowdown_spin(ctx, traffic).await;
     let mut out = DriverOutput::default();
     let mut delivery = Delivery::default();
     let mut ratios = Vec::new();
@@ -34,14 +29,17 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
         };
         ratios.push(off.result.elapsed.as_secs_f64() / on.result.elapsed.as_secs_f64());
         elapsed += on.result.elapsed;
-        out.latency.merge(&on.tally.latency);
+        out.latency.merge(&on.latency);
         out.max_depth = out.max_depth.max(on.max_depth);
         accumulate(&mut delivery, &on.delivery);
     }
     out.ops.total = delivery.sent;
     out.ops.succeeded = delivery.delivered;
     out.ops.failed = delivery.sent - delivery.delivered;
-    out.extra.insert("timing_on_over_off_throughput_ratio".into(), median(&ratios));
+    out.extra.insert(
+        "timing_on_over_off_throughput_ratio".into(),
+        median(&ratios),
+    );
     out.extra.insert(
         "timing_overhead_pct".into(),
         (1.0 / median(&ratios) - 1.0) * 100.0,

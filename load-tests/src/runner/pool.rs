@@ -8,15 +8,19 @@ use agent_core::{AgentRuntime, Pool, PoolConfig, PoolError, ShutdownConfig};
 use tokio::time::Instant;
 
 use super::agents::{Step, StepAgent};
-use super::steps::{ask_error_kind, STEP_TIMEOUT};
+use super::steps::{ask_error_kind, stripes, STEP_TIMEOUT};
 use super::{DriverOutput, RunContext};
-use crate::metrics::LatencyRecorder;
-use crate::report::{Operations, PoolReport};
+use crate::metrics::Tallies;
+use crate::report::PoolReport;
 use crate::scenario::Kind;
 
 pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     let s = &ctx.scenario;
-    let Kind::PoolExhaustion { slots, acquire_timeout_ms } = s.kind else {
+    let Kind::PoolExhaustion {
+        slots,
+        acquire_timeout_ms,
+    } = s.kind
+    else {
         unreachable!("the runner dispatches only pool scenarios here")
     };
     let rt = AgentRuntime::default();
@@ -29,44 +33,50 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     .expect("a valid pool");
     let acquire_timeout = Duration::from_millis(acquire_timeout_ms);
     // `concurrency` requesters arrive together, each making `ops_per_agent` requests in turn.
+    let tallies = Arc::new(Tallies::new(stripes(s.clock)));
     let requesters: Vec<_> = (0..s.concurrency)
-        .map(|_| {
+        .map(|r| {
             let pool = pool.clone();
             let ctx = Arc::clone(ctx);
+            let tallies = Arc::clone(&tallies);
             let per = s.ops_per_agent;
             tokio::spawn(async move {
-                let mut ops = Operations::default();
-                let mut latency = LatencyRecorder::default();
                 for _ in 0..per {
                     let t = Instant::now();
-                    match pool.acquire(acquire_timeout).await {
-                        Ok(lease) => match lease.ask(Step, STEP_TIMEOUT).await {
-                            Ok(o) => {
-                                // Queue time here includes the wait for a slot.
-                                let total = t.elapsed();
-                                latency.record(total, total.saturating_sub(o.service), o.service);
-                                ops.record(o.result);
-                            }
-                            Err(e) => ops.record(Err(ask_error_kind(&e))),
-                        },
-                        Err(PoolError::Exhausted { .. }) => {
-                            latency.record_total(t.elapsed());
-                            ops.record(Err("pool_exhausted"));
+                    let outcome = match pool.acquire(acquire_timeout).await {
+                        Ok(lease) => lease
+                            .ask(Step, STEP_TIMEOUT)
+                            .await
+                            .map_err(|e| ask_error_kind(&e)),
+                        Err(PoolError::Exhausted { .. }) => Err("pool_exhausted"),
+                        Err(_) => Err("pool_closed"),
+                    };
+                    let total = t.elapsed();
+                    tallies.with(r, |tally| match outcome {
+                        Ok(o) => {
+                            // Queue time here includes the wait for a slot.
+                            tally
+                                .latency
+                                .record(total, total.saturating_sub(o.service), o.service);
+                            tally.ops.record(o.result);
                         }
-                        Err(_) => ops.record(Err("pool_closed")),
-                    }
+                        Err(kind) => {
+                            tally.latency.record_total(total);
+                            tally.ops.record(Err(kind));
+                        }
+                    });
                     ctx.done(1);
                 }
-                (ops, latency)
             })
         })
         .collect();
     let mut out = DriverOutput::default();
     for r in requesters {
-        let (ops, latency) = r.await.expect("requester task");
-        out.ops.merge(&ops);
-        out.latency.merge(&latency);
+        r.await.expect("requester task");
     }
+    let tally = tallies.merged();
+    out.ops = tally.ops;
+    out.latency = tally.latency;
     let p = pool.snapshot();
     out.pool = Some(PoolReport {
         capacity: p.capacity,

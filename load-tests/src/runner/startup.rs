@@ -47,8 +47,10 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
         let wall = std::time::Instant::now();
         let agents: Vec<_> = (0..count)
             .map(|i| {
-                rt.spawn(AgentConfig::named(format!("svc-{i}")), move || Service { init })
-                    .expect("a fresh runtime accepts agents")
+                rt.spawn(AgentConfig::named(format!("svc-{i}")), move || Service {
+                    init,
+                })
+                .expect("a fresh runtime accepts agents")
             })
             .collect();
         let spawned_wall = wall.elapsed();
@@ -66,14 +68,22 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
         let ready = start.elapsed();
         let ready_wall = wall.elapsed();
         ctx.done(count as u64);
-        out.extra.insert(format!("fleet_{count:06}_ready_ms"), ready.as_secs_f64() * 1e3);
-        out.extra.insert(format!("fleet_{count:06}_healthy"), healthy as f64);
-        out.extra.insert(format!("fleet_{count:06}_registered"), rt.len() as f64);
+        out.extra.insert(
+            format!("fleet_{count:06}_ready_ms"),
+            ready.as_secs_f64() * 1e3,
+        );
+        out.extra
+            .insert(format!("fleet_{count:06}_healthy"), healthy as f64);
+        out.extra
+            .insert(format!("fleet_{count:06}_registered"), rt.len() as f64);
         out.extra.insert(
             format!("fleet_{count:06}_spawn_wall_ns_per_agent"),
             spawned_wall.as_nanos() as f64 / count as f64,
         );
-        out.extra.insert(format!("fleet_{count:06}_ready_wall_ms"), ready_wall.as_secs_f64() * 1e3);
+        out.extra.insert(
+            format!("fleet_{count:06}_ready_wall_ms"),
+            ready_wall.as_secs_f64() * 1e3,
+        );
         drop(agents);
         let report = rt.shutdown(ShutdownConfig::default()).await;
         debug_assert_eq!(report.stopped, count as u64);

@@ -10,8 +10,7 @@ use tokio::time::Instant;
 
 use super::agents::{Step, StepAgent, StepOutcome};
 use super::{DriverOutput, RunContext};
-use crate::metrics::LatencyRecorder;
-use crate::report::Operations;
+use crate::metrics::Tallies;
 use crate::resources::heap_now;
 use crate::scenario::{Arrival, Kind};
 
@@ -31,6 +30,7 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
         .collect();
 
     let mut out = DriverOutput::default();
+    let tallies = Arc::new(Tallies::new(stripes(s.clock)));
     let mut heap_series = Vec::new();
     match (&s.kind, &s.arrival) {
         (Kind::Sequential { sample_every }, _) => {
@@ -40,7 +40,7 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
                 if ctx.stopping() {
                     break;
                 }
-                step(agent, Instant::now(), &mut out.ops, &mut out.latency).await;
+                step(agent, Instant::now(), &tallies, 0).await;
                 ctx.done(1);
                 if (i + 1) % *sample_every as u64 == 0 {
                     heap_series.push(heap_now().map(|h| h.live_bytes));
@@ -55,27 +55,23 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
                         .map(|a| agents[a].clone())
                         .collect();
                     let ctx = Arc::clone(ctx);
+                    let tallies = Arc::clone(&tallies);
                     let per_target = s.ops_per_agent;
                     tokio::spawn(async move {
-                        let mut ops = Operations::default();
-                        let mut latency = LatencyRecorder::default();
                         for _ in 0..per_target {
                             for agent in &targets {
                                 if ctx.stopping() {
-                                    return (ops, latency);
+                                    return;
                                 }
-                                step(agent, Instant::now(), &mut ops, &mut latency).await;
+                                step(agent, Instant::now(), &tallies, d).await;
                                 ctx.done(1);
                             }
                         }
-                        (ops, latency)
                     })
                 })
                 .collect();
             for d in drivers {
-                let (ops, latency) = d.await.expect("driver task");
-                out.ops.merge(&ops);
-                out.latency.merge(&latency);
+                d.await.expect("driver task");
             }
         }
         (_, Arrival::Open { rate_per_s }) => {
@@ -91,22 +87,21 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
                 tokio::time::sleep_until(intended).await;
                 let agent = agents[i as usize % agents.len()].clone();
                 let ctx = Arc::clone(ctx);
+                let tallies = Arc::clone(&tallies);
                 tasks.push(tokio::spawn(async move {
-                    let mut ops = Operations::default();
-                    let mut latency = LatencyRecorder::default();
-                    step(&agent, intended, &mut ops, &mut latency).await;
+                    step(&agent, intended, &tallies, i as usize).await;
                     ctx.done(1);
-                    (ops, latency)
                 }));
             }
             for t in tasks {
-                let (ops, latency) = t.await.expect("step task");
-                out.ops.merge(&ops);
-                out.latency.merge(&latency);
+                t.await.expect("step task");
             }
         }
     }
 
+    let tally = tallies.merged();
+    out.ops = tally.ops;
+    out.latency = tally.latency;
     out.max_depth = rt.snapshot().mailboxes.max_depth;
     let shutdown = rt.shutdown(ShutdownConfig::default()).await;
     debug_assert_eq!(shutdown.aborted, 0);
@@ -115,7 +110,8 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
         for (i, live) in heap_series.iter().enumerate() {
             if let Some(bytes) = live {
                 let at = (i + 1) * heap_every(&ctx.scenario.kind);
-                out.extra.insert(format!("heap_live_bytes_at_op_{at:05}"), *bytes as f64);
+                out.extra
+                    .insert(format!("heap_live_bytes_at_op_{at:05}"), *bytes as f64);
             }
         }
     }
@@ -131,19 +127,37 @@ fn heap_every(kind: &Kind) -> usize {
 
 /// Asks `agent` for one step; `intended` is when the step was meant to start. Mixed workloads
 /// also count the workflow types drawn.
-async fn step(agent: &Address<StepAgent>, intended: Instant, ops: &mut Operations, latency: &mut LatencyRecorder) {
-    match agent.ask(Step, STEP_TIMEOUT).await {
-        Ok(StepOutcome { queue, service, result, kind }) => {
-            latency.record(intended.elapsed(), queue, service);
-            ops.record(result);
+async fn step(agent: &Address<StepAgent>, intended: Instant, tallies: &Tallies, key: usize) {
+    let outcome = agent.ask(Step, STEP_TIMEOUT).await;
+    let total = intended.elapsed();
+    tallies.with(key, |t| match outcome {
+        Ok(StepOutcome {
+            queue,
+            service,
+            result,
+            kind,
+        }) => {
+            t.latency.record(total, queue, service);
+            t.ops.record(result);
             if let Some(kind) = kind {
-                *ops.by_type.entry(kind.as_str().to_owned()).or_default() += 1;
+                *t.ops.by_type.entry(kind.as_str().to_owned()).or_default() += 1;
             }
         }
         Err(e) => {
-            latency.record_total(intended.elapsed());
-            ops.record(Err(ask_error_kind(&e)));
+            t.latency.record_total(total);
+            t.ops.record(Err(ask_error_kind(&e)));
         }
+    });
+}
+
+/// Lock stripes for shared tallies: enough that two worker threads rarely meet on one.
+pub(crate) const STRIPES: usize = 8;
+
+/// Stripes for a scenario: one on the virtual clock (a single thread never contends).
+pub(crate) fn stripes(clock: crate::scenario::Clock) -> usize {
+    match clock {
+        crate::scenario::Clock::Virtual => 1,
+        crate::scenario::Clock::Real => STRIPES,
     }
 }
 

@@ -7,14 +7,19 @@ use std::time::Duration;
 
 use agent_core::{Bus, MailboxConfig};
 
+use super::steps::stripes;
 use super::{DriverOutput, RunContext};
-use crate::metrics::LatencyRecorder;
+use crate::metrics::Tallies;
 use crate::report::Delivery;
 use crate::scenario::Kind;
 
 pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     let s = &ctx.scenario;
-    let Kind::Streaming { chunks_per_stream, chunk_interval_us } = s.kind else {
+    let Kind::Streaming {
+        chunks_per_stream,
+        chunk_interval_us,
+    } = s.kind
+    else {
         unreachable!("the runner dispatches only streaming scenarios here")
     };
     let interval = Duration::from_micros(chunk_interval_us);
@@ -22,6 +27,7 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     // `agents` producers, each sending `ops_per_agent` chunks as streams of `chunks_per_stream`.
     let streams_per_producer = s.ops_per_agent.div_ceil(chunks_per_stream);
     let limit = Arc::new(tokio::sync::Semaphore::new(s.concurrency));
+    let tallies = Arc::new(Tallies::new(stripes(s.clock)));
     let mut tasks = Vec::new();
     for p in 0..s.agents {
         for k in 0..streams_per_producer {
@@ -30,19 +36,21 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
                 .subscribe(&topic, MailboxConfig::default())
                 .expect("an open bus");
             let chunks = chunks_per_stream.min(s.ops_per_agent - k * chunks_per_stream) as u64;
+            let key = p * streams_per_producer + k;
+            let consumer_tallies = Arc::clone(&tallies);
             let consumer = tokio::spawn(async move {
-                let mut latency = LatencyRecorder::default();
                 let mut expected = 0u64;
                 let mut out_of_order = 0u64;
                 while expected < chunks {
                     let Some(env) = sub.recv().await else { break };
-                    latency.record_total(env.queue_time());
+                    let latency = env.queue_time();
+                    consumer_tallies.with(key, |t| t.latency.record_total(latency));
                     if env.msg.0 != expected {
                         out_of_order += 1;
                     }
                     expected = env.msg.0 + 1;
                 }
-                (expected.min(chunks), out_of_order, latency)
+                (expected.min(chunks), out_of_order)
             });
             let bus = bus.clone();
             let limit = Arc::clone(&limit);
@@ -55,7 +63,10 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
                     if c > 0 {
                         tokio::time::sleep(interval).await;
                     }
-                    let f = bus.publish(&topic, (c, vec![0u8; bytes])).await.expect("an open bus");
+                    let f = bus
+                        .publish(&topic, (c, vec![0u8; bytes]))
+                        .await
+                        .expect("an open bus");
                     sent += f.queued;
                     ctx.done(1);
                 }
@@ -69,7 +80,7 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     let mut streams_complete = 0u64;
     for (producer, consumer) in tasks {
         let (chunks, queued) = producer.await.expect("producer task");
-        let (received, out_of_order, latency) = consumer.await.expect("consumer task");
+        let (received, out_of_order) = consumer.await.expect("consumer task");
         delivery.sent += chunks;
         delivery.delivered += received;
         delivery.out_of_order += out_of_order;
@@ -77,7 +88,6 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
         if received == chunks && out_of_order == 0 {
             streams_complete += 1;
         }
-        out.latency.merge(&latency);
         for _ in 0..received {
             out.ops.record(Ok(()));
         }
@@ -85,11 +95,18 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
             out.ops.record(Err("chunk_missing"));
         }
     }
+    out.latency = tallies.merged().latency;
     delivery.lost = delivery.sent - delivery.delivered - delivery.rejected;
-    out.extra.insert("streams_complete".into(), streams_complete as f64);
-    out.extra.insert("streams".into(), (s.agents * streams_per_producer) as f64);
+    out.extra
+        .insert("streams_complete".into(), streams_complete as f64);
+    out.extra
+        .insert("streams".into(), (s.agents * streams_per_producer) as f64);
     let topics = bus.snapshot().topics;
-    out.max_depth = topics.iter().map(|t| t.mailboxes.max_depth).max().unwrap_or(0);
+    out.max_depth = topics
+        .iter()
+        .map(|t| t.mailboxes.max_depth)
+        .max()
+        .unwrap_or(0);
     out.delivery = Some(delivery);
     bus.close();
     out

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use load_tests::baseline::{self, gates::gates_for, Baseline, Comparison, Outcome};
-use load_tests::resources::HeapProfiler;
+use load_tests::resources::{self, HeapProfiler};
 use load_tests::{catalog, run, Report, RunOptions, Scenario};
 
 #[global_allocator]
@@ -38,11 +38,14 @@ pub async fn check(name: &str) {
 /// under `target/load-reports/` for inspection.
 pub async fn measure(scenario: &Scenario, options: &RunOptions) -> Report {
     let profiler = if scenario.profiles_heap() {
+        resources::wait_for_main_thread_to_sleep();
         Some(HeapProfiler::start().expect("dhat is this test binary's allocator"))
     } else {
         None
     };
-    let report = run(scenario, options).await.expect("standard scenarios are valid");
+    let report = run(scenario, options)
+        .await
+        .expect("standard scenarios are valid");
     drop(profiler);
     save(&report);
     report

@@ -1,0 +1,241 @@
+//! Bad baseline files get clear errors that name the file and the field, never a silent pass
+//! and never a bare panic; blessing is refused under CI.
+
+use std::path::PathBuf;
+
+use load_tests::baseline::{self, gates::gates_for, Baseline, BaselineError, GateMode, Outcome};
+use load_tests::report::{Environment, Report, SCHEMA_VERSION};
+use load_tests::{catalog, Clock};
+
+fn report(succeeded: u64) -> Report {
+    let scenario = catalog::by_name("queue_overflow_reject").unwrap();
+    let mut r = Report {
+        schema_version: SCHEMA_VERSION,
+        scenario: scenario.name.clone(),
+        description: String::new(),
+        source: String::new(),
+        config: scenario,
+        environment: Environment::current(),
+        clock: Clock::Virtual,
+        partial: false,
+        elapsed_s: 1.0,
+        wall_s: 1.0,
+        operations: Default::default(),
+        throughput_ops_per_s: 10.0,
+        latency: Default::default(),
+        heap: Some(Default::default()),
+        os: Default::default(),
+        queues: Default::default(),
+        pool: None,
+        delivery: Some(Default::default()),
+        calibration: None,
+        extra: [("matches_prediction".to_owned(), 1.0)].into(),
+        samples: Vec::new(),
+    };
+    r.operations.total = 10;
+    r.operations.succeeded = succeeded;
+    r
+}
+
+fn path() -> PathBuf {
+    PathBuf::from("baselines/queue_overflow_reject.json")
+}
+
+fn blessed() -> String {
+    let r = report(10);
+    Baseline::bless(&r, &gates_for(&r.config), &path())
+        .unwrap()
+        .to_json()
+}
+
+#[track_caller]
+fn check_error(text: &str, expected: &[&str]) {
+    let err = Baseline::parse(text, &path()).expect_err("bad input must not parse");
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("baselines/queue_overflow_reject.json"),
+        "names the file: {msg}"
+    );
+    for part in expected {
+        assert!(msg.contains(part), "{msg:?} should mention {part:?}");
+    }
+}
+
+fn edit(f: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(&blessed()).unwrap();
+    f(&mut v);
+    v.to_string()
+}
+
+#[test]
+fn malformed_json_names_line_and_column() {
+    check_error("{ \"schema_version\": 1,", &["EOF", "line 1"]);
+}
+
+#[test]
+fn wrong_schema_version() {
+    check_error(
+        &edit(|v| v["schema_version"] = 2.into()),
+        &["schema_version", "is 2"],
+    );
+}
+
+#[test]
+fn unknown_rule() {
+    let text = edit(|v| v["metrics"]["operations.total"]["rule"] = "roughly".into());
+    check_error(&text, &["metrics.operations.total.rule", "roughly"]);
+}
+
+#[test]
+fn negative_tolerance() {
+    let text = edit(|v| {
+        v["metrics"]["heap.allocated_bytes_per_op"]["tolerance"] = (-0.1).into();
+    });
+    check_error(
+        &text,
+        &[
+            "metrics.heap.allocated_bytes_per_op.tolerance",
+            "non-negative",
+        ],
+    );
+}
+
+#[test]
+fn nan_tolerance_cannot_even_be_written_in_json_and_a_string_one_is_refused() {
+    let text = edit(|v| v["metrics"]["heap.allocated_bytes_per_op"]["tolerance"] = "NaN".into());
+    check_error(&text, &["tolerance", "non-negative number"]);
+}
+
+#[test]
+fn within_needs_a_tolerance() {
+    let text = edit(|v| {
+        v["metrics"]["heap.allocated_bytes_per_op"]
+            .as_object_mut()
+            .unwrap()
+            .remove("tolerance");
+    });
+    check_error(
+        &text,
+        &["heap.allocated_bytes_per_op.tolerance", "required"],
+    );
+}
+
+#[test]
+fn unknown_field_in_an_entry() {
+    let text = edit(|v| v["metrics"]["operations.total"]["tolerence"] = 0.1.into());
+    check_error(&text, &["unknown field", "tolerence"]);
+}
+
+#[test]
+fn non_numeric_value() {
+    let text = edit(|v| v["metrics"]["operations.total"]["value"] = "ten".into());
+    check_error(&text, &["metrics.operations.total.value", "finite number"]);
+}
+
+#[test]
+fn missing_metric_is_an_error_not_a_pass() {
+    let r = report(10);
+    let text = edit(|v| {
+        v["metrics"]
+            .as_object_mut()
+            .unwrap()
+            .remove("operations.succeeded");
+    });
+    let b = Baseline::parse(&text, &path()).unwrap();
+    let err = b.compare(&r, &gates_for(&r.config), &path()).unwrap_err();
+    assert!(
+        matches!(err, BaselineError::MissingMetric { ref metric, .. } if metric == "operations.succeeded")
+    );
+    assert!(err.to_string().contains("UPDATE_BASELINES=1"), "{err}");
+}
+
+#[test]
+fn unknown_metric_is_an_error_not_a_pass() {
+    let r = report(10);
+    let text = edit(|v| {
+        v["metrics"]["latency.total.p42_ns"] = serde_json::json!({"value": 1, "rule": "exact"})
+    });
+    let b = Baseline::parse(&text, &path()).unwrap();
+    let err = b.compare(&r, &gates_for(&r.config), &path()).unwrap_err();
+    assert!(
+        err.to_string().contains("metrics.latency.total.p42_ns"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_regression_fails_with_a_table() {
+    let r = report(10);
+    let b = Baseline::parse(&blessed(), &path()).unwrap();
+    let c = b
+        .compare(&report(9), &gates_for(&r.config), &path())
+        .unwrap();
+    assert!(!c.passed());
+    let table = c.to_string();
+    for column in [
+        "metric",
+        "baseline",
+        "actual",
+        "delta %",
+        "tolerance",
+        "verdict",
+    ] {
+        assert!(table.contains(column), "{table}");
+    }
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("operations.succeeded"))
+        .unwrap();
+    assert!(row.contains("-10.00") && row.ends_with("FAIL"), "{row}");
+    assert!(b
+        .compare(&r, &gates_for(&r.config), &path())
+        .unwrap()
+        .passed());
+}
+
+#[test]
+fn a_missing_baseline_says_how_to_create_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Baseline::load(&dir.path().join("x.json"), "x").unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("UPDATE_BASELINES=1") && msg.contains("x.json"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn blessing_writes_a_file_that_loads_back_and_is_refused_under_ci() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = report(10);
+    let bless = GateMode {
+        bless: true,
+        ci: false,
+    };
+    let Outcome::Blessed(path) = baseline::gate_with(dir.path(), &r, bless).unwrap() else {
+        panic!("expected a blessing");
+    };
+    let back = Baseline::load(&path, &r.scenario).unwrap();
+    assert!(back
+        .compare(&r, &gates_for(&r.config), &path)
+        .unwrap()
+        .passed());
+    let compare = GateMode {
+        bless: false,
+        ci: false,
+    };
+    let Outcome::Compared(c) = baseline::gate_with(dir.path(), &report(9), compare).unwrap() else {
+        panic!("expected a comparison");
+    };
+    assert!(!c.passed());
+
+    let in_ci = GateMode {
+        bless: true,
+        ci: true,
+    };
+    let err = baseline::gate_with(dir.path(), &report(9), in_ci).unwrap_err();
+    assert!(matches!(err, BaselineError::BlessInCi { .. }), "{err}");
+    assert!(err.to_string().contains("refusing"), "{err}");
+    // Nothing was rewritten: the file still holds the blessed values.
+    assert_eq!(Baseline::load(&path, &r.scenario).unwrap(), back);
+}
