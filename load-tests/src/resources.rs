@@ -120,7 +120,9 @@ pub struct HeapReport {
     pub allocated_blocks_per_op: f64,
     /// The most bytes live at once during the run, above what was live at its start.
     pub peak_live_bytes: u64,
-    /// Bytes still live after the run's teardown, above what was live at its start.
+    /// Bytes still live after the run's teardown, above what was live at its start. This
+    /// includes the harness's own small result maps (error kinds, extra figures); the leak
+    /// scenario measures leaks exactly, inside its driver, as `extra.leaked_bytes`.
     pub live_bytes_at_end: i64,
     /// Blocks still live after teardown, above what was live at its start.
     pub live_blocks_at_end: i64,

@@ -16,7 +16,7 @@ async fn one_leaked_block_per_operation_is_caught() {
     let c = support::compare(&report);
     let leaked = c
         .failures()
-        .find(|r| r.metric == "heap.live_blocks_at_end")
+        .find(|r| r.metric == "extra.leaked_blocks")
         .unwrap_or_else(|| panic!("the leak was not flagged:\n{c}"));
     assert_eq!(
         leaked.actual - leaked.baseline,
@@ -24,7 +24,7 @@ async fn one_leaked_block_per_operation_is_caught() {
         "one block per operation:\n{c}"
     );
     assert!(
-        c.failures().any(|r| r.metric == "heap.live_bytes_at_end"),
+        c.failures().any(|r| r.metric == "extra.leaked_bytes"),
         "{c}"
     );
 }

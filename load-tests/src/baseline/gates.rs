@@ -78,10 +78,9 @@ pub fn gates_for(scenario: &Scenario) -> Vec<Gate> {
         Clock::Real => {}
     }
     match &scenario.kind {
-        Kind::Sequential { .. } => g.extend([
-            exact("heap.live_bytes_at_end"),
-            exact("heap.live_blocks_at_end"),
-        ]),
+        Kind::Sequential { .. } => {
+            g.extend([exact("extra.leaked_bytes"), exact("extra.leaked_blocks")])
+        }
         Kind::Messaging => g.extend([
             exact("delivery.lost"),
             exact("delivery.out_of_order"),

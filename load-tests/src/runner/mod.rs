@@ -155,7 +155,15 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Report, Ru
     let start = tokio::time::Instant::now();
 
     let sampling = Arc::new(AtomicBool::new(true));
-    let sampler = tokio::spawn(sample(Arc::clone(&ctx), Arc::clone(&sampling), start));
+    // The series' buffer is allocated here, before the driver starts, so it is no part of what
+    // the run allocates or leaves behind.
+    let buffer = Vec::with_capacity(1000);
+    let sampler = tokio::spawn(sample(
+        Arc::clone(&ctx),
+        Arc::clone(&sampling),
+        start,
+        buffer,
+    ));
     let out = match &scenario.kind {
         Kind::Steps | Kind::Sequential { .. } => steps::run(&ctx).await,
         Kind::Messaging => messaging::run(&ctx).await,
@@ -250,15 +258,13 @@ async fn sample(
     ctx: Arc<RunContext>,
     running: Arc<AtomicBool>,
     start: tokio::time::Instant,
+    mut samples: Vec<Sample>,
 ) -> (Vec<Sample>, SamplerCost) {
     let mut interval = match ctx.scenario.clock {
         Clock::Virtual => Duration::from_millis(1),
         Clock::Real => Duration::from_millis(10),
     };
     let mut cost = SamplerCost::default();
-    let before = heap_now();
-    let mut samples = Vec::with_capacity(1000);
-    cost.add(before, heap_now());
     while running.load(Ordering::Relaxed) {
         // What taking a sample allocates is the harness's, not the run's: it is measured and
         // subtracted (exactly so on the single-threaded virtual clock).

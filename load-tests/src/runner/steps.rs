@@ -19,8 +19,19 @@ pub(crate) const STEP_TIMEOUT: Duration = Duration::from_secs(600);
 
 pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     let s = &ctx.scenario;
+    // Everything the driver keeps is allocated before `setup`, so that what is live after the
+    // teardown, compared with `setup`, is what the runtime left behind: a leak.
+    let tallies = Arc::new(Tallies::new(stripes(s.clock)));
+    let mut heap_series = Vec::with_capacity(s.total_ops() as usize / heap_every(&s.kind) + 1);
+    let sequential = matches!(s.kind, Kind::Sequential { .. });
+    let mut out = DriverOutput::default();
+    // tokio's scheduler allocates its yield list on the first yield; do that one now.
+    tokio::task::yield_now().await;
+    let setup = heap_now();
     let rt = AgentRuntime::new(RuntimeConfig::default());
-    ctx.watch(&rt);
+    if !sequential {
+        ctx.watch(&rt);
+    }
     let agents: Vec<Address<StepAgent>> = (0..s.agents)
         .map(|i| {
             let factory = StepAgent::factory(s.workload.clone(), s.seed, i as u64, ctx.injection());
@@ -29,9 +40,6 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
         })
         .collect();
 
-    let mut out = DriverOutput::default();
-    let tallies = Arc::new(Tallies::new(stripes(s.clock)));
-    let mut heap_series = Vec::new();
     match (&s.kind, &s.arrival) {
         (Kind::Sequential { sample_every }, _) => {
             // One operation after another; the heap is sampled every `sample_every` operations.
@@ -99,13 +107,28 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
         }
     }
 
-    let tally = tallies.merged();
-    out.ops = tally.ops;
-    out.latency = tally.latency;
-    out.max_depth = rt.snapshot().mailboxes.max_depth;
+    let max_depth = rt.snapshot().mailboxes.max_depth;
     let shutdown = rt.shutdown(ShutdownConfig::default()).await;
     debug_assert_eq!(shutdown.aborted, 0);
     drop(agents);
+    drop(rt);
+    if sequential {
+        tokio::task::yield_now().await;
+        if let (Some(a), Some(b)) = (setup, heap_now()) {
+            out.extra.insert(
+                "leaked_bytes".into(),
+                b.live_bytes as f64 - a.live_bytes as f64,
+            );
+            out.extra.insert(
+                "leaked_blocks".into(),
+                b.live_blocks as f64 - a.live_blocks as f64,
+            );
+        }
+    }
+    let tally = tallies.merged();
+    out.ops = tally.ops;
+    out.latency = tally.latency;
+    out.max_depth = max_depth;
     if !heap_series.is_empty() {
         for (i, live) in heap_series.iter().enumerate() {
             if let Some(bytes) = live {
