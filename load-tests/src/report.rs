@@ -239,6 +239,52 @@ impl Report {
         serde_json::to_string_pretty(self).expect("a report always serializes")
     }
 
+    /// What the scenario promises whatever its baseline says: no message lost or reordered, no
+    /// leak, overflow exactly as predicted, every agent of a fleet healthy. Empty when all hold.
+    pub fn violations(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        let mut expect = |what: &str, actual: f64, want: f64| {
+            if actual != want {
+                v.push(format!("{what} is {actual}, must be {want}"));
+            }
+        };
+        if let Some(d) = &self.delivery {
+            expect("delivery.lost", d.lost as f64, 0.0);
+            expect("delivery.out_of_order", d.out_of_order as f64, 0.0);
+        }
+        let extra = |k: &str| self.extra.get(k).copied();
+        match &self.config.kind {
+            crate::scenario::Kind::Sequential { .. } if !self.partial => {
+                if let (Some(bytes), Some(blocks)) = (extra("leaked_bytes"), extra("leaked_blocks"))
+                {
+                    expect("extra.leaked_bytes", bytes, 0.0);
+                    expect("extra.leaked_blocks", blocks, 0.0);
+                }
+            }
+            crate::scenario::Kind::QueueOverflow { .. } if !self.partial => {
+                expect(
+                    "extra.matches_prediction",
+                    extra("matches_prediction").unwrap_or(0.0),
+                    1.0,
+                );
+            }
+            crate::scenario::Kind::Startup { counts, .. } if !self.partial => {
+                for c in counts {
+                    for what in ["healthy", "registered"] {
+                        let key = format!("fleet_{c:06}_{what}");
+                        expect(
+                            &format!("extra.{key}"),
+                            extra(&key).unwrap_or(0.0),
+                            *c as f64,
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+        v
+    }
+
     /// Looks a numeric metric up by dotted path (`latency.total.p95_ns`, `extra.startup_30_ms`).
     pub fn metric(&self, path: &str) -> Option<f64> {
         let value = serde_json::to_value(self).ok()?;

@@ -14,6 +14,7 @@ async fn one_extra_allocation_per_message_is_caught() {
     };
     let report = support::measure(&scenario, &options).await;
     let c = support::compare(&report);
+    eprintln!("{c}");
     assert!(!c.passed(), "the injected allocation went unnoticed:\n{c}");
     let row = c
         .failures()

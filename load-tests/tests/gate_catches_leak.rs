@@ -14,6 +14,7 @@ async fn one_leaked_block_per_operation_is_caught() {
     };
     let report = support::measure(&scenario, &options).await;
     let c = support::compare(&report);
+    eprintln!("{c}");
     let leaked = c
         .failures()
         .find(|r| r.metric == "extra.leaked_blocks")

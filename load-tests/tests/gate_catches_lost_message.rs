@@ -15,6 +15,7 @@ async fn one_lost_message_is_caught() {
     };
     let report = support::measure(&scenario, &options).await;
     let c = support::compare(&report);
+    eprintln!("{c}");
     let lost = c
         .failures()
         .find(|r| r.metric == "delivery.lost")

@@ -14,6 +14,7 @@ async fn a_2x_slowdown_on_the_virtual_clock_is_caught() {
     };
     let report = support::measure(&scenario, &options).await;
     let c = support::compare(&report);
+    eprintln!("{c}");
     let p95 = c
         .failures()
         .find(|r| r.metric == "latency.total.p95_ns")
@@ -30,6 +31,7 @@ async fn a_2x_slowdown_on_the_real_clock_is_caught() {
     };
     let report = support::measure(&scenario, &options).await;
     let c = support::compare(&report);
+    eprintln!("{c}");
     assert!(
         c.failures()
             .any(|r| r.metric == "calibration.throughput_ratio"),

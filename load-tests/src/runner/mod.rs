@@ -35,7 +35,7 @@ use crate::scenario::{Clock, Kind, Scenario};
 pub struct RunOptions {
     /// A deliberate regression, to prove the gate catches it.
     pub injection: Option<Injection>,
-    /// Interleaved rounds for real-time scenarios compared with a calibration (default 5; the
+    /// Interleaved rounds for real-time scenarios compared with a calibration (default 7; the
     /// reported ratio is their median).
     pub rounds: Option<u32>,
     /// Called with the operations completed so far (for progress bars).
@@ -121,7 +121,7 @@ impl RunContext {
     }
 
     pub(crate) fn rounds(&self) -> u32 {
-        self.options.rounds.unwrap_or(5).max(1)
+        self.options.rounds.unwrap_or(7).max(1)
     }
 
     /// Messages pending in every watched runtime; allocation-free, so sampling does not show up

@@ -26,6 +26,12 @@ pub fn scenario(name: &str) -> Scenario {
 /// (or rewrites the baseline under `UPDATE_BASELINES=1`).
 pub async fn check(name: &str) {
     let report = measure(&scenario(name), &RunOptions::default()).await;
+    let violations = report.violations();
+    assert!(
+        violations.is_empty(),
+        "scenario {name} broke its promises: {violations:#?}\nfull report: {}",
+        save(&report).display()
+    );
     match baseline::gate(&baselines_dir(), &report) {
         Ok(Outcome::Compared(c)) if c.passed() => eprintln!("{c}"),
         Ok(Outcome::Compared(c)) => panic!("\n{c}\nfull report: {}", save(&report).display()),
