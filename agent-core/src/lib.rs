@@ -41,6 +41,7 @@ mod id;
 mod lifecycle;
 pub mod mailbox;
 mod metrics;
+pub mod orchestration;
 pub mod pool;
 mod registry;
 mod runtime;

@@ -1,0 +1,19 @@
+//! Orchestration building blocks for agents doing real work (seeds 002-004): budgets that are
+//! reserved before a call and settled after, a tool registry with per-tool statistics and
+//! concurrency caps, human approvals with deadlines, retries with jittered backoff, and circuit
+//! breakers. Everything time-based runs on `tokio::time`, so it is exact under a paused clock.
+
+pub mod approval;
+pub mod breaker;
+pub mod budget;
+pub mod retry;
+pub mod tools;
+
+pub use approval::{
+    ApprovalInbox, ApprovalOutcome, ApprovalPolicy, ApprovalRequest, Approvals, ApprovalsSnapshot,
+    Decision,
+};
+pub use breaker::{BreakerConfig, BreakerError, BreakerSnapshot, BreakerState, CircuitBreaker};
+pub use budget::{Budget, BudgetError, BudgetSnapshot, Budgets, Cost, Reservation};
+pub use retry::{retry, RetryPolicy, RetryStats};
+pub use tools::{Tool, ToolConfig, ToolError, ToolRegistry, ToolSnapshot};
