@@ -6,8 +6,10 @@
 pub mod approval;
 pub mod breaker;
 pub mod budget;
+pub mod llm;
 pub mod retry;
 pub mod tools;
+pub mod workflow;
 
 pub use approval::{
     ApprovalInbox, ApprovalOutcome, ApprovalPolicy, ApprovalRequest, Approvals, ApprovalsSnapshot,
@@ -15,5 +17,7 @@ pub use approval::{
 };
 pub use breaker::{BreakerConfig, BreakerError, BreakerSnapshot, BreakerState, CircuitBreaker};
 pub use budget::{Budget, BudgetError, BudgetSnapshot, Budgets, Cost, Reservation};
+pub use llm::{Completion, DurationRange, LlmConfig, LlmError, LlmSnapshot, SimulatedLlm};
 pub use retry::{retry, RetryPolicy, RetryStats};
 pub use tools::{Tool, ToolConfig, ToolError, ToolRegistry, ToolSnapshot};
+pub use workflow::{Step, StepReport, StepStatus, Workflow, WorkflowEnv, WorkflowReport};
