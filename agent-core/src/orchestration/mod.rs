@@ -8,6 +8,7 @@ pub mod breaker;
 pub mod budget;
 pub mod llm;
 pub mod retry;
+pub mod scheduler;
 pub mod tools;
 pub mod workflow;
 
@@ -19,5 +20,6 @@ pub use breaker::{BreakerConfig, BreakerError, BreakerSnapshot, BreakerState, Ci
 pub use budget::{Budget, BudgetError, BudgetSnapshot, Budgets, Cost, Reservation};
 pub use llm::{Completion, DurationRange, LlmConfig, LlmError, LlmSnapshot, SimulatedLlm};
 pub use retry::{retry, RetryPolicy, RetryStats};
+pub use scheduler::{Firing, JobSnapshot, Overrun, Schedule, Scheduler};
 pub use tools::{Tool, ToolConfig, ToolError, ToolRegistry, ToolSnapshot};
 pub use workflow::{Step, StepReport, StepStatus, Workflow, WorkflowEnv, WorkflowReport};
