@@ -9,6 +9,7 @@ pub mod budget;
 pub mod llm;
 pub mod retry;
 pub mod scheduler;
+pub mod state;
 pub mod tools;
 pub mod workflow;
 
@@ -21,5 +22,9 @@ pub use budget::{Budget, BudgetError, BudgetSnapshot, Budgets, Cost, Reservation
 pub use llm::{Completion, DurationRange, LlmConfig, LlmError, LlmSnapshot, SimulatedLlm};
 pub use retry::{retry, RetryPolicy, RetryStats};
 pub use scheduler::{Firing, JobSnapshot, Overrun, Schedule, Scheduler};
+pub use state::{
+    load_json, save_json, CacheSnapshot, CachedStore, DiskStore, MemoryStore, StateError,
+    StateStore,
+};
 pub use tools::{Tool, ToolConfig, ToolError, ToolRegistry, ToolSnapshot};
 pub use workflow::{Step, StepReport, StepStatus, Workflow, WorkflowEnv, WorkflowReport};
