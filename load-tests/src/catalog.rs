@@ -102,6 +102,22 @@ fn overflow(policy_name: &str, policy: OverflowPolicy) -> Scenario {
     }
 }
 
+fn orchestration(batch: usize) -> Scenario {
+    Scenario {
+        agents: batch,
+        ops_per_agent: 1,
+        concurrency: batch,
+        ..base(
+            &format!("orchestration_batch_{batch}"),
+            &format!(
+                "{batch} parallel executions of the 4-step, 3-domain workflow with a 2 s approval"
+            ),
+            "seed 004, multi-domain orchestration",
+            Kind::Orchestration,
+        )
+    }
+}
+
 /// Every standard scenario, in suite order.
 pub fn standard() -> Vec<Scenario> {
     vec![
@@ -214,6 +230,72 @@ pub fn standard() -> Vec<Scenario> {
                     counts: vec![5, 10, 15, 20, 25, 30],
                     init_us: 50_000,
                 },
+            )
+        },
+        orchestration(5),
+        orchestration(10),
+        orchestration(25),
+        orchestration(50),
+        Scenario {
+            agents: 10,
+            ops_per_agent: 5,
+            concurrency: 10,
+            ..base(
+                "llm_concurrency_10",
+                "10 simultaneous callers x 5 LLM calls under a 5-request bucket refilling 2/s; retry-after honoured",
+                "seed 002, LLM concurrency",
+                Kind::LlmConcurrency {
+                    bucket_capacity: 5,
+                    refill_per_s: 2.0,
+                },
+            )
+        },
+        Scenario {
+            agents: 20,
+            ops_per_agent: 160,
+            ..base(
+                "scheduled_day",
+                "20 jobs every 3 minutes over a simulated 8-hour day: drift, missed and duplicate firings",
+                "seed 002, scheduled-task accuracy",
+                Kind::ScheduledDay {
+                    hours: 8,
+                    interval_s: 180,
+                },
+            )
+        },
+        Scenario {
+            agents: 20,
+            ops_per_agent: 160,
+            concurrency: 20,
+            clock: Clock::Real,
+            ..base(
+                "state_persistence",
+                "20 agents x 160 saves to a redb file while a heartbeat agent keeps answering; states verified after reopening",
+                "seed 002, state persistence under load",
+                Kind::StatePersistence,
+            )
+        },
+        Scenario {
+            agents: 1,
+            ops_per_agent: 1_000,
+            ..base(
+                "tool_circuit_breaker",
+                "a call every 10 ms through a breaker to a tool overloaded from 2 s to 5 s: failure rate, recovery time",
+                "seed 003, recommendations: backpressure and circuit breakers",
+                Kind::Breaker {
+                    overload_from_ms: 2_000,
+                    overload_until_ms: 5_000,
+                },
+            )
+        },
+        Scenario {
+            agents: 1,
+            ops_per_agent: 1,
+            ..base(
+                "modes_concurrent",
+                "collaborative 5 tasks/s, autonomous 20 tasks/s, continuous 10 msgs/s per agent and a scheduled job, for 60 s",
+                "seed 002, concurrent execution modes",
+                Kind::Modes { duration_s: 60 },
             )
         },
         Scenario {

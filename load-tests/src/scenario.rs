@@ -88,6 +88,40 @@ pub enum Kind {
     },
     /// The same traffic with per-message timing on and off; reports the throughput ratio.
     MonitoringOverhead,
+    /// Seed 004's multi-domain workflow (score, draft with a 2 s approval, assess, qualify across
+    /// three budgeted domains), `agents` executions in parallel.
+    Orchestration,
+    /// `concurrency` simultaneous LLM calls, `ops_per_agent` each, under a token-bucket limit
+    /// that they honour ("retry after").
+    LlmConcurrency {
+        /// Requests the bucket holds.
+        bucket_capacity: u32,
+        /// Requests per second it refills.
+        refill_per_s: f64,
+    },
+    /// A simulated working day of interval jobs (`agents` jobs, one every `interval_s`).
+    ScheduledDay {
+        /// The day's length.
+        hours: u64,
+        /// Seconds between runs of each job.
+        interval_s: u64,
+    },
+    /// `agents` agents each save their state `ops_per_agent` times to a durable store on disk
+    /// while a heartbeat agent keeps answering.
+    StatePersistence,
+    /// Calls through a circuit breaker to a tool that is overloaded for a while; measures the
+    /// failure rate and how long after the overload the breaker closes again.
+    Breaker {
+        /// When the overload starts, ms after the start.
+        overload_from_ms: u64,
+        /// When it ends.
+        overload_until_ms: u64,
+    },
+    /// Seed 002's four execution modes at once, each at its target rate, for `duration_s`.
+    Modes {
+        /// How long the modes run (virtual seconds).
+        duration_s: u64,
+    },
     /// CPU-heavy and memory-heavy workflows at once, compared with the same work on raw tokio.
     Contention {
         /// Concurrent CPU-heavy workflows.

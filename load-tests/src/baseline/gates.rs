@@ -127,6 +127,45 @@ pub fn gates_for(scenario: &Scenario) -> Vec<Gate> {
             at_least("calibration.throughput_ratio", REAL_THROUGHPUT_TOLERANCE),
             within("heap.allocated_blocks_per_op", 0.02),
         ]),
+        Kind::Orchestration => g.extend([
+            exact("extra.budget_scoring_spent_units"),
+            exact("extra.budget_writing_spent_units"),
+            exact("extra.budget_quality_spent_units"),
+            exact("extra.tool_calls_scoring"),
+            exact("extra.tool_calls_writing"),
+            exact("extra.tool_calls_quality"),
+            exact("extra.approvals_approved"),
+            exact("extra.approvals_timed_out"),
+        ]),
+        Kind::LlmConcurrency { .. } => g.extend([
+            exact("extra.retries_after_rate_limit"),
+            exact("extra.rate_limited"),
+            exact("extra.input_tokens"),
+            exact("extra.output_tokens"),
+            exact("extra.cost_units"),
+        ]),
+        Kind::ScheduledDay { .. } => g.extend([
+            exact("extra.fired"),
+            exact("extra.missed"),
+            exact("extra.duplicates"),
+            exact("extra.drift_max_ms"),
+        ]),
+        // Disk latency is the subject and is reported, not gated (real time, no yardstick).
+        Kind::StatePersistence => g.push(exact("extra.states_verified_after_reopen")),
+        Kind::Breaker { .. } => g.extend([
+            exact("extra.breaker_opened"),
+            exact("extra.breaker_rejected"),
+            exact("extra.tool_calls_during_overload"),
+            exact("extra.recovery_ms"),
+            exact("extra.failure_rate_pct"),
+        ]),
+        Kind::Modes { .. } => g.extend([
+            exact("extra.collaborative_tasks_per_s"),
+            exact("extra.autonomous_tasks_per_s"),
+            exact("extra.continuous_msgs_per_s_per_agent"),
+            exact("extra.scheduled_fired"),
+            exact("extra.scheduled_missed"),
+        ]),
         Kind::Steps => {}
     }
     g

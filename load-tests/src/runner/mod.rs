@@ -3,13 +3,19 @@
 //! series) and checks the scenario before it starts.
 
 mod agents;
+mod breaker;
 mod calibrate;
 mod contention;
+mod llm_calls;
 mod messaging;
+mod modes;
+mod orchestration;
 mod overflow;
 mod overhead;
 mod pool;
+mod scheduled;
 mod startup;
+mod state;
 mod steps;
 mod streaming;
 
@@ -173,6 +179,12 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Report, Ru
         Kind::Startup { .. } => startup::run(&ctx).await,
         Kind::MonitoringOverhead => overhead::run(&ctx).await,
         Kind::Contention { .. } => contention::run(&ctx).await,
+        Kind::Orchestration => orchestration::run(&ctx).await,
+        Kind::LlmConcurrency { .. } => llm_calls::run(&ctx).await,
+        Kind::ScheduledDay { .. } => scheduled::run(&ctx).await,
+        Kind::StatePersistence => state::run(&ctx).await,
+        Kind::Breaker { .. } => breaker::run(&ctx).await,
+        Kind::Modes { .. } => modes::run(&ctx).await,
     };
     let elapsed = out.elapsed.unwrap_or_else(|| start.elapsed());
     sampling.store(false, Ordering::Relaxed);

@@ -1,0 +1,8 @@
+//! Seed 002: 10 simultaneous LLM callers under a rate limit; no failures, exact cost.
+
+mod support;
+
+#[tokio::test(start_paused = true)]
+async fn llm_concurrency_10() {
+    support::check("llm_concurrency_10").await;
+}

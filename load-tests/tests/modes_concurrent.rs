@@ -1,0 +1,8 @@
+//! Seed 002: the four execution modes at their target rates, at once.
+
+mod support;
+
+#[tokio::test(start_paused = true)]
+async fn modes_concurrent() {
+    support::check("modes_concurrent").await;
+}

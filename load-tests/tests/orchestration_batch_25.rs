@@ -1,0 +1,8 @@
+//! Seed 004: 25 parallel executions of the multi-domain workflow.
+
+mod support;
+
+#[tokio::test(start_paused = true)]
+async fn orchestration_batch_25() {
+    support::check("orchestration_batch_25").await;
+}

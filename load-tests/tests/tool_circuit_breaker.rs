@@ -1,0 +1,8 @@
+//! Seed 003: a circuit breaker in front of an overloaded tool; failure rate and recovery time.
+
+mod support;
+
+#[tokio::test(start_paused = true)]
+async fn tool_circuit_breaker() {
+    support::check("tool_circuit_breaker").await;
+}
