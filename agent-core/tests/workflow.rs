@@ -208,3 +208,39 @@ async fn a_budget_stops_a_workflow_with_the_domain_named() {
         "a budget refusal is not retried"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_step_timeout_cuts_an_attempt_short_and_is_retried() {
+    let tools = tools();
+    let budgets = budgets();
+    let mut wf = lead_workflow(false);
+    wf.steps[1].approval = None;
+    // Drafting takes 300 ms; each attempt gets 200 ms, three attempts with 100 + 200 ms backoff.
+    wf.steps[1] = wf.steps[1]
+        .clone()
+        .with_timeout(Duration::from_millis(200))
+        .with_retry(RetryPolicy {
+            max_attempts: 3,
+            jitter: 0.0,
+            ..RetryPolicy::default()
+        });
+    let env = WorkflowEnv {
+        tools: &tools,
+        budgets: &budgets,
+        approvals: None,
+    };
+    let report = wf.run(env, TraceId::new()).await;
+    assert!(!report.succeeded);
+    assert_eq!(report.steps[1].attempts, 3);
+    assert!(
+        matches!(report.steps[1].status, StepStatus::Failed(ref m) if m.contains("timed out after 200ms")),
+        "{:?}",
+        report.steps[1]
+    );
+    assert_eq!(
+        report.steps[1].elapsed,
+        Duration::from_millis(3 * 200 + 100 + 200)
+    );
+    // A timed-out call spends nothing.
+    assert_eq!(budgets.snapshot()[2].spent, Cost::ZERO);
+}

@@ -37,6 +37,8 @@ pub struct Step {
     pub approval: Option<ApprovalPolicy>,
     /// Retries of the tool call (one attempt by default).
     pub retry: RetryPolicy,
+    /// The longest one attempt may take (on top of the tool's own timeout); `None` for no limit.
+    pub timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for Step {
@@ -70,7 +72,14 @@ impl Step {
                 max_attempts: 1,
                 ..RetryPolicy::default()
             },
+            timeout: None,
         }
+    }
+
+    /// This step, each attempt limited to `timeout`.
+    pub fn with_timeout(mut self, timeout: Duration) -> Step {
+        self.timeout = Some(timeout);
+        self
     }
 
     /// This step, optional.
@@ -259,7 +268,18 @@ impl Workflow {
         let retryable =
             |e: &ToolError| matches!(e, ToolError::Failed { .. } | ToolError::Timeout { .. });
         let (result, stats) = retry(&step.retry, retryable, |_| {
-            env.tools.call(&step.tool, input.clone(), env.budgets)
+            let call = env.tools.call(&step.tool, input.clone(), env.budgets);
+            async move {
+                match step.timeout {
+                    None => call.await,
+                    Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+                        Err(ToolError::Timeout {
+                            tool: step.tool.clone(),
+                            after: limit,
+                        })
+                    }),
+                }
+            }
         })
         .await;
         record.attempts = stats.attempts;
