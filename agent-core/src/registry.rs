@@ -72,11 +72,28 @@ impl<A: Agent> Probe for Cell<A> {
 /// application's own, so hash flooding is not a concern here.
 pub(crate) type FixedState = BuildHasherDefault<DefaultHasher>;
 
+/// Shards of every map: fixed rather than dashmap's default (four per core), so that table
+/// growth, and with it allocation counts, is the same on machines with different core counts.
+pub(crate) const SHARDS: usize = 8;
+
+/// A map with the fixed hasher and shard count.
+pub(crate) fn fixed_map<K: Eq + std::hash::Hash, V>() -> DashMap<K, V, FixedState> {
+    DashMap::with_hasher_and_shard_amount(FixedState::default(), SHARDS)
+}
+
 /// Live agents by id and by name.
-#[derive(Default)]
 pub(crate) struct Registry {
     by_id: DashMap<AgentId, Arc<dyn Probe>, FixedState>,
     by_name: DashMap<Arc<str>, AgentId, FixedState>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry {
+            by_id: fixed_map(),
+            by_name: fixed_map(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Registry {

@@ -9,7 +9,7 @@ use crate::bus::{BusSnapshot, Fanout, Subscription, TopicSnapshot, Transport};
 use crate::envelope::Envelope;
 use crate::error::{BusError, SendError};
 use crate::mailbox::{Enqueued, Mailbox, MailboxConfig, MailboxSnapshot};
-use crate::registry::FixedState;
+use crate::registry::{fixed_map, FixedState};
 
 /// Fans published messages out to subscribers in this process.
 #[derive(Debug)]
@@ -21,7 +21,7 @@ pub struct LocalTransport<M> {
 impl<M> Default for LocalTransport<M> {
     fn default() -> Self {
         LocalTransport {
-            topics: DashMap::default(),
+            topics: fixed_map(),
             closed: AtomicBool::new(false),
         }
     }
