@@ -124,12 +124,37 @@ pub struct Operations {
 impl Operations {
     /// Counts one outcome; `Err(kind)` names the failure.
     pub fn record(&mut self, outcome: Result<(), &str>) {
-        self.total += 1;
+        self.record_n(outcome, 1);
+    }
+
+    /// Counts `n` operations with the same outcome.
+    pub fn record_n(&mut self, outcome: Result<(), &str>, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.total += n;
         match outcome {
-            Ok(()) => self.succeeded += 1,
+            Ok(()) => self.succeeded += n,
             Err(kind) => {
-                self.failed += 1;
-                *self.errors_by_kind.entry(kind.to_owned()).or_default() += 1;
+                self.failed += n;
+                // Look the kind up before inserting: a String per failed operation would show up
+                // as the run's own allocations in the heap figures.
+                match self.errors_by_kind.get_mut(kind) {
+                    Some(count) => *count += n,
+                    None => {
+                        self.errors_by_kind.insert(kind.to_owned(), n);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Counts one operation of workflow type `kind` (allocating only the first time).
+    pub fn count_type(&mut self, kind: &str) {
+        match self.by_type.get_mut(kind) {
+            Some(count) => *count += 1,
+            None => {
+                self.by_type.insert(kind.to_owned(), 1);
             }
         }
     }

@@ -44,19 +44,8 @@ pub(crate) async fn raw_messaging(traffic: Traffic) -> RoundResult {
         .map(|s| {
             let txs = txs.clone();
             tokio::spawn(async move {
-                let mut seq = vec![0u64; txs.len()];
-                let mut j = s as u64;
-                while j < traffic.messages {
-                    let target = (j % txs.len() as u64) as usize;
-                    let msg = MeshMsg {
-                        sender: s as u32,
-                        seq: seq[target],
-                        sent_at: Instant::now(),
-                        payload: vec![(j & 0xff) as u8; traffic.bytes],
-                    };
-                    seq[target] += 1;
+                for (target, msg) in traffic.sender_messages(s) {
                     txs[target].send(msg).await.expect("receiver alive");
-                    j += traffic.senders as u64;
                 }
             })
         })

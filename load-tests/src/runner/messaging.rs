@@ -125,6 +125,26 @@ pub(crate) struct Traffic {
 }
 
 impl Traffic {
+    /// The messages sender `s` sends, in order, each with the index of its target agent. Made
+    /// lazily, so each is stamped just before it is sent; the agent-core rounds and the raw tokio
+    /// calibration both send exactly this traffic.
+    pub(crate) fn sender_messages(self, s: usize) -> impl Iterator<Item = (usize, MeshMsg)> {
+        let mut seq = vec![0u64; self.agents];
+        (s as u64..self.messages)
+            .step_by(self.senders)
+            .map(move |j| {
+                let target = (j % self.agents as u64) as usize;
+                let msg = MeshMsg {
+                    sender: s as u32,
+                    seq: seq[target],
+                    sent_at: Instant::now(),
+                    payload: vec![(j & 0xff) as u8; self.bytes],
+                };
+                seq[target] += 1;
+                (target, msg)
+            })
+    }
+
     pub(crate) fn of(ctx: &RunContext) -> Traffic {
         let s = &ctx.scenario;
         Traffic {
@@ -173,25 +193,14 @@ pub(crate) async fn agent_round(
             let agents = agents.clone();
             let ctx = Arc::clone(ctx);
             tokio::spawn(async move {
-                let mut seq = vec![0u64; agents.len()];
                 let mut sent = 0u64;
                 let mut refused = 0u64;
-                let mut j = s as u64;
-                while j < traffic.messages {
-                    let target = (j % agents.len() as u64) as usize;
-                    let msg = MeshMsg {
-                        sender: s as u32,
-                        seq: seq[target],
-                        sent_at: Instant::now(),
-                        payload: vec![(j & 0xff) as u8; traffic.bytes],
-                    };
-                    seq[target] += 1;
+                for (target, msg) in traffic.sender_messages(s) {
+                    let skip = lose_one && sent == 0 && s == 0;
                     sent += 1;
-                    let skip = lose_one && s == 0 && j == 0;
                     if !skip && agents[target].tell(MeshCmd::Msg(msg)).await.is_err() {
                         refused += 1;
                     }
-                    j += traffic.senders as u64;
                     if sent % 1024 == 0 {
                         ctx.done(1024);
                     }

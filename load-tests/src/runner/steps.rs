@@ -163,7 +163,7 @@ async fn step(agent: &Address<StepAgent>, intended: Instant, tallies: &Tallies, 
             t.latency.record(total, queue, service);
             t.ops.record(result);
             if let Some(kind) = kind {
-                *t.ops.by_type.entry(kind.as_str().to_owned()).or_default() += 1;
+                t.ops.count_type(kind.as_str());
             }
         }
         Err(e) => {

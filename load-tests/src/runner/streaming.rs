@@ -88,12 +88,8 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
         if received == chunks && out_of_order == 0 {
             streams_complete += 1;
         }
-        for _ in 0..received {
-            out.ops.record(Ok(()));
-        }
-        for _ in received..chunks {
-            out.ops.record(Err("chunk_missing"));
-        }
+        out.ops.record_n(Ok(()), received);
+        out.ops.record_n(Err("chunk_missing"), chunks - received);
     }
     out.latency = tallies.merged().latency;
     delivery.lost = delivery.sent - delivery.delivered - delivery.rejected;
