@@ -52,7 +52,8 @@ pub struct ShutdownReport {
 impl AgentRuntime {
     /// Shuts the runtime down: no new agents or messages are accepted, agents drain their mailboxes
     /// until the deadline, what is still queued then is abandoned, and tasks still running after the
-    /// grace period are aborted. When this returns, no agent task of this runtime is left.
+    /// grace period are aborted. When this returns, every agent task of this runtime has finished
+    /// (on a multi-threaded runtime tokio drops its record of a finished task a moment later).
     pub async fn shutdown(&self, config: ShutdownConfig) -> ShutdownReport {
         let began = Instant::now();
         self.stop_accepting();
