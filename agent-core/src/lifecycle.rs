@@ -207,9 +207,14 @@ fn on_failure<A: Agent>(
 }
 
 /// Waits out a restart backoff. The timer is boxed so that its size is paid only on a restart,
-/// not carried in every idle agent's task.
+/// not carried in every idle agent's task. A zero backoff only yields: tokio's timer wheel ticks
+/// in milliseconds, so even a zero-length sleep would cost up to a millisecond per restart.
 async fn backoff(delay: std::time::Duration) {
-    Box::pin(tokio::time::sleep(delay)).await;
+    if delay.is_zero() {
+        tokio::task::yield_now().await;
+    } else {
+        Box::pin(tokio::time::sleep(delay)).await;
+    }
 }
 
 async fn stop_hook<A: Agent>(agent: &mut A, ctx: &mut Context<A>) {

@@ -1,18 +1,20 @@
-//! Criterion benchmarks of agent-core's core paths, each next to the same workload on raw tokio.
+//! Mailbox paths: a raw mailbox under each overflow policy, then tell, fan-in and ask through
+//! agents, each next to the same workload on raw tokio.
 //!
-//! Run with: cargo bench -p benches --bench runtime
+//! Run with: cargo bench -p benches --bench mailbox
 
 use std::time::Duration;
 
+use agent_core::{Mailbox, MailboxConfig, OverflowPolicy};
 use benches::workloads as w;
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 /// Messages per iteration of the tell benchmark.
 const TELL_MESSAGES: u64 = 100_000;
 /// Senders and messages per sender in the fan-in benchmark.
 const FAN_IN: (u64, u64) = (100, 1_000);
-/// Agents and messages per agent in the spawn / send / stop benchmark.
-const SPAWN_STOP: (u64, u64) = (250, 5);
+/// Capacity of the raw mailbox; every policy benchmark offers twice as many items.
+const MAILBOX_CAPACITY: usize = 1024;
 /// Asks per iteration of the ask benchmark.
 const ASKS: u64 = 1_000;
 
@@ -67,23 +69,32 @@ fn fan_in(c: &mut Criterion) {
     g.finish();
 }
 
-fn spawn_send_stop(c: &mut Criterion) {
-    let rt = w::tokio_runtime();
-    let mut g = c.benchmark_group("spawn_send_stop_250x5");
-    g.bench_function("agent-core", |b| {
-        b.iter_custom(|iters| {
-            (0..iters)
-                .map(|_| w::run_on(&rt, w::spawn_send_stop_agent(SPAWN_STOP.0, SPAWN_STOP.1)))
-                .sum()
-        })
-    });
-    g.bench_function("tokio-mpsc", |b| {
-        b.iter_custom(|iters| {
-            (0..iters)
-                .map(|_| w::run_on(&rt, w::spawn_send_stop_tokio(SPAWN_STOP.0, SPAWN_STOP.1)))
-                .sum()
-        })
-    });
+/// Offers `2 * MAILBOX_CAPACITY` items to a raw mailbox without a receiver, then drains it:
+/// the cost of the policy decision and the counters, with no task switch.
+fn policies(c: &mut Criterion) {
+    let mut g = c.benchmark_group("mailbox_try_send_then_drain");
+    g.throughput(Throughput::Elements(2 * MAILBOX_CAPACITY as u64));
+    for (name, policy) in [
+        ("reject", OverflowPolicy::Reject),
+        ("drop-newest", OverflowPolicy::DropNewest),
+        ("drop-oldest", OverflowPolicy::DropOldest),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || Mailbox::new(MailboxConfig::bounded(MAILBOX_CAPACITY, policy)).unwrap(),
+                |mb: Mailbox<u64>| {
+                    for n in 0..2 * MAILBOX_CAPACITY as u64 {
+                        let _ = std::hint::black_box(mb.try_send(n));
+                    }
+                    while let Some(n) = mb.try_recv() {
+                        std::hint::black_box(n);
+                    }
+                    mb
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
     g.finish();
 }
 
@@ -108,5 +119,5 @@ fn ask(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, tell, fan_in, spawn_send_stop, ask);
+criterion_group!(benches, policies, tell, fan_in, ask);
 criterion_main!(benches);
