@@ -2,4 +2,8 @@
 //! `tokio::sync::mpsc` (bounded 1024), so every figure can be read as a ratio to plain tokio
 //! measured in the same process.
 
+pub mod paired;
+#[cfg(feature = "peers")]
+pub mod peers;
+pub mod probe;
 pub mod workloads;
