@@ -23,7 +23,7 @@ const TELL: u64 = 100_000;
 /// Senders and 1 KiB messages per sender of `fan_in`.
 const FAN_IN: (u64, u64) = (20, 1_000);
 /// Sequential asks per iteration of `ask`.
-const ASKS: u64 = 10_000;
+const ASKS: u64 = 30_000;
 /// Repetitions of 250 agents x 5 messages per iteration of `spawn_send_stop`.
 const SPAWN_STOP_REPS: u32 = 10;
 
@@ -41,7 +41,7 @@ pub const BENCHES: &[ProbeBench] = &[
     },
     ProbeBench {
         name: "ask",
-        description: "10,000 sequential asks of one agent",
+        description: "30,000 sequential asks of one agent",
         run: |rt| w::run_on(rt, w::ask_agent(ASKS)).0,
     },
     ProbeBench {

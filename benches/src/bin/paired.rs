@@ -62,13 +62,13 @@ struct Opts {
     #[arg(long = "bench")]
     benches: Vec<String>,
     /// ABBA rounds; each gives two paired ratios per benchmark.
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = 8)]
     rounds: usize,
     /// Timed iterations per probe run.
     #[arg(long, default_value_t = 7)]
     iterations: usize,
     /// Slowdown threshold in percent, applied to the interval's lower bound.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = 2.0)]
     threshold: f64,
 }
 
