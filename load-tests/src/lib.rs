@@ -11,6 +11,7 @@ pub mod report;
 pub mod resources;
 pub mod runner;
 pub mod scenario;
+pub mod suite;
 pub mod workload;
 
 pub use baseline::{Baseline, BaselineError, Comparison, Rule};

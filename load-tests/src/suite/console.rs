@@ -1,0 +1,206 @@
+//! The console's tables: one per scenario (headline metrics, baseline, delta, verdict), then a
+//! one-screen summary with the seed reports' own figures beside ours.
+
+use std::fmt::Write;
+
+use super::{seeds, Check, ScenarioResult, SuiteReport, Verdict};
+
+/// The headline metrics of every scenario: (label, metric path).
+const HEADLINE: &[(&str, &str)] = &[
+    ("operations succeeded", "operations.succeeded"),
+    ("throughput (ops/s)", "throughput_ops_per_s"),
+    ("latency p50 (ns)", "latency.total.p50_ns"),
+    ("latency p95 (ns)", "latency.total.p95_ns"),
+    ("latency p99 (ns)", "latency.total.p99_ns"),
+    ("max queue depth", "queues.max_depth"),
+    ("heap peak live (bytes)", "heap.peak_live_bytes"),
+    ("ratio to raw tokio", "calibration.throughput_ratio"),
+];
+
+/// A number for a table: integers plainly, others with 3 significant decimals.
+pub fn num(v: f64) -> String {
+    if v.is_nan() {
+        "-".into()
+    } else if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else if v.abs() >= 1000.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+fn delta(c: &Check) -> String {
+    if c.baseline == 0.0 {
+        if c.actual == 0.0 {
+            "0".into()
+        } else {
+            "new".into()
+        }
+    } else {
+        format!(
+            "{:+.1}%",
+            (c.actual - c.baseline) / c.baseline.abs() * 100.0
+        )
+    }
+}
+
+fn rule(c: &Check) -> String {
+    if c.rule == "exact" {
+        "exact".into()
+    } else {
+        format!("{} {:.0}%", c.rule, c.tolerance * 100.0)
+    }
+}
+
+/// The table of one scenario.
+pub fn scenario_table(r: &ScenarioResult) -> String {
+    let rep = &r.report;
+    let mut out = String::new();
+    let gates = if r.checks.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", {}/{} gates hold",
+            r.checks.iter().filter(|c| c.passed).count(),
+            r.checks.len()
+        )
+    };
+    let _ = writeln!(
+        out,
+        "\n== {}  [{}{}]  {:?} clock, {:.2} s on it, {:.2} s wall",
+        rep.scenario,
+        r.verdict.as_str(),
+        gates,
+        rep.clock,
+        rep.elapsed_s,
+        rep.wall_s
+    );
+    let _ = writeln!(
+        out,
+        "   {:<40} {:>16} {:>16} {:>9}  verdict",
+        "metric", "this run", "baseline", "delta"
+    );
+    let mut shown = Vec::new();
+    for (label, path) in HEADLINE {
+        let Some(actual) = rep.metric(path) else {
+            continue;
+        };
+        match r.checks.iter().find(|c| c.metric == *path) {
+            Some(c) => {
+                let _ = writeln!(
+                    out,
+                    "   {:<40} {:>16} {:>16} {:>9}  {} ({})",
+                    label,
+                    num(c.actual),
+                    num(c.baseline),
+                    delta(c),
+                    if c.passed { "ok" } else { "FAIL" },
+                    rule(c)
+                );
+                shown.push(*path);
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "   {:<40} {:>16} {:>16} {:>9}",
+                    label,
+                    num(actual),
+                    "-",
+                    "-"
+                );
+            }
+        }
+    }
+    for c in r
+        .checks
+        .iter()
+        .filter(|c| !c.passed && !shown.contains(&c.metric.as_str()))
+    {
+        let _ = writeln!(
+            out,
+            "   {:<40} {:>16} {:>16} {:>9}  FAIL ({})",
+            c.metric,
+            num(c.actual),
+            num(c.baseline),
+            delta(c),
+            rule(c)
+        );
+    }
+    for v in &r.violations {
+        let _ = writeln!(out, "   invariant broken: {v}");
+    }
+    if r.verdict == Verdict::NoBaseline {
+        let _ = writeln!(out, "   (no baseline: `bless` writes one from this run)");
+    }
+    out
+}
+
+/// The one-screen summary: verdicts, then our figures beside the seeds'.
+pub fn summary(suite: &SuiteReport) -> String {
+    let mut out = String::new();
+    let count = |v: Verdict| suite.results.iter().filter(|r| r.verdict == v).count();
+    let _ = writeln!(
+        out,
+        "\n{} scenarios{} in {:.0} s: {} pass, {} regression, {} without baseline{}",
+        suite.results.len(),
+        if suite.partial {
+            " (PARTIAL: stopped early)"
+        } else {
+            ""
+        },
+        suite.wall_s,
+        count(Verdict::Pass),
+        count(Verdict::Regression),
+        count(Verdict::NoBaseline),
+        if count(Verdict::Partial) > 0 {
+            format!(", {} cut short", count(Verdict::Partial))
+        } else {
+            String::new()
+        }
+    );
+    for r in suite
+        .results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Regression)
+    {
+        let what: Vec<String> = r
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| format!("{} {} vs {}", c.metric, num(c.actual), num(c.baseline)))
+            .chain(r.violations.iter().cloned())
+            .collect();
+        let _ = writeln!(
+            out,
+            "  REGRESSION {}: {}",
+            r.report.scenario,
+            what.join("; ")
+        );
+    }
+    let _ = writeln!(out, "\nThe seed reports' figures beside ours:");
+    let _ = writeln!(
+        out,
+        "  {:<28} {:<16} {:<44} ours",
+        "scenario", "seed", "the seed reported"
+    );
+    for r in &suite.results {
+        if let Some(c) = seeds::claim_for(&r.report.scenario) {
+            let _ = writeln!(
+                out,
+                "  {:<28} {:<16} {:<44} {}",
+                r.report.scenario,
+                c.seed,
+                c.claimed,
+                (c.ours)(&r.report)
+            );
+        }
+    }
+    let e = &suite.environment;
+    let _ = writeln!(
+        out,
+        "\nMachine: {} ({} cores), {}, {} build, {}, revision {}",
+        suite.cpu_model, e.cores, e.os, e.build_profile, e.rustc, e.git_revision
+    );
+    out
+}

@@ -1,0 +1,205 @@
+//! The self-contained HTML report: one file, inline CSS and SVG, no script, opens offline.
+
+use std::fmt::Write;
+
+use super::plots::{self, Series};
+use super::{console, seeds, ScenarioResult, SuiteReport, Verdict};
+
+/// Escapes text for HTML.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1400px;color:#222}\
+h1{margin-bottom:.2em}table{border-collapse:collapse;margin:1em 0;font-size:14px}\
+td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}\
+th{background:#f3f3f3}.pass{color:#1a7f37;font-weight:600}.regression{color:#c62828;font-weight:700}\
+.no_baseline,.partial{color:#8a6d00;font-weight:600}.banner{padding:.6em 1em;border-radius:4px;margin:1em 0}\
+.banner.bad{background:#fdecea}.banner.good{background:#e6f4ea}.banner.warn{background:#fff4d6}\
+section{border-top:2px solid #ddd;margin-top:2em;padding-top:.5em}.plots{display:flex;flex-wrap:wrap;gap:8px}\
+.plots svg{border:1px solid #eee}.muted{color:#666;font-size:13px}";
+
+fn class(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "pass",
+        Verdict::Regression => "regression",
+        Verdict::NoBaseline => "no_baseline",
+        Verdict::Partial => "partial",
+    }
+}
+
+fn ms(ns: u64) -> String {
+    format!("{:.3}", ns as f64 / 1e6)
+}
+
+/// The report as one HTML page.
+pub fn render(suite: &SuiteReport) -> String {
+    let mut h = String::new();
+    let e = &suite.environment;
+    let _ = write!(
+        h,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>agent-core load suite</title><style>{STYLE}</style></head><body>\
+         <h1>agent-core load suite</h1><p class=\"muted\">{} ({} cores), {}, {} build, {}, revision {}; \
+         {} scenarios in {:.0} s{}.</p>",
+        escape(&suite.cpu_model),
+        e.cores,
+        escape(&e.os),
+        escape(&e.build_profile),
+        escape(&e.rustc),
+        escape(&e.git_revision),
+        suite.results.len(),
+        suite.wall_s,
+        if suite.quick { ", --quick (test scale)" } else { ", full seed scale" }
+    );
+    let regressions = suite
+        .results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Regression)
+        .count();
+    let (kind, text) = if suite.partial {
+        (
+            "warn",
+            "PARTIAL: the run was stopped early; figures cover what ran.".to_owned(),
+        )
+    } else if regressions > 0 {
+        (
+            "bad",
+            format!("{regressions} scenario(s) regressed against their baselines."),
+        )
+    } else {
+        (
+            "good",
+            "Every scenario with a baseline is within it.".to_owned(),
+        )
+    };
+    let _ = write!(h, "<div class=\"banner {kind}\">{}</div>", escape(&text));
+
+    h.push_str(
+        "<h2>Summary</h2><table><tr><th>scenario</th><th>verdict</th><th>clock</th>\
+        <th>operations ok / total</th><th>throughput (ops/s)</th><th>p50 (ms)</th><th>p95 (ms)</th>\
+        <th>p99 (ms)</th><th>gates holding</th></tr>",
+    );
+    for r in &suite.results {
+        let rep = &r.report;
+        let _ = write!(
+            h,
+            "<tr><td><a href=\"#{0}\">{0}</a></td><td class=\"{1}\">{2}</td><td>{3:?}</td><td>{4} / {5}</td>\
+             <td>{6}</td><td>{7}</td><td>{8}</td><td>{9}</td><td>{10}</td></tr>",
+            escape(&rep.scenario),
+            class(r.verdict),
+            r.verdict.as_str(),
+            rep.clock,
+            rep.operations.succeeded,
+            rep.operations.total,
+            console::num(rep.throughput_ops_per_s.round()),
+            ms(rep.latency.total.p50_ns),
+            ms(rep.latency.total.p95_ns),
+            ms(rep.latency.total.p99_ns),
+            if r.checks.is_empty() {
+                "-".to_owned()
+            } else {
+                format!("{}/{}", r.checks.iter().filter(|c| c.passed).count(), r.checks.len())
+            }
+        );
+    }
+    h.push_str("</table>");
+
+    h.push_str(
+        "<h2>The seed reports' figures beside ours</h2><table><tr><th>scenario</th>\
+        <th>seed</th><th>the seed reported</th><th>ours</th></tr>",
+    );
+    for r in &suite.results {
+        if let Some(c) = seeds::claim_for(&r.report.scenario) {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&r.report.scenario),
+                escape(c.seed),
+                escape(c.claimed),
+                escape(&(c.ours)(&r.report))
+            );
+        }
+    }
+    h.push_str("</table>");
+
+    for r in &suite.results {
+        section(&mut h, r);
+    }
+    h.push_str("</body></html>\n");
+    h
+}
+
+fn section(h: &mut String, r: &ScenarioResult) {
+    let rep = &r.report;
+    let _ = write!(
+        h,
+        "<section id=\"{0}\"><h2>{0} <span class=\"{1}\">{2}</span></h2><p>{3}<br>\
+         <span class=\"muted\">{4}; {5:?} clock, {6:.3} s on it, {7:.2} s wall</span></p><div class=\"plots\">",
+        escape(&rep.scenario),
+        class(r.verdict),
+        r.verdict.as_str(),
+        escape(&rep.description),
+        escape(&rep.source),
+        rep.clock,
+        rep.elapsed_s,
+        rep.wall_s
+    );
+    let plots = [
+        plots::latency(rep),
+        plots::time_series(rep, Series::Throughput),
+        plots::time_series(rep, Series::QueueDepth),
+        plots::time_series(rep, Series::Heap),
+    ];
+    for p in plots.into_iter().flatten() {
+        h.push_str(&p);
+    }
+    h.push_str("</div>");
+    if let Some(p) = plots::baseline_deltas(&r.checks) {
+        let _ = write!(
+            h,
+            "<h3>Against the baseline ({})</h3>",
+            escape(
+                &r.baseline
+                    .as_ref()
+                    .map_or(String::new(), |p| p.display().to_string())
+            )
+        );
+        h.push_str(&p);
+        h.push_str("<table><tr><th>metric</th><th>this run</th><th>baseline</th><th>delta</th><th>rule</th><th>verdict</th></tr>");
+        for c in &r.checks {
+            let delta = if c.baseline == 0.0 {
+                "-".to_owned()
+            } else {
+                format!(
+                    "{:+.1}%",
+                    (c.actual - c.baseline) / c.baseline.abs() * 100.0
+                )
+            };
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td><td class=\"{}\">{}</td></tr>",
+                escape(&c.metric),
+                console::num(c.actual),
+                console::num(c.baseline),
+                delta,
+                escape(&c.rule),
+                if c.rule == "exact" { String::new() } else { format!("{:.0}%", c.tolerance * 100.0) },
+                if c.passed { "pass" } else { "regression" },
+                if c.passed { "ok" } else { "FAIL" }
+            );
+        }
+        h.push_str("</table>");
+    }
+    for v in &r.violations {
+        let _ = write!(
+            h,
+            "<p class=\"regression\">invariant broken: {}</p>",
+            escape(v)
+        );
+    }
+    h.push_str("</section>");
+}

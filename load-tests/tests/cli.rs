@@ -1,0 +1,275 @@
+//! The `load-tests` command as a user meets it: listing, running with reports written, bad input
+//! refused with the file, line and field named (exit 2), a regression (exit 1), comparing and
+//! blessing, and Ctrl-C writing a partial report (exit 130).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_load-tests");
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("CI")
+        .output()
+        .expect("run load-tests")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const GOOD: &str = r#"
+[[scenario]]
+name = "my_steps"
+description = "4 agents x 3 steps of 2 ms"
+source = "a user"
+agents = 4
+ops_per_agent = 3
+concurrency = 4
+message_bytes = 0
+clock = "virtual"
+seed = 1
+kind = { type = "steps" }
+workload = { type = "io", wait_us = 2000 }
+arrival = { type = "closed" }
+"#;
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn list_names_every_scenario_at_full_scale_and_user_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "s.toml", GOOD);
+    let o = cli(&["list", "--file", &file]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("phantom_extreme_full"), "{out}");
+    assert!(out.contains("1000000 ops"), "{out}");
+    assert!(out.contains("my_steps"), "{out}");
+    let quick = String::from_utf8_lossy(&cli(&["list", "--quick"]).stdout).into_owned();
+    assert!(
+        quick.contains("phantom_extreme ") && !quick.contains("_full"),
+        "{quick}"
+    );
+}
+
+#[test]
+fn bad_scenario_files_name_the_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            GOOD.replace("seed = 1", "seed = 1\nspeed = 3"),
+            ":12:",
+            "unknown field `speed`",
+        ),
+        (
+            GOOD.replace("agents = 4\n", ""),
+            ":",
+            "missing field `agents`",
+        ),
+        (
+            GOOD.replace("agents = 4", "agents = \"four\""),
+            ":6:",
+            "invalid type: string \"four\", expected usize",
+        ),
+        (
+            GOOD.replace("agents = 4", "agents = 0"),
+            ":3:",
+            "field `agents`",
+        ),
+        (
+            format!("{GOOD}\n{GOOD}"),
+            ":18:",
+            "scenario name \"my_steps\" is already taken",
+        ),
+        (
+            GOOD.replace("my_steps", "scheduled_day"),
+            ":3:",
+            "already taken",
+        ),
+        ("[[scenario]\n".to_owned(), ":1:", ""),
+    ];
+    for (i, (text, line, message)) in cases.iter().enumerate() {
+        let file = write(dir.path(), &format!("bad{i}.toml"), text);
+        let o = cli(&["run", "--quick", "--file", &file, "--no-progress"]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "case {i}: {err}");
+        assert!(
+            err.contains(&format!("{file}{line}")),
+            "case {i} names file and line: {err}"
+        );
+        assert!(err.contains(message), "case {i} names the field: {err}");
+        assert!(!err.contains("panicked"), "case {i}: {err}");
+    }
+    let o = cli(&["run", "--file", "/nonexistent/s.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("/nonexistent/s.toml: cannot read"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let o = cli(&["run", "--scenario", "nope*"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("\"nope*\" matches no scenario"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(cli(&["run", "--no-such-flag"]).status.code(), Some(2));
+    let dir = tempfile::tempdir().unwrap();
+    let junk = write(dir.path(), "junk.json", "{ \"schema_version\": 1 }");
+    let o = cli(&["compare", &junk, &junk]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("junk.json: not a suite report"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_run_writes_json_and_html_compares_and_blesses() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "s.toml", GOOD);
+    let out = dir.path().join("out");
+    let o = cli(&[
+        "run",
+        "--quick",
+        "--no-progress",
+        "--file",
+        &file,
+        "--scenario",
+        "veritas_concurrent_100",
+        "--scenario",
+        "my_*",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{stdout}{}", stderr(&o));
+    assert!(stdout.contains("veritas_concurrent_100  [pass"), "{stdout}");
+    assert!(stdout.contains("my_steps  [no baseline]"), "{stdout}");
+    assert!(
+        stdout.contains("17,466 ops/s, p95 25 ms"),
+        "seed figures shown: {stdout}"
+    );
+
+    let json = out.join("report.json");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["partial"], false);
+    assert_eq!(report["results"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        report["results"][1]["report"]["operations"]["succeeded"],
+        12
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("<svg") && html.contains("latency by percentile"),
+        "plots inline"
+    );
+    assert!(!html.contains("<script"), "no script");
+
+    let o = cli(&["compare", json.to_str().unwrap(), json.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("throughput_ops_per_s"));
+
+    // Blessing writes a baseline for the user scenario; under CI it is refused.
+    let baselines = dir.path().join("baselines");
+    let b = baselines.to_str().unwrap();
+    let o = Command::new(BIN)
+        .args([
+            "bless",
+            "--report",
+            json.to_str().unwrap(),
+            "--scenario",
+            "my_steps",
+            "--baselines",
+            b,
+        ])
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("CI is set"), "{}", stderr(&o));
+    let o = cli(&[
+        "bless",
+        "--report",
+        json.to_str().unwrap(),
+        "--scenario",
+        "my_steps",
+        "--baselines",
+        b,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(baselines.join("my_steps.json").exists());
+
+    // The user scenario now has a baseline; doctor it and the run is a regression (exit 1).
+    let path = baselines.join("my_steps.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["metrics"]["operations.total"]["value"] = 13.into();
+    std::fs::write(&path, v.to_string()).unwrap();
+    let o = cli(&[
+        "run",
+        "--quick",
+        "--no-progress",
+        "--file",
+        &file,
+        "--scenario",
+        "my_steps",
+        "--baselines",
+        b,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("REGRESSION my_steps: operations.total 12 vs 13"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_and_writes_a_partial_report() {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    // Real-time messaging scenarios take seconds each; the interrupt lands in the first ones.
+    let child = Command::new(BIN)
+        .args([
+            "run",
+            "--quick",
+            "--no-progress",
+            "--scenario",
+            "phantom_*",
+            "--out",
+        ])
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["partial"], true);
+    assert!(report["results"].as_array().unwrap().len() < 4);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("PARTIAL"));
+}
