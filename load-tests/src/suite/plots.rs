@@ -33,6 +33,19 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// A latency axis label in milliseconds, readable from nanoseconds to minutes.
+fn axis_ms(y: f64) -> String {
+    if y >= 100.0 {
+        format!("{y:.0}")
+    } else if y >= 1.0 {
+        format!("{y:.1}")
+    } else if y >= 0.001 {
+        format!("{y:.3}")
+    } else {
+        format!("{y:.0e}")
+    }
+}
+
 /// The percentiles every latency summary has, as (label, value getter).
 const PERCENTILES: [&str; 7] = ["min", "p50", "p90", "p95", "p99", "p99.9", "max"];
 
@@ -90,7 +103,7 @@ pub fn latency(report: &Report) -> Option<String> {
                     String::new()
                 }
             })
-            .y_label_formatter(&|y| format!("{y:.3}"))
+            .y_label_formatter(&|y| axis_ms(*y))
             .draw()
             .map_err(err)?;
         for (name, color, p) in &series {
@@ -178,7 +191,13 @@ pub fn time_series(report: &Report, which: Series) -> Option<String> {
         chart
             .configure_mesh()
             .x_desc(format!("seconds ({:?} clock)", report.clock).to_lowercase())
-            .y_label_formatter(&|y| super::console::num(y.round()))
+            .y_label_formatter(&|y| {
+                if y_max < 10.0 {
+                    format!("{y:.1}")
+                } else {
+                    super::console::num(y.round())
+                }
+            })
             .draw()
             .map_err(err)?;
         chart
@@ -233,7 +252,7 @@ pub fn baseline_deltas(checks: &[Check]) -> Option<String> {
                     SegmentValue::CenterOf(i) if *i < n => deltas[n - 1 - i].0.clone(),
                     _ => String::new(),
                 })
-                .x_label_formatter(&|x| format!("{x:+.0}%"))
+                .x_label_formatter(&|x| format!("{x:+.1}%"))
                 .draw()
                 .map_err(err)?;
             chart
