@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use benches::peers::{actix, kameo, ractor};
-use benches::workloads::{self as w, latency_histogram};
+use benches::workloads::{self as w, latency_histogram, median};
 use hdrhistogram::Histogram;
 use tokio::runtime::Runtime;
 
@@ -148,12 +148,6 @@ fn measure(mut run: impl FnMut(usize) -> Duration) -> Vec<Vec<Duration>> {
         }
     }
     samples
-}
-
-fn median(v: &[Duration]) -> Duration {
-    let mut s = v.to_vec();
-    s.sort();
-    s[s.len() / 2]
 }
 
 fn row(name: &str, samples: &[Vec<Duration>], cell: impl Fn(Duration, Duration) -> String) {

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use benches::workloads::{self as w, latency_histogram};
+use benches::workloads::{self as w, latency_histogram, median};
 use hdrhistogram::Histogram;
 
 /// Interleaved rounds per workload (agent-core and tokio alternate, starting side swapped each round).
@@ -191,12 +191,6 @@ fn paired(
         }
     }
     (sa, sb)
-}
-
-fn median(v: &[Duration]) -> Duration {
-    let mut s = v.to_vec();
-    s.sort();
-    s[s.len() / 2]
 }
 
 /// Paired ratios (agent time / tokio time), sorted.

@@ -230,6 +230,14 @@ pub async fn spawn_send_stop_tokio(agents: u64, msgs: u64) -> Duration {
     elapsed
 }
 
+/// The median of interleaved samples (the upper middle one for an even count). `v` must not be
+/// empty.
+pub fn median(v: &[Duration]) -> Duration {
+    let mut s = v.to_vec();
+    s.sort();
+    s[s.len() / 2]
+}
+
 /// A latency histogram in nanoseconds, 3 significant figures.
 pub fn latency_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("histogram bounds")

@@ -317,12 +317,8 @@ impl Observer for Bars {
     }
 }
 
-fn read_any(path: &Path) -> Result<SuiteReport, Failure> {
-    SuiteReport::read(path).map_err(|e| Failure(e, 2))
-}
-
 fn compare(a: &Path, b: &Path) -> Result<ExitCode, Failure> {
-    let (ra, rb) = (read_any(a)?, read_any(b)?);
+    let (ra, rb) = (SuiteReport::read(a)?, SuiteReport::read(b)?);
     println!(
         "A: {} (revision {})",
         a.display(),
@@ -364,11 +360,8 @@ fn compare(a: &Path, b: &Path) -> Result<ExitCode, Failure> {
             let (Some(va), Some(vb)) = (x.report.metric(m), y.report.metric(m)) else {
                 continue;
             };
-            let delta = if va == 0.0 {
-                "-".to_owned()
-            } else {
-                format!("{:+.1}%", (vb - va) / va.abs() * 100.0)
-            };
+            let delta = load_tests::baseline::delta_pct(va, vb)
+                .map_or_else(|| "-".to_owned(), |d| format!("{d:+.1}%"));
             println!(
                 "   {:<32} {:>16} {:>16} {:>9}",
                 m,
@@ -401,7 +394,7 @@ fn compare(a: &Path, b: &Path) -> Result<ExitCode, Failure> {
 }
 
 fn bless(report: &Path, patterns: &[String], dir: &Path) -> Result<ExitCode, Failure> {
-    let suite = read_any(report)?;
+    let suite = SuiteReport::read(report)?;
     let written = suite::bless(&suite, dir, patterns).map_err(|e| Failure(e, 2))?;
     if written.is_empty() {
         return Err(Failure(

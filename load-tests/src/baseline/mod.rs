@@ -15,7 +15,7 @@ use thiserror::Error;
 
 use crate::report::Report;
 pub use file::{Baseline, Gate, Rule, BASELINE_SCHEMA_VERSION};
-pub use table::{Comparison, Row};
+pub use table::{delta_pct, Comparison, Row};
 
 /// The environment variable that rewrites baselines from the current run.
 pub const UPDATE_VAR: &str = "UPDATE_BASELINES";

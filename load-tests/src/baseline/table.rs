@@ -26,7 +26,7 @@ pub struct Row {
 impl Row {
     /// `(actual - baseline) / |baseline|` in percent; `None` when the baseline is zero.
     pub fn delta_pct(&self) -> Option<f64> {
-        (self.baseline != 0.0).then(|| (self.actual - self.baseline) / self.baseline.abs() * 100.0)
+        delta_pct(self.baseline, self.actual)
     }
 }
 
@@ -51,6 +51,11 @@ impl Comparison {
     pub fn failures(&self) -> impl Iterator<Item = &Row> {
         self.rows.iter().filter(|r| !r.passed)
     }
+}
+
+/// `(actual - baseline) / |baseline|` in percent; `None` when the baseline is zero.
+pub fn delta_pct(baseline: f64, actual: f64) -> Option<f64> {
+    (baseline != 0.0).then(|| (actual - baseline) / baseline.abs() * 100.0)
 }
 
 fn num(v: f64) -> String {

@@ -31,17 +31,10 @@ pub fn num(v: f64) -> String {
 }
 
 fn delta(c: &Check) -> String {
-    if c.baseline == 0.0 {
-        if c.actual == 0.0 {
-            "0".into()
-        } else {
-            "new".into()
-        }
-    } else {
-        format!(
-            "{:+.1}%",
-            (c.actual - c.baseline) / c.baseline.abs() * 100.0
-        )
+    match c.delta_pct() {
+        Some(d) => format!("{d:+.1}%"),
+        None if c.actual == 0.0 => "0".into(),
+        None => "new".into(),
     }
 }
 

@@ -171,14 +171,9 @@ fn section(h: &mut String, r: &ScenarioResult) {
         h.push_str(&p);
         h.push_str("<table><tr><th>metric</th><th>this run</th><th>baseline</th><th>delta</th><th>rule</th><th>verdict</th></tr>");
         for c in &r.checks {
-            let delta = if c.baseline == 0.0 {
-                "-".to_owned()
-            } else {
-                format!(
-                    "{:+.1}%",
-                    (c.actual - c.baseline) / c.baseline.abs() * 100.0
-                )
-            };
+            let delta = c
+                .delta_pct()
+                .map_or_else(|| "-".to_owned(), |d| format!("{d:+.1}%"));
             let _ = write!(
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td><td class=\"{}\">{}</td></tr>",

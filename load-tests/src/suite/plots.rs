@@ -15,9 +15,17 @@ type PlotResult = Result<(), String>;
 fn svg(
     draw: impl FnOnce(DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> PlotResult,
 ) -> String {
+    svg_sized(SIZE, draw)
+}
+
+/// Renders `draw` on a white `size` canvas; a drawing error becomes a visible note in the page.
+fn svg_sized(
+    size: (u32, u32),
+    draw: impl FnOnce(DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> PlotResult,
+) -> String {
     let mut out = String::new();
     {
-        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+        let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
         if let Err(e) = root
             .fill(&WHITE)
             .map_err(|e| e.to_string())
@@ -218,65 +226,50 @@ pub fn baseline_deltas(checks: &[Check]) -> Option<String> {
     let deltas: Vec<(String, f64, bool)> = checks
         .iter()
         .map(|c| {
-            let d = if c.baseline == 0.0 {
-                if c.actual == 0.0 {
-                    0.0
-                } else {
-                    100.0
-                }
-            } else {
-                (c.actual - c.baseline) / c.baseline.abs() * 100.0
-            };
+            let d = c
+                .delta_pct()
+                .unwrap_or(if c.actual == 0.0 { 0.0 } else { 100.0 });
             (c.metric.clone(), d.clamp(-100.0, 100.0), c.passed)
         })
         .collect();
     let span = deltas.iter().map(|d| d.1.abs()).fold(1.0, f64::max) * 1.15;
     let n = deltas.len();
     let height = (28 + 16 * n as u32).max(120);
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, (SIZE.0 + 200, height)).into_drawing_area();
-        let drawn = (|| -> PlotResult {
-            root.fill(&WHITE).map_err(err)?;
-            let mut chart = ChartBuilder::on(&root)
-                .margin(6)
-                .x_label_area_size(22)
-                .y_label_area_size(250)
-                .build_cartesian_2d(-span..span, (0..n).into_segmented())
-                .map_err(err)?;
-            chart
-                .configure_mesh()
-                .disable_y_mesh()
-                .y_labels(n)
-                .y_label_formatter(&|y| match y {
-                    SegmentValue::CenterOf(i) if *i < n => deltas[n - 1 - i].0.clone(),
-                    _ => String::new(),
-                })
-                .x_label_formatter(&|x| format!("{x:+.1}%"))
-                .draw()
-                .map_err(err)?;
-            chart
-                .draw_series(deltas.iter().enumerate().map(|(i, (_, d, ok))| {
-                    let y = n - 1 - i;
-                    let color = if *ok {
-                        RGBColor(44, 160, 44)
-                    } else {
-                        RGBColor(214, 39, 40)
-                    };
-                    Rectangle::new(
-                        [
-                            (0.0, SegmentValue::Exact(y)),
-                            (*d, SegmentValue::Exact(y + 1)),
-                        ],
-                        color.filled(),
-                    )
-                }))
-                .map_err(err)?;
-            root.present().map_err(err)
-        })();
-        if let Err(e) = drawn {
-            return Some(format!("<p class=\"plot-error\">plot failed: {e}</p>"));
-        }
-    }
-    Some(out)
+    Some(svg_sized((SIZE.0 + 200, height), |root| {
+        let mut chart = ChartBuilder::on(&root)
+            .margin(6)
+            .x_label_area_size(22)
+            .y_label_area_size(250)
+            .build_cartesian_2d(-span..span, (0..n).into_segmented())
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|y| match y {
+                SegmentValue::CenterOf(i) if *i < n => deltas[n - 1 - i].0.clone(),
+                _ => String::new(),
+            })
+            .x_label_formatter(&|x| format!("{x:+.1}%"))
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(deltas.iter().enumerate().map(|(i, (_, d, ok))| {
+                let y = n - 1 - i;
+                let color = if *ok {
+                    RGBColor(44, 160, 44)
+                } else {
+                    RGBColor(214, 39, 40)
+                };
+                Rectangle::new(
+                    [
+                        (0.0, SegmentValue::Exact(y)),
+                        (*d, SegmentValue::Exact(y + 1)),
+                    ],
+                    color.filled(),
+                )
+            }))
+            .map_err(err)?;
+        root.present().map_err(err)
+    }))
 }
