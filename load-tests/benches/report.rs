@@ -1,7 +1,7 @@
 //! Report serialization: a real report (seed 004's 50-workflow batch, on the virtual clock, with
 //! its time series) written as pretty JSON and read back, as the CLI and the baseline gate do.
 //!
-//! Run with: cargo bench -p benches --bench report
+//! Run with: cargo bench -p load-tests --bench report
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use load_tests::report::Report;

@@ -1,7 +1,7 @@
 //! Metrics recording on the load-test harness's hot path: one latency sample into the three
 //! HdrHistograms, an outcome count, and both behind a striped lock as the scenario drivers do.
 //!
-//! Run with: cargo bench -p benches --bench metrics
+//! Run with: cargo bench -p load-tests --bench metrics
 
 use std::time::Duration;
 
