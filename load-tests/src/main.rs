@@ -206,23 +206,15 @@ fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
 /// The first Ctrl-C asks the suite to stop (the current scenario ends early, the partial report
 /// is written); a second one exits at once.
 fn watch_ctrl_c(stop: Arc<AtomicBool>) {
-    std::thread::spawn(move || {
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        rt.block_on(async {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\nload-tests: stopping after the current scenario's partial run (Ctrl-C again to quit at once)");
-                stop.store(true, Ordering::SeqCst);
-            }
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
-        });
+    let result = ctrlc::set_handler(move || {
+        if stop.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nload-tests: stopping after the current scenario's partial run (Ctrl-C again to quit at once)");
     });
+    if let Err(e) = result {
+        eprintln!("load-tests: Ctrl-C will not stop cleanly: {e}");
+    }
 }
 
 /// Progress bars: the suite, and the scenario running. The runner reports operations into an
