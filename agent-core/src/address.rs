@@ -122,6 +122,8 @@ impl<A: Agent> Address<A> {
         trace_id: TraceId,
         timeout: Duration,
     ) -> Result<A::Reply, AskError<A::Msg>> {
+        #[cfg(feature = "inject-regressions")]
+        crate::inject::on_ask();
         let (tx, rx) = oneshot::channel();
         let letter = Letter {
             env: Envelope::new(msg, trace_id),

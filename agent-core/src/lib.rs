@@ -38,6 +38,9 @@ mod envelope;
 mod error;
 mod health;
 mod id;
+#[cfg(feature = "inject-regressions")]
+#[doc(hidden)]
+pub mod inject;
 mod lifecycle;
 pub mod mailbox;
 mod metrics;

@@ -5,7 +5,8 @@
 
 pub mod baseline;
 pub mod catalog;
-pub mod inject;
+pub mod cli;
+pub mod instructions;
 pub mod metrics;
 pub mod report;
 pub mod resources;
@@ -15,7 +16,6 @@ pub mod suite;
 pub mod workload;
 
 pub use baseline::{Baseline, BaselineError, Comparison, Rule};
-pub use inject::Injection;
 pub use report::{Report, SCHEMA_VERSION};
 pub use runner::{run, runtime_for, RunError, RunOptions};
 pub use scenario::{Arrival, Clock, Kind, Scenario, WorkflowType, Workload};

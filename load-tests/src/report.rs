@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::instructions::InstructionReport;
 use crate::metrics::Latencies;
 use crate::resources::{HeapReport, OsReport};
 use crate::scenario::{Clock, Scenario};
 
 /// The version of the report schema; bump it when a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything one run measured.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -58,6 +59,9 @@ pub struct Report {
     pub extra: BTreeMap<String, f64>,
     /// Time series sampled during the run.
     pub samples: Vec<Sample>,
+    /// Instructions per operation, counted under callgrind in a separate run of the scenario's
+    /// counting form; `None` when not counted.
+    pub instructions: Option<InstructionReport>,
 }
 
 /// Where and how a report was produced.
@@ -190,6 +194,8 @@ pub struct QueueReport {
     pub max_depth: u64,
     /// Mean over the run's samples of the total messages pending in all mailboxes.
     pub avg_total_depth: f64,
+    /// Whether every watched runtime's mailboxes conserved their messages, checked at the end.
+    pub conserved: bool,
 }
 
 /// Pool utilization across the run.
@@ -226,6 +232,10 @@ pub struct Delivery {
     pub rejected: u64,
     /// Gave up waiting for room.
     pub timed_out: u64,
+    /// What agent-core's mailboxes counted as delivered, where the receivers count what they got
+    /// themselves (`delivered`): the two must agree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counted_delivered: Option<u64>,
 }
 
 /// The same workload on raw tokio, measured in the same process, rounds interleaved.
@@ -242,6 +252,9 @@ pub struct Calibration {
     pub throughput_ratio: f64,
     /// Median over rounds of (scenario p99 latency / calibration p99 latency).
     pub p99_latency_ratio: f64,
+    /// Median over rounds of (calibration CPU time per operation / scenario CPU time per
+    /// operation), process CPU time from `getrusage`: below 1 when agent-core costs more CPU.
+    pub cpu_ratio: f64,
 }
 
 /// One point of the run's time series.
@@ -268,6 +281,9 @@ impl Report {
     /// leak, overflow exactly as predicted, every agent of a fleet healthy. Empty when all hold.
     pub fn violations(&self) -> Vec<String> {
         let mut v = Vec::new();
+        if !self.queues.conserved {
+            v.push("a mailbox's counts do not add up (offered = accepted + rejected + timed out; accepted = delivered + dropped + abandoned + pending)".into());
+        }
         let mut expect = |what: &str, actual: f64, want: f64| {
             if actual != want {
                 v.push(format!("{what} is {actual}, must be {want}"));
@@ -276,7 +292,15 @@ impl Report {
         if let Some(d) = &self.delivery {
             expect("delivery.lost", d.lost as f64, 0.0);
             expect("delivery.out_of_order", d.out_of_order as f64, 0.0);
+            if let Some(counted) = d.counted_delivered {
+                expect(
+                    "agent-core's delivered count (delivery.counted_delivered)",
+                    counted as f64,
+                    d.delivered as f64,
+                );
+            }
         }
+
         let extra = |k: &str| self.extra.get(k).copied();
         match &self.config.kind {
             crate::scenario::Kind::Sequential { .. } if !self.partial => {

@@ -273,7 +273,7 @@ impl Scenario {
     /// profiler's cost cannot distort timings) and for the contention scenario (whose subject is
     /// memory); not for the other real-time scenarios, whose subject is speed.
     pub fn profiles_heap(&self) -> bool {
-        self.clock == Clock::Virtual || matches!(self.kind, Kind::Contention { .. })
+        self.clock == Clock::Virtual
     }
 
     /// A copy scaled down for a quick run: operations divided by `factor` (at least one each).

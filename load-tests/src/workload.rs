@@ -6,7 +6,6 @@ use std::time::Duration;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::inject::Injection;
 use crate::scenario::{WorkflowType, Workload};
 
 /// What one operation did.
@@ -19,25 +18,7 @@ pub struct WorkDone {
 }
 
 /// Runs `workload` once, drawing from `rng` where the workload is random.
-pub async fn perform(
-    workload: &Workload,
-    rng: &mut ChaCha8Rng,
-    injection: Option<Injection>,
-) -> WorkDone {
-    let factor: u32 = if injection == Some(Injection::Slowdown2x) {
-        2
-    } else {
-        1
-    };
-    match injection {
-        Some(Injection::ExtraAllocationPerMessage) => {
-            std::hint::black_box(Box::new([0u8; 64]));
-        }
-        Some(Injection::LeakPerOperation) => {
-            std::hint::black_box(Box::leak(Box::new([0u8; 64])));
-        }
-        _ => {}
-    }
+pub async fn perform(workload: &Workload, rng: &mut ChaCha8Rng) -> WorkDone {
     let ok = WorkDone {
         kind: None,
         result: Ok(()),
@@ -45,11 +26,11 @@ pub async fn perform(
     match workload {
         Workload::None => ok,
         Workload::Io { wait_us } => {
-            tokio::time::sleep(Duration::from_micros(*wait_us) * factor).await;
+            tokio::time::sleep(Duration::from_micros(*wait_us)).await;
             ok
         }
         Workload::Cpu { iterations } => {
-            burn_cpu(iterations * u64::from(factor));
+            burn_cpu(*iterations);
             ok
         }
         Workload::Alloc { bytes } => {
@@ -63,8 +44,8 @@ pub async fn perform(
             let high = p.io_mean_us + p.io_jitter_us;
             let io = rng.random_range(low..=high);
             let fails = rng.random_range(0..1000) < p.failures_per_mille;
-            tokio::time::sleep(Duration::from_micros(io) * factor).await;
-            burn_cpu(p.cpu_iterations * u64::from(factor));
+            tokio::time::sleep(Duration::from_micros(io)).await;
+            burn_cpu(p.cpu_iterations);
             touch_memory(p.alloc_bytes);
             let result = if fails {
                 Err(failure_name(kind))

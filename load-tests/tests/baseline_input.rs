@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use load_tests::baseline::{self, gates::gates_for, Baseline, BaselineError, GateMode, Outcome};
+use load_tests::instructions::{FunctionCost, InstructionReport};
 use load_tests::report::{Environment, Report, SCHEMA_VERSION};
 use load_tests::{catalog, Clock};
 
@@ -31,6 +32,24 @@ fn report(succeeded: u64) -> Report {
         calibration: None,
         extra: [("matches_prediction".to_owned(), 1.0)].into(),
         samples: Vec::new(),
+        instructions: Some(InstructionReport {
+            per_op: 1000.0,
+            libraries_per_op: 50.0,
+            ops: 10,
+            valgrind: "valgrind-3.19.0".into(),
+            rustc: "rustc 1.95.0".into(),
+            build_profile: Environment::current().build_profile,
+            functions: vec![
+                FunctionCost {
+                    name: "agent_core::mailbox::Mailbox<T>::send".into(),
+                    per_op: 400.0,
+                },
+                FunctionCost {
+                    name: "tokio::runtime::task::raw::poll".into(),
+                    per_op: 300.0,
+                },
+            ],
+        }),
     };
     r.operations.total = 10;
     r.operations.succeeded = succeeded;
@@ -75,8 +94,8 @@ fn malformed_json_names_line_and_column() {
 #[test]
 fn wrong_schema_version() {
     check_error(
-        &edit(|v| v["schema_version"] = 2.into()),
-        &["schema_version", "is 2"],
+        &edit(|v| v["schema_version"] = 1.into()),
+        &["schema_version", "is 1"],
     );
 }
 
@@ -238,4 +257,127 @@ fn blessing_writes_a_file_that_loads_back_and_is_refused_under_ci() {
     assert!(err.to_string().contains("refusing"), "{err}");
     // Nothing was rewritten: the file still holds the blessed values.
     assert_eq!(Baseline::load(&path, &r.scenario).unwrap(), back);
+}
+
+#[test]
+fn a_baseline_without_its_profile_is_refused() {
+    let text = edit(|v| {
+        v.as_object_mut().unwrap().remove("profile");
+    });
+    check_error(&text, &["field `profile`", "debug"]);
+}
+
+#[test]
+fn a_rule_in_the_file_that_differs_from_the_code_is_an_error() {
+    let r = report(10);
+    let text = edit(|v| {
+        v["metrics"]["operations.total"] =
+            serde_json::json!({"value": 10, "rule": "within", "tolerance": 0.5})
+    });
+    let b = Baseline::parse(&text, &path()).unwrap();
+    let err = b.compare(&r, &gates_for(&r.config), &path()).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("metrics.operations.total.rule") && msg.contains("the code gates it exact"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn more_instructions_fail_and_name_the_function_that_grew() {
+    let r = report(10);
+    let b = Baseline::parse(&blessed(), &path()).unwrap();
+    let mut slower = report(10);
+    let i = slower.instructions.as_mut().unwrap();
+    i.per_op = 1060.0;
+    i.functions[0].per_op = 460.0;
+    let c = b.compare(&slower, &gates_for(&r.config), &path()).unwrap();
+    assert!(!c.passed());
+    let text = c.to_string();
+    assert!(
+        text.contains(
+            "+60.0 instructions/op in `agent_core::mailbox::Mailbox<T>::send` (400.0 -> 460.0)"
+        ),
+        "{text}"
+    );
+    // Within the tolerance: passes.
+    let i = slower.instructions.as_mut().unwrap();
+    i.per_op = 1005.0;
+    assert!(b
+        .compare(&slower, &gates_for(&r.config), &path())
+        .unwrap()
+        .passed());
+}
+
+#[test]
+fn counts_from_another_valgrind_fail_with_what_to_do() {
+    let b = Baseline::parse(&blessed(), &path()).unwrap();
+    let mut other = report(10);
+    other.instructions.as_mut().unwrap().valgrind = "valgrind-3.22.0".into();
+    let c = b
+        .compare(&other, &gates_for(&other.config), &path())
+        .unwrap();
+    assert!(!c.passed());
+    let text = c.to_string();
+    assert!(
+        text.contains("valgrind-3.19.0")
+            && text.contains("valgrind-3.22.0")
+            && text.contains("re-bless"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_profile_bound_metric_is_not_compared_across_profiles_and_says_so() {
+    let b = Baseline::parse(
+        &edit(|v| {
+            let other = if cfg!(debug_assertions) {
+                "release"
+            } else {
+                "debug"
+            };
+            v["profile"] = other.into();
+        }),
+        &path(),
+    )
+    .unwrap();
+    let mut r = report(10);
+    r.instructions.as_mut().unwrap().per_op = 5000.0;
+    let c = b.compare(&r, &gates_for(&r.config), &path()).unwrap();
+    assert!(c.passed(), "{c}");
+    let text = c.to_string();
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("instructions.per_op"))
+        .unwrap();
+    assert!(
+        row.contains("skipped: not compared: the baseline is from a"),
+        "{row}"
+    );
+    // Profile-free metrics are still compared.
+    assert!(!b
+        .compare(&report(9), &gates_for(&r.config), &path())
+        .unwrap()
+        .passed());
+}
+
+/// A time, latency or queue depth gated at exactly zero cannot fail: the gate must not list it.
+#[test]
+fn no_committed_gate_is_a_time_or_depth_stuck_at_zero() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../baselines");
+    let mut stuck = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for (metric, e) in v["metrics"].as_object().unwrap() {
+            let timed = ["latency.", "elapsed_s", "throughput", "queues.", "_ms"]
+                .iter()
+                .any(|p| metric.contains(p));
+            if timed && e["value"].as_f64() == Some(0.0) {
+                stuck.push(format!("{}: {metric}", path.display()));
+            }
+        }
+    }
+    assert!(stuck.is_empty(), "gates that cannot fail: {stuck:#?}");
 }

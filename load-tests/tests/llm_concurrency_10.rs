@@ -2,6 +2,8 @@
 
 mod support;
 
+support::count_heap!();
+
 #[tokio::test(start_paused = true)]
 async fn llm_concurrency_10() {
     support::check("llm_concurrency_10").await;

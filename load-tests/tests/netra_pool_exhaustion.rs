@@ -2,6 +2,8 @@
 
 mod support;
 
+support::count_heap!();
+
 #[tokio::test(start_paused = true)]
 async fn netra_pool_exhaustion() {
     support::check("netra_pool_exhaustion").await;

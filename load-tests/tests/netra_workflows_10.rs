@@ -2,6 +2,8 @@
 
 mod support;
 
+support::count_heap!();
+
 #[tokio::test(start_paused = true)]
 async fn netra_workflows_10() {
     support::check("netra_workflows_10").await;

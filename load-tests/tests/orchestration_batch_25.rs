@@ -2,6 +2,8 @@
 
 mod support;
 
+support::count_heap!();
+
 #[tokio::test(start_paused = true)]
 async fn orchestration_batch_25() {
     support::check("orchestration_batch_25").await;

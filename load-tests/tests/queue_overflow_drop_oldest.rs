@@ -2,6 +2,8 @@
 
 mod support;
 
+support::count_heap!();
+
 #[tokio::test(start_paused = true)]
 async fn queue_overflow_drop_oldest() {
     support::check("queue_overflow_drop_oldest").await;

@@ -2,6 +2,8 @@
 
 mod support;
 
+support::count_heap!();
+
 #[tokio::test(start_paused = true)]
 async fn startup_100k() {
     support::check("startup_100k").await;

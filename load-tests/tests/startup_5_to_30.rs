@@ -2,6 +2,8 @@
 
 mod support;
 
+support::count_heap!();
+
 #[tokio::test(start_paused = true)]
 async fn startup_5_to_30() {
     support::check("startup_5_to_30").await;

@@ -2,6 +2,8 @@
 
 mod support;
 
+support::count_heap!();
+
 #[tokio::test(start_paused = true)]
 async fn tool_circuit_breaker() {
     support::check("tool_circuit_breaker").await;

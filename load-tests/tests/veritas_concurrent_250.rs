@@ -2,6 +2,8 @@
 
 mod support;
 
+support::count_heap!();
+
 #[tokio::test(start_paused = true)]
 async fn veritas_concurrent_250() {
     support::check("veritas_concurrent_250").await;

@@ -2,6 +2,8 @@
 
 mod support;
 
+support::count_heap!();
+
 #[tokio::test(start_paused = true)]
 async fn veritas_leak_detection() {
     support::check("veritas_leak_detection").await;

@@ -220,6 +220,8 @@ impl<T> Mailbox<T> {
         item: T,
         deadline: Option<Instant>,
     ) -> Result<Enqueued, SendError<T>> {
+        #[cfg(feature = "inject-regressions")]
+        crate::inject::on_send();
         let mut item = item;
         let timeout = {
             let mut st = self.lock();
@@ -297,6 +299,8 @@ impl<T> Mailbox<T> {
 
     /// Offers `item` without waiting: under the block policy a full mailbox refuses it as [`SendError::Full`].
     pub fn try_send(&self, item: T) -> Result<Enqueued, SendError<T>> {
+        #[cfg(feature = "inject-regressions")]
+        crate::inject::on_send();
         let mut st = self.lock();
         self.stats().offered();
         match self.try_push(&mut st, item) {
@@ -329,10 +333,20 @@ impl<T> Mailbox<T> {
             let arrival = {
                 let mut hand = self.lock_hand();
                 if let Some(item) = self.take(&mut hand) {
+                    #[cfg(feature = "inject-regressions")]
+                    if crate::inject::lose_this() {
+                        drop(item);
+                        continue;
+                    }
                     return (Some(item), waited);
                 }
                 let mut st = self.lock();
                 if let Some(item) = self.refill(&mut st, &mut hand) {
+                    #[cfg(feature = "inject-regressions")]
+                    if crate::inject::lose_this() {
+                        drop(item);
+                        continue;
+                    }
                     return (Some(item), waited);
                 }
                 if st.closed {

@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use super::table::{Comparison, Row};
 use super::BaselineError;
+use crate::instructions::{attribution, FunctionCost};
 use crate::report::Report;
 
 /// The version of the baseline file format.
-pub const BASELINE_SCHEMA_VERSION: u32 = 1;
+pub const BASELINE_SCHEMA_VERSION: u32 = 2;
 
 /// How a metric is compared with its baseline value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +68,9 @@ pub struct Gate {
     pub rule: Rule,
     /// The allowed relative deviation for `at_most`, `at_least` and `within`.
     pub tolerance: f64,
+    /// Whether the metric depends on the build profile (real-time ratios, instruction counts):
+    /// it is compared only with a baseline blessed from the same profile.
+    pub profile_bound: bool,
 }
 
 /// A validated baseline.
@@ -74,8 +78,26 @@ pub struct Gate {
 pub struct Baseline {
     /// The scenario.
     pub scenario: String,
+    /// The build profile of the run it was blessed from (`debug` or `release`).
+    pub profile: String,
     /// Gated metrics: value, rule, tolerance.
     pub metrics: BTreeMap<String, Entry>,
+    /// How the instructions were counted, and where they went, when the scenario counts them.
+    pub instructions: Option<CountedWith>,
+}
+
+/// The conditions of a baseline's instruction count, and its costliest functions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountedWith {
+    /// `rustc -V` of the counted build.
+    pub rustc: String,
+    /// `valgrind --version` of the count.
+    pub valgrind: String,
+    /// Operations in the counted run.
+    pub ops: u64,
+    /// The functions with the most own instructions per operation.
+    pub functions: Vec<FunctionCost>,
 }
 
 /// One metric's baseline.
@@ -97,7 +119,12 @@ struct RawBaseline {
     scenario: serde_json::Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     note: Option<String>,
+    // Optional for the parser only so that an old file gets the clear schema_version error.
+    #[serde(default)]
+    profile: Option<serde_json::Value>,
     metrics: BTreeMap<String, RawEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    instructions: Option<CountedWith>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -166,6 +193,16 @@ impl Baseline {
             .as_str()
             .ok_or_else(|| invalid(path, "scenario", "must be a string".into()))?
             .to_owned();
+        let profile =
+            match raw.profile.as_ref().and_then(|p| p.as_str()) {
+                Some(p @ ("debug" | "release")) => p.to_owned(),
+                _ => return Err(invalid(
+                    path,
+                    "profile",
+                    "must be \"debug\" or \"release\" (the build the baseline was blessed from)"
+                        .into(),
+                )),
+            };
         let mut metrics = BTreeMap::new();
         for (name, e) in raw.metrics {
             let field = |f: &str| format!("metrics.{name}.{f}");
@@ -222,7 +259,12 @@ impl Baseline {
                 },
             );
         }
-        Ok(Baseline { scenario, metrics })
+        Ok(Baseline {
+            scenario,
+            profile,
+            metrics,
+            instructions: raw.instructions,
+        })
     }
 
     /// A baseline holding `report`'s values for `gates`.
@@ -247,7 +289,14 @@ impl Baseline {
         }
         Ok(Baseline {
             scenario: report.scenario.clone(),
+            profile: report.environment.build_profile.clone(),
             metrics,
+            instructions: report.instructions.as_ref().map(|i| CountedWith {
+                rustc: i.rustc.clone(),
+                valgrind: i.valgrind.clone(),
+                ops: i.ops,
+                functions: i.functions.clone(),
+            }),
         })
     }
 
@@ -257,6 +306,8 @@ impl Baseline {
             schema_version: BASELINE_SCHEMA_VERSION.into(),
             scenario: self.scenario.clone().into(),
             note: Some("written by UPDATE_BASELINES=1; values from one run, rules from load-tests/src/baseline/gates.rs".into()),
+            profile: Some(self.profile.clone().into()),
+            instructions: self.instructions.clone(),
             metrics: self
                 .metrics
                 .iter()
@@ -295,7 +346,13 @@ impl Baseline {
     }
 
     /// Compares `report` with this baseline. The baseline must gate exactly the metrics in
-    /// `gates`, and the report must have each of them.
+    /// `gates`, each with the code's rule and tolerance, and the report must have each of them.
+    ///
+    /// A profile-bound metric is compared only when the report's build profile is the
+    /// baseline's; otherwise its row says why it was not compared. An instruction count is
+    /// compared only when rustc and valgrind are the baseline's; otherwise its row fails and
+    /// says what to install or re-bless. When it fails, the comparison's notes name the functions
+    /// whose own counts moved most.
     pub fn compare(
         &self,
         report: &Report,
@@ -311,32 +368,117 @@ impl Baseline {
                 });
             }
         }
+        let profile = &report.environment.build_profile;
         let mut rows = Vec::new();
+        let mut notes = Vec::new();
         for (name, e) in &self.metrics {
-            let known = gates.iter().any(|g| &g.metric == name);
-            let actual = report.metric(name).filter(|_| known).ok_or_else(|| {
-                BaselineError::UnknownMetric {
-                    path: path.to_owned(),
-                    scenario: self.scenario.clone(),
-                    metric: name.clone(),
-                }
-            })?;
-            rows.push(Row {
+            let unknown = || BaselineError::UnknownMetric {
+                path: path.to_owned(),
+                scenario: self.scenario.clone(),
+                metric: name.clone(),
+            };
+            let gate = gates
+                .iter()
+                .find(|g| &g.metric == name)
+                .ok_or_else(unknown)?;
+            if gate.rule != e.rule || (gate.tolerance - e.tolerance).abs() > 1e-12 {
+                return Err(invalid(
+                    path,
+                    &format!("metrics.{name}.rule"),
+                    format!(
+                        "is {} with tolerance {}, but the code gates it {} with tolerance {} \
+                         (load-tests/src/baseline/gates.rs decides rules; re-bless to update the file)",
+                        e.rule.as_str(),
+                        e.tolerance,
+                        gate.rule.as_str(),
+                        gate.tolerance
+                    ),
+                ));
+            }
+            let mut row = Row {
                 metric: name.clone(),
                 baseline: e.value,
-                actual,
+                actual: f64::NAN,
                 rule: e.rule,
                 tolerance: e.tolerance,
-                passed: e.rule.passes(e.value, actual, e.tolerance),
-            });
+                passed: true,
+                note: None,
+            };
+            if gate.profile_bound && &self.profile != profile {
+                row.note = Some(format!(
+                    "not compared: the baseline is from a {} build, this is a {profile} build",
+                    self.profile
+                ));
+                row.actual = report.metric(name).unwrap_or(f64::NAN);
+                rows.push(row);
+                continue;
+            }
+            if name == INSTRUCTIONS_METRIC {
+                if let Some(problem) = self.counted_elsewhere(report) {
+                    row.passed = false;
+                    row.note = Some(problem);
+                    row.actual = report.metric(name).unwrap_or(f64::NAN);
+                    rows.push(row);
+                    continue;
+                }
+            }
+            row.actual = report.metric(name).ok_or_else(unknown)?;
+            row.passed = e.rule.passes(e.value, row.actual, e.tolerance);
+            if name == INSTRUCTIONS_METRIC && !row.passed {
+                if let (Some(b), Some(a)) = (&self.instructions, &report.instructions) {
+                    notes.push(format!(
+                        "instructions per operation moved {:+.1}; the functions whose own count moved most:",
+                        row.actual - row.baseline
+                    ));
+                    notes.extend(attribution(&b.functions, &a.functions, 12));
+                }
+            }
+            rows.push(row);
         }
         Ok(Comparison {
             scenario: self.scenario.clone(),
             path: path.to_owned(),
             rows,
+            notes,
+        })
+    }
+
+    /// Why this baseline's instruction count cannot be compared with `report`'s, if it cannot:
+    /// a different compiler or valgrind counts differently.
+    fn counted_elsewhere(&self, report: &Report) -> Option<String> {
+        let (Some(b), Some(a)) = (&self.instructions, &report.instructions) else {
+            return Some(
+                "no instruction count on one side (the baseline lacks its `instructions` section, \
+                 or this run did not count)"
+                    .into(),
+            );
+        };
+        let mut differences = Vec::new();
+        if b.rustc != a.rustc {
+            differences.push(format!(
+                "the baseline was counted with {:?}, this build is {:?} (rust-toolchain.toml pins \
+                 the compiler: `rustup show` installs it)",
+                b.rustc, a.rustc
+            ));
+        }
+        if b.valgrind != a.valgrind {
+            differences.push(format!(
+                "the baseline was counted with {}, this machine has {} (install that version, or \
+                 re-bless on a branch of its own with UPDATE_BASELINES=1 and review the diff)",
+                b.valgrind, a.valgrind
+            ));
+        }
+        (!differences.is_empty()).then(|| {
+            format!(
+                "not comparable, counts differ between versions: {}",
+                differences.join("; ")
+            )
         })
     }
 }
+
+/// The gated instruction count's path in the report.
+pub const INSTRUCTIONS_METRIC: &str = "instructions.per_op";
 
 fn invalid(path: &Path, field: &str, problem: String) -> BaselineError {
     BaselineError::InvalidField {

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use crate::report::Report;
-pub use file::{Baseline, Gate, Rule, BASELINE_SCHEMA_VERSION};
+pub use file::{Baseline, CountedWith, Gate, Rule, BASELINE_SCHEMA_VERSION, INSTRUCTIONS_METRIC};
 pub use table::{delta_pct, Comparison, Row};
 
 /// The environment variable that rewrites baselines from the current run.

@@ -19,8 +19,10 @@ pub struct Row {
     pub rule: Rule,
     /// The tolerance applied (a fraction).
     pub tolerance: f64,
-    /// Whether it held.
+    /// Whether it held (a row not compared holds).
     pub passed: bool,
+    /// Why it was not compared, or why it cannot be.
+    pub note: Option<String>,
 }
 
 impl Row {
@@ -39,6 +41,8 @@ pub struct Comparison {
     pub path: PathBuf,
     /// One row per gated metric.
     pub rows: Vec<Row>,
+    /// Lines printed under the table (where an instruction count went).
+    pub notes: Vec<String>,
 }
 
 impl Comparison {
@@ -59,7 +63,9 @@ pub fn delta_pct(baseline: f64, actual: f64) -> Option<f64> {
 }
 
 fn num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
+    if v.is_nan() {
+        "-".to_owned()
+    } else if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
     } else if v.abs() >= 100.0 {
         format!("{v:.1}")
@@ -105,8 +111,16 @@ impl fmt::Display for Comparison {
                 num(r.actual),
                 delta,
                 tol,
-                if r.passed { "ok" } else { "FAIL" }
+                match (r.passed, &r.note) {
+                    (true, None) => "ok".to_owned(),
+                    (false, None) => "FAIL".to_owned(),
+                    (true, Some(n)) => format!("skipped: {n}"),
+                    (false, Some(n)) => format!("FAIL: {n}"),
+                }
             )?;
+        }
+        for n in &self.notes {
+            writeln!(f, "{n}")?;
         }
         Ok(())
     }

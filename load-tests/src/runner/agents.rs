@@ -8,7 +8,6 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant;
 
-use crate::inject::Injection;
 use crate::scenario::{WorkflowType, Workload};
 use crate::workload::perform;
 
@@ -30,7 +29,6 @@ pub(crate) struct StepOutcome {
 pub(crate) struct StepAgent {
     workload: Workload,
     rng: ChaCha8Rng,
-    injection: Option<Injection>,
 }
 
 impl StepAgent {
@@ -39,12 +37,10 @@ impl StepAgent {
         workload: Workload,
         seed: u64,
         index: u64,
-        injection: Option<Injection>,
     ) -> impl FnMut() -> StepAgent + Send + Sync + Clone + 'static {
         move || StepAgent {
             workload: workload.clone(),
             rng: ChaCha8Rng::seed_from_u64(seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
-            injection,
         }
     }
 }
@@ -60,7 +56,7 @@ impl Agent for StepAgent {
     ) -> Result<StepOutcome, HandlerError> {
         let queue = ctx.queue_time();
         let started = Instant::now();
-        let done = perform(&self.workload, &mut self.rng, self.injection).await;
+        let done = perform(&self.workload, &mut self.rng).await;
         Ok(StepOutcome {
             queue,
             service: started.elapsed(),

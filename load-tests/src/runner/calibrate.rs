@@ -19,6 +19,21 @@ pub(crate) const CHANNEL_BOUND: usize = 1024;
 pub(crate) struct RoundResult {
     pub(crate) elapsed: Duration,
     pub(crate) p99_ns: u64,
+    /// Process CPU time (user + system, every thread) over the round: cost on the side that is
+    /// not the bottleneck shows here even when throughput does not move.
+    pub(crate) cpu: Duration,
+}
+
+/// This process's CPU time so far, user and system, all threads (`getrusage`).
+pub(crate) fn process_cpu() -> Duration {
+    use nix::sys::resource::{getrusage, UsageWho};
+    getrusage(UsageWho::RUSAGE_SELF).map_or(Duration::ZERO, |u| {
+        let tv = |t: nix::sys::time::TimeVal| {
+            Duration::from_secs(t.tv_sec().max(0) as u64)
+                + Duration::from_micros(t.tv_usec().max(0) as u64)
+        };
+        tv(u.user_time()) + tv(u.system_time())
+    })
 }
 
 /// The messaging traffic over raw channels: one receiver task per agent, same senders, same
@@ -40,6 +55,7 @@ pub(crate) async fn raw_messaging(traffic: Traffic) -> RoundResult {
         }));
     }
     let start = Instant::now();
+    let cpu_start = process_cpu();
     let senders: Vec<_> = (0..traffic.senders)
         .map(|s| {
             let txs = txs.clone();
@@ -59,6 +75,7 @@ pub(crate) async fn raw_messaging(traffic: Traffic) -> RoundResult {
         received += r.await.expect("receiver task").received;
     }
     let elapsed = start.elapsed();
+    let cpu = process_cpu().saturating_sub(cpu_start);
     let latency = latency.merged().latency;
     assert_eq!(
         received, traffic.messages,
@@ -67,6 +84,7 @@ pub(crate) async fn raw_messaging(traffic: Traffic) -> RoundResult {
     RoundResult {
         elapsed,
         p99_ns: latency.summary().total.p99_ns,
+        cpu,
     }
 }
 

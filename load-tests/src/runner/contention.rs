@@ -83,6 +83,7 @@ async fn agent_round(
     ctx.watch(&rt);
     let tallies = Arc::new(Tallies::new(STRIPES));
     let start = Instant::now();
+    let cpu_start = super::calibrate::process_cpu();
     let drivers: Vec<_> = (0..shape.cpu + shape.memory)
         .map(|i| {
             let workload = if i < shape.cpu {
@@ -94,7 +95,7 @@ async fn agent_round(
                     bytes: shape.alloc_bytes,
                 }
             };
-            let factory = StepAgent::factory(workload, s.seed, i as u64, ctx.injection());
+            let factory = StepAgent::factory(workload, s.seed, i as u64);
             let agent = rt
                 .spawn(AgentConfig::default(), factory)
                 .expect("a fresh runtime accepts agents");
@@ -122,15 +123,25 @@ async fn agent_round(
         d.await.expect("workflow task");
     }
     let elapsed = start.elapsed();
+    let cpu = super::calibrate::process_cpu().saturating_sub(cpu_start);
     let Tally { ops, latency } = tallies.merged();
     rt.shutdown(ShutdownConfig::default()).await;
     let p99_ns = latency.summary().total.p99_ns;
-    (RoundResult { elapsed, p99_ns }, ops, latency)
+    (
+        RoundResult {
+            elapsed,
+            p99_ns,
+            cpu,
+        },
+        ops,
+        latency,
+    )
 }
 
 async fn raw_round(shape: &Shape) -> RoundResult {
     let tallies = Arc::new(Tallies::new(STRIPES));
     let start = Instant::now();
+    let cpu_start = super::calibrate::process_cpu();
     let drivers: Vec<_> = (0..shape.cpu + shape.memory)
         .map(|i| {
             let cpu = i < shape.cpu;
@@ -166,8 +177,10 @@ async fn raw_round(shape: &Shape) -> RoundResult {
         d.await.expect("raw workflow task");
     }
     let elapsed = start.elapsed();
+    let cpu = super::calibrate::process_cpu().saturating_sub(cpu_start);
     RoundResult {
         elapsed,
         p99_ns: tallies.merged().latency.summary().total.p99_ns,
+        cpu,
     }
 }

@@ -10,10 +10,9 @@ use agent_core::{
 };
 use tokio::time::Instant;
 
-use super::calibrate::{median, raw_messaging, RoundResult};
+use super::calibrate::{median, process_cpu, raw_messaging, RoundResult};
 use super::steps::STRIPES;
 use super::{DriverOutput, RunContext};
-use crate::inject::Injection;
 use crate::metrics::{LatencyRecorder, Tallies};
 use crate::report::{Calibration, Delivery};
 
@@ -81,7 +80,6 @@ impl OrderCheck {
 
 struct MeshAgent {
     check: OrderCheck,
-    spin: Duration,
 }
 
 impl Agent for MeshAgent {
@@ -95,23 +93,11 @@ impl Agent for MeshAgent {
     ) -> Result<Option<MeshTally>, HandlerError> {
         match cmd {
             MeshCmd::Msg(msg) => {
-                spin(self.spin);
                 self.check.see(&msg, Some(ctx.queue_time()));
                 Ok(None)
             }
             MeshCmd::Report => Ok(Some(std::mem::take(&mut self.check.tally))),
         }
-    }
-}
-
-/// Busy-waits `d` (the injected slowdown; zero otherwise).
-pub(crate) fn spin(d: Duration) {
-    if d.is_zero() {
-        return;
-    }
-    let until = std::time::Instant::now() + d;
-    while std::time::Instant::now() < until {
-        std::hint::spin_loop();
     }
 }
 
@@ -168,7 +154,6 @@ pub(crate) async fn agent_round(
     ctx: &Arc<RunContext>,
     traffic: Traffic,
     timing: bool,
-    spin_per_msg: Duration,
 ) -> AgentRound {
     let rt = AgentRuntime::new(RuntimeConfig {
         timing,
@@ -181,13 +166,12 @@ pub(crate) async fn agent_round(
             let latency = Arc::clone(&latency);
             rt.spawn(AgentConfig::named(format!("mesh-{i}")), move || MeshAgent {
                 check: OrderCheck::new(Arc::clone(&latency), i),
-                spin: spin_per_msg,
             })
             .expect("a fresh runtime accepts agents")
         })
         .collect();
-    let lose_one = ctx.injection() == Some(Injection::LoseOneMessage);
     let start = Instant::now();
+    let cpu_start = process_cpu();
     let senders: Vec<_> = (0..traffic.senders)
         .map(|s| {
             let agents = agents.clone();
@@ -196,9 +180,8 @@ pub(crate) async fn agent_round(
                 let mut sent = 0u64;
                 let mut refused = 0u64;
                 for (target, msg) in traffic.sender_messages(s) {
-                    let skip = lose_one && sent == 0 && s == 0;
                     sent += 1;
-                    if !skip && agents[target].tell(MeshCmd::Msg(msg)).await.is_err() {
+                    if agents[target].tell(MeshCmd::Msg(msg)).await.is_err() {
                         refused += 1;
                     }
                     if sent % 1024 == 0 {
@@ -224,25 +207,29 @@ pub(crate) async fn agent_round(
         }
     }
     let elapsed = start.elapsed();
+    let cpu = process_cpu().saturating_sub(cpu_start);
     let snap = rt.snapshot();
     rt.shutdown(ShutdownConfig::default()).await;
     let m = snap.mailboxes;
-    // Each agent also handled one report request.
-    let delivered = m.delivered - traffic.agents as u64;
+    // Loss is judged by what the receivers got: a message the mailbox counted as delivered but
+    // no handler saw is lost. agent-core's own count (less one report request per agent) is kept
+    // beside it, to be checked, not trusted.
     let delivery = Delivery {
         sent,
-        delivered,
-        lost: sent.saturating_sub(delivered + m.dropped + m.rejected + m.timed_out + refused),
+        delivered: tally.received,
+        lost: sent.saturating_sub(tally.received + m.dropped + refused),
         out_of_order: tally.out_of_order,
         dropped: m.dropped,
         rejected: m.rejected,
         timed_out: m.timed_out,
+        counted_delivered: Some(m.delivered.saturating_sub(traffic.agents as u64)),
     };
     let latency = latency.merged().latency;
     AgentRound {
         result: RoundResult {
             elapsed,
             p99_ns: latency.summary().total.p99_ns,
+            cpu,
         },
         latency,
         delivery,
@@ -253,24 +240,11 @@ pub(crate) async fn agent_round(
 /// The shortest a measured round may be: shorter runs on a shared machine measure noise.
 const MIN_ROUND: Duration = Duration::from_millis(40);
 
-/// The spin per message that makes every message cost twice its CPU time, when the run injects
-/// [`Injection::Slowdown2x`] (zero otherwise): one round's time per message, times the cores
-/// that share the work.
-pub(crate) async fn slowdown_spin(ctx: &Arc<RunContext>, traffic: Traffic) -> Duration {
-    if ctx.injection() != Some(Injection::Slowdown2x) {
-        return Duration::ZERO;
-    }
-    let plain = agent_round(ctx, traffic, true, Duration::ZERO).await;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    plain
-        .result
-        .elapsed
-        .mul_f64(cores)
-        .div_f64(traffic.messages as f64)
-}
-
 pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     let traffic = Traffic::of(ctx);
+    if ctx.options.counting {
+        return counted(ctx, traffic).await;
+    }
     let rounds = ctx.rounds();
     // A warm-up of the raw side sizes the rounds: each round repeats the traffic until it lasts at
     // least MIN_ROUND, the same number of times on both sides.
@@ -278,7 +252,6 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     let reps = (MIN_ROUND.as_secs_f64() / sizing.elapsed.as_secs_f64().max(1e-9))
         .ceil()
         .clamp(1.0, 200.0) as u32;
-    let spin_per_msg = slowdown_spin(ctx, traffic).await;
     let mut out = DriverOutput::default();
     let mut delivery = Delivery::default();
     let mut agent_results = Vec::new();
@@ -294,7 +267,7 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
         }
         let mut ours = Vec::new();
         for _ in 0..reps {
-            let r = agent_round(ctx, traffic, true, spin_per_msg).await;
+            let r = agent_round(ctx, traffic, true).await;
             elapsed += r.result.elapsed;
             out.latency.merge(&r.latency);
             out.max_depth = out.max_depth.max(r.max_depth);
@@ -336,6 +309,22 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     out
 }
 
+/// The traffic once through agent-core, for counting its instructions: no sizing, no raw rounds.
+async fn counted(ctx: &Arc<RunContext>, traffic: Traffic) -> DriverOutput {
+    let r = agent_round(ctx, traffic, true).await;
+    let mut out = DriverOutput {
+        latency: r.latency,
+        max_depth: r.max_depth,
+        ..DriverOutput::default()
+    };
+    out.ops.total = r.delivery.sent;
+    out.ops.succeeded = r.delivery.delivered;
+    out.ops.failed = r.delivery.sent - r.delivery.delivered;
+    out.delivery = Some(r.delivery);
+    out.elapsed = Some(r.result.elapsed);
+    out
+}
+
 async fn repeat_raw(traffic: Traffic, reps: u32) -> RoundResult {
     let mut results = Vec::new();
     for _ in 0..reps {
@@ -350,6 +339,7 @@ fn combine(results: &[RoundResult]) -> RoundResult {
     RoundResult {
         elapsed: results.iter().map(|r| r.elapsed).sum(),
         p99_ns: median(&p99s) as u64,
+        cpu: results.iter().map(|r| r.cpu).sum(),
     }
 }
 
@@ -361,6 +351,9 @@ pub(crate) fn accumulate(total: &mut Delivery, d: &Delivery) {
     total.dropped += d.dropped;
     total.rejected += d.rejected;
     total.timed_out += d.timed_out;
+    if let Some(n) = d.counted_delivered {
+        *total.counted_delivered.get_or_insert(0) += n;
+    }
 }
 
 /// Paired ratios of interleaved rounds.
@@ -377,6 +370,9 @@ pub(crate) fn calibration(
     let p99: Vec<f64> = (0..n)
         .map(|i| ours[i].p99_ns as f64 / raw[i].p99_ns.max(1) as f64)
         .collect();
+    let cpu: Vec<f64> = (0..n)
+        .map(|i| raw[i].cpu.as_secs_f64() / ours[i].cpu.as_secs_f64().max(1e-9))
+        .collect();
     let raw_rates: Vec<f64> = raw[..n]
         .iter()
         .map(|r| ops as f64 / r.elapsed.as_secs_f64())
@@ -387,5 +383,6 @@ pub(crate) fn calibration(
         ops_per_s: median(&raw_rates),
         throughput_ratio: median(&throughput),
         p99_latency_ratio: median(&p99),
+        cpu_ratio: median(&cpu),
     }
 }

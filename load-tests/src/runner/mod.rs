@@ -27,7 +27,6 @@ use std::time::Duration;
 use agent_core::AgentRuntime;
 use thiserror::Error;
 
-use crate::inject::Injection;
 use crate::metrics::LatencyRecorder;
 use crate::report::{
     Calibration, Delivery, Environment, Operations, PoolReport, QueueReport, Report, Sample,
@@ -39,8 +38,6 @@ use crate::scenario::{Clock, Kind, Scenario};
 /// How a run is carried out, beyond the scenario itself.
 #[derive(Clone, Default)]
 pub struct RunOptions {
-    /// A deliberate regression, to prove the gate catches it.
-    pub injection: Option<Injection>,
     /// Interleaved rounds for real-time scenarios compared with a calibration (default 7; the
     /// reported ratio is their median).
     pub rounds: Option<u32>,
@@ -48,13 +45,16 @@ pub struct RunOptions {
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
     /// Set to stop the run early; the report is then marked partial.
     pub stop: Option<Arc<AtomicBool>>,
+    /// A run whose instructions are being counted ([`crate::instructions`]): real-time drivers
+    /// do their traffic once, without the raw tokio calibration rounds.
+    pub counting: bool,
 }
 
 impl std::fmt::Debug for RunOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RunOptions")
-            .field("injection", &self.injection)
             .field("rounds", &self.rounds)
+            .field("counting", &self.counting)
             .finish_non_exhaustive()
     }
 }
@@ -122,10 +122,6 @@ impl RunContext {
             .is_some_and(|s| s.load(Ordering::Relaxed))
     }
 
-    pub(crate) fn injection(&self) -> Option<Injection> {
-        self.options.injection
-    }
-
     pub(crate) fn rounds(&self) -> u32 {
         self.options.rounds.unwrap_or(7).max(1)
     }
@@ -160,7 +156,8 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Report, Ru
     let wall_start = std::time::Instant::now();
     let start = tokio::time::Instant::now();
 
-    let sampling = Arc::new(AtomicBool::new(true));
+    // A counted run takes no time series: the sampler is the harness's cost, not the scenario's.
+    let sampling = Arc::new(AtomicBool::new(!options.counting));
     // The series' buffer is allocated here, before the driver starts, so it is no part of what
     // the run allocates or leaves behind.
     let buffer = Vec::with_capacity(1000);
@@ -188,7 +185,20 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Report, Ru
     };
     let elapsed = out.elapsed.unwrap_or_else(|| start.elapsed());
     sampling.store(false, Ordering::Relaxed);
-    let (mut samples, sampler_cost) = sampler.await.unwrap_or_default();
+    // Every watched runtime's mailboxes, ended agents included, must account for every message.
+    // What the check allocates is the harness's: measured and taken out like the sampler's.
+    let before_check = heap_now();
+    let conserved = ctx
+        .watched
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .all(|rt| rt.snapshot().mailboxes.is_conserved());
+    let mut check_cost = SamplerCost::default();
+    check_cost.add(before_check, heap_now());
+    let (mut samples, mut sampler_cost) = sampler.await.unwrap_or_default();
+    sampler_cost.blocks += check_cost.blocks;
+    sampler_cost.bytes += check_cost.bytes;
     // The sampler's handles on the driver's runtimes go too, so teardown is complete.
     ctx.watched
         .lock()
@@ -240,12 +250,14 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Report, Ru
         queues: QueueReport {
             max_depth: out.max_depth,
             avg_total_depth,
+            conserved,
         },
         pool: out.pool,
         delivery: out.delivery,
         calibration: out.calibration,
         extra: out.extra,
         samples,
+        instructions: None,
     })
 }
 

@@ -13,7 +13,6 @@ use agent_core::TraceId;
 use serde_json::{json, Value};
 
 use super::{DriverOutput, RunContext};
-use crate::inject::Injection;
 
 /// The simulated human's time to approve a draft.
 const APPROVAL_WAIT: Duration = Duration::from_secs(2);
@@ -85,12 +84,7 @@ pub(crate) fn lead_workflow(factor: u32) -> (Workflow, ToolRegistry) {
 
 pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     let s = &ctx.scenario;
-    let factor = if ctx.injection() == Some(Injection::Slowdown2x) {
-        2
-    } else {
-        1
-    };
-    let (workflow, tools) = lead_workflow(factor);
+    let (workflow, tools) = lead_workflow(1);
     let budgets = Budgets::unlimited()
         .with_domain("scoring", Cost::units(100.0))
         .with_domain("writing", Cost::units(100.0))

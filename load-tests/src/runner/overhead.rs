@@ -5,13 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::calibrate::median;
-use super::messaging::{accumulate, agent_round, slowdown_spin, Traffic};
+use super::messaging::{accumulate, agent_round, Traffic};
 use super::{DriverOutput, RunContext};
 use crate::report::Delivery;
 
 pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     let traffic = Traffic::of(ctx);
-    let spin = slowdown_spin(ctx, traffic).await;
     let mut out = DriverOutput::default();
     let mut delivery = Delivery::default();
     let mut ratios = Vec::new();
@@ -21,11 +20,11 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
             break;
         }
         let (on, off) = if round % 2 == 0 {
-            let on = agent_round(ctx, traffic, true, spin).await;
-            (on, agent_round(ctx, traffic, false, Duration::ZERO).await)
+            let on = agent_round(ctx, traffic, true).await;
+            (on, agent_round(ctx, traffic, false).await)
         } else {
-            let off = agent_round(ctx, traffic, false, Duration::ZERO).await;
-            (agent_round(ctx, traffic, true, spin).await, off)
+            let off = agent_round(ctx, traffic, false).await;
+            (agent_round(ctx, traffic, true).await, off)
         };
         ratios.push(off.result.elapsed.as_secs_f64() / on.result.elapsed.as_secs_f64());
         elapsed += on.result.elapsed;

@@ -25,7 +25,7 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     };
     let rt = AgentRuntime::default();
     ctx.watch(&rt);
-    let factory = StepAgent::factory(s.workload.clone(), s.seed, 0, ctx.injection());
+    let factory = StepAgent::factory(s.workload.clone(), s.seed, 0);
     let pool = Pool::new(&rt, PoolConfig::new("pool", slots), move || {
         let mut f = factory.clone();
         f()

@@ -34,7 +34,7 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     }
     let agents: Vec<Address<StepAgent>> = (0..s.agents)
         .map(|i| {
-            let factory = StepAgent::factory(s.workload.clone(), s.seed, i as u64, ctx.injection());
+            let factory = StepAgent::factory(s.workload.clone(), s.seed, i as u64);
             rt.spawn(AgentConfig::named(format!("step-{i}")), factory)
                 .expect("a fresh runtime accepts agents")
         })

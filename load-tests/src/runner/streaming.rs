@@ -38,10 +38,13 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
             let chunks = chunks_per_stream.min(s.ops_per_agent - k * chunks_per_stream) as u64;
             let key = p * streams_per_producer + k;
             let consumer_tallies = Arc::clone(&tallies);
+            // Counts what actually arrives; ends with the stream's last chunk, or when the bus
+            // closes after every producer is done (so a lost last chunk fails, never hangs).
             let consumer = tokio::spawn(async move {
                 let mut expected = 0u64;
+                let mut received = 0u64;
                 let mut out_of_order = 0u64;
-                while expected < chunks {
+                while received < chunks {
                     let Some(env) = sub.recv().await else { break };
                     let latency = env.queue_time();
                     consumer_tallies.with(key, |t| t.latency.record_total(latency));
@@ -49,8 +52,9 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
                         out_of_order += 1;
                     }
                     expected = env.msg.0 + 1;
+                    received += 1;
                 }
-                (expected.min(chunks), out_of_order)
+                (received, out_of_order)
             });
             let bus = bus.clone();
             let limit = Arc::clone(&limit);
@@ -78,8 +82,13 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
     let mut out = DriverOutput::default();
     let mut delivery = Delivery::default();
     let mut streams_complete = 0u64;
-    for (producer, consumer) in tasks {
-        let (chunks, queued) = producer.await.expect("producer task");
+    let mut produced = Vec::with_capacity(tasks.len());
+    for (producer, _) in &mut tasks {
+        produced.push(producer.await.expect("producer task"));
+    }
+    // Every chunk that will ever be published has been: consumers drain what is queued, then end.
+    bus.close();
+    for ((_, consumer), (chunks, queued)) in tasks.into_iter().zip(produced) {
         let (received, out_of_order) = consumer.await.expect("consumer task");
         delivery.sent += chunks;
         delivery.delivered += received;
@@ -92,7 +101,9 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
         out.ops.record_n(Err("chunk_missing"), chunks - received);
     }
     out.latency = tallies.merged().latency;
-    delivery.lost = delivery.sent - delivery.delivered - delivery.rejected;
+    delivery.lost = delivery
+        .sent
+        .saturating_sub(delivery.delivered + delivery.rejected);
     out.extra
         .insert("streams_complete".into(), streams_complete as f64);
     out.extra
@@ -104,6 +115,5 @@ pub(crate) async fn run(ctx: &Arc<RunContext>) -> DriverOutput {
         .max()
         .unwrap_or(0);
     out.delivery = Some(delivery);
-    bus.close();
     out
 }

@@ -290,6 +290,80 @@ pub enum SuiteError {
     /// The tokio runtime could not be built.
     #[error("cannot start a tokio runtime: {0}")]
     Runtime(std::io::Error),
+    /// Instructions could not be counted.
+    #[error(transparent)]
+    Count(#[from] crate::instructions::CountError),
+    /// The heap-profiling worker could not run a scenario.
+    #[error("{worker}: running scenario {scenario} failed: {problem}")]
+    Worker {
+        /// The worker binary.
+        worker: PathBuf,
+        /// The scenario.
+        scenario: String,
+        /// What went wrong.
+        problem: String,
+    },
+}
+
+/// The programs a suite run starts besides itself.
+#[derive(Clone, Debug)]
+pub struct Helpers {
+    /// Runs each heap-profiled scenario in its own process (`load-tests-heap`), so that this
+    /// process, which runs the real-time scenarios, has no counting allocator and never pauses
+    /// tokio's clock.
+    pub heap_worker: PathBuf,
+    /// The binary whose instructions are counted under valgrind (this build's `load-tests`);
+    /// `None` skips counting (`--no-instructions`).
+    pub counter: Option<PathBuf>,
+}
+
+/// Runs `scenario` in this process on a runtime matching its clock, with a heap profiler when it
+/// profiles the heap (which needs dhat's global allocator: [`heap_worker_main`] has it).
+///
+/// [`heap_worker_main`]: crate::cli::heap_worker_main
+pub fn run_here(scenario: &Scenario, options: &RunOptions) -> Result<Report, SuiteError> {
+    let rt = runner::runtime_for(scenario.clock).map_err(SuiteError::Runtime)?;
+    // Heap counts are exact and gated; the profiler starts inside the runtime, as in the tests,
+    // so entering it is not counted.
+    let profile = scenario.profiles_heap();
+    let report = rt.block_on(async {
+        let profiler = if profile {
+            crate::resources::wait_for_main_thread_to_sleep();
+            crate::resources::HeapProfiler::start()
+        } else {
+            None
+        };
+        let report = runner::run(scenario, options).await;
+        drop(profiler);
+        report
+    });
+    drop(rt);
+    Ok(report?)
+}
+
+/// Runs `scenario` in the heap worker and reads its report back.
+fn run_in_worker(worker: &Path, scenario: &Scenario) -> Result<Report, SuiteError> {
+    let fail = |problem: String| SuiteError::Worker {
+        worker: worker.to_owned(),
+        scenario: scenario.name.clone(),
+        problem,
+    };
+    let dir = tempfile::tempdir().map_err(|e| fail(format!("temporary directory: {e}")))?;
+    let file = dir.path().join("scenario.json");
+    std::fs::write(
+        &file,
+        serde_json::to_string(scenario).expect("scenarios serialize"),
+    )
+    .map_err(|e| fail(format!("writing {}: {e}", file.display())))?;
+    let out = std::process::Command::new(worker)
+        .arg(&file)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| fail(format!("cannot start it: {e}")))?;
+    if !out.status.success() {
+        return Err(fail(format!("it exited with {}", out.status)));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| fail(format!("its report is not JSON: {e}")))
 }
 
 /// Observes a suite run (the CLI draws progress bars).
@@ -313,6 +387,7 @@ pub fn run_suite(
     quick: bool,
     stop: &Arc<AtomicBool>,
     observer: &mut dyn Observer,
+    helpers: &Helpers,
 ) -> Result<SuiteReport, SuiteError> {
     for s in scenarios {
         runner::validate(s)?;
@@ -332,23 +407,18 @@ pub fn run_suite(
             stop: Some(Arc::clone(stop)),
             ..RunOptions::default()
         };
-        let rt = runner::runtime_for(scenario.clock).map_err(SuiteError::Runtime)?;
-        // Heap counts are exact and gated, so the observer must not allocate while one runs; the
-        // profiler starts inside the runtime, as in the tests, so entering it is not counted.
-        let profile = scenario.profiles_heap();
-        let report = rt.block_on(async {
-            let profiler = if profile {
-                crate::resources::wait_for_main_thread_to_sleep();
-                crate::resources::HeapProfiler::start()
-            } else {
-                None
-            };
-            let report = runner::run(scenario, &options).await;
-            drop(profiler);
-            report
-        });
-        drop(rt);
-        let report = report?;
+        let mut report = if scenario.profiles_heap() {
+            match run_in_worker(&helpers.heap_worker, scenario) {
+                // Ctrl-C reaches the worker too: what it ran is lost, the suite stops here.
+                Err(_) if stop.load(Ordering::Relaxed) => break,
+                r => r?,
+            }
+        } else {
+            run_here(scenario, &options)?
+        };
+        if let Some(counter) = &helpers.counter {
+            report.instructions = crate::instructions::count(counter, scenario)?;
+        }
         let result = judge(baselines, report)?;
         observer.finish(&result);
         results.push(result);

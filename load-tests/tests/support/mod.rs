@@ -1,7 +1,9 @@
-//! Shared by every scenario test: dhat as the global allocator (each test file is its own binary,
-//! so each has one heap profiler, also under plain `cargo test`), running a standard scenario,
-//! and gating its report against `baselines/`.
-#![allow(dead_code, unreachable_pub)] // Each test binary uses a different part.
+//! Shared by every scenario test: running a standard scenario, counting its instructions, and
+//! gating its report against `baselines/`. A test whose scenario profiles the heap installs dhat
+//! as its binary's global allocator with `support::count_heap!()` (each test file is its own
+//! binary, so each has one heap profiler); real-time scenarios do not, so that no counting
+//! allocator's lock is in what they time.
+#![allow(dead_code, unused_macros, unused_imports, unreachable_pub)] // Each test binary uses a different part.
 
 use std::path::PathBuf;
 
@@ -9,8 +11,14 @@ use load_tests::baseline::{self, gates::gates_for, Baseline, Comparison, Outcome
 use load_tests::resources::{self, HeapProfiler};
 use load_tests::{catalog, run, Report, RunOptions, Scenario};
 
-#[global_allocator]
-static ALLOC: dhat::Alloc = dhat::Alloc;
+/// Installs dhat's allocator as this test binary's global allocator.
+macro_rules! count_heap {
+    () => {
+        #[global_allocator]
+        static ALLOC: dhat::Alloc = dhat::Alloc;
+    };
+}
+pub(crate) use count_heap;
 
 /// The checked-in baselines.
 pub fn baselines_dir() -> PathBuf {
@@ -25,7 +33,9 @@ pub fn scenario(name: &str) -> Scenario {
 /// Runs the standard scenario `name` and fails the test if it regressed against its baseline
 /// (or rewrites the baseline under `UPDATE_BASELINES=1`).
 pub async fn check(name: &str) {
-    let report = measure(&scenario(name), &RunOptions::default()).await;
+    let mut report = measure(&scenario(name), &RunOptions::default()).await;
+    report.instructions = count_instructions(&report.config);
+    save(&report);
     let violations = report.violations();
     assert!(
         violations.is_empty(),
@@ -55,6 +65,16 @@ pub async fn measure(scenario: &Scenario, options: &RunOptions) -> Report {
     drop(profiler);
     save(&report);
     report
+}
+
+/// Instructions per operation of `scenario`'s counting form, counted under valgrind by this
+/// package's `load-tests` binary (`None` for scenarios not counted). Panics with the install
+/// command when valgrind is missing: the gate never passes silently.
+pub fn count_instructions(
+    scenario: &Scenario,
+) -> Option<load_tests::instructions::InstructionReport> {
+    let exe = std::path::Path::new(env!("CARGO_BIN_EXE_load-tests"));
+    load_tests::instructions::count(exe, scenario).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Compares `report` with its committed baseline, never rewriting it.

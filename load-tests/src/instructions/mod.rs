@@ -1,0 +1,342 @@
+//! Instructions per operation, counted under valgrind's callgrind: the CPU cost the paused clock
+//! cannot see, as an exact count instead of a noisy time.
+//!
+//! [`count`] runs a scenario's counting form ([`counting_form`]) in a child process, the
+//! `load-tests` binary's hidden `count-instructions` command, under
+//! `valgrind --tool=callgrind --collect-atstart=no --toggle-collect=*counted_window*`: only the
+//! instructions executed while [`counted_window`] is on the stack are collected, which is the
+//! scenario's run on a current-thread runtime with a paused clock (so no timer depends on how
+//! slowly valgrind runs the program). Start-up, argument parsing and teardown are not counted.
+//!
+//! The gated figure is the program's own instructions per operation (agent-core, tokio, std
+//! and the harness, all in the executable). Instructions in shared libraries (libc's `malloc`
+//! and `memcpy`, whose variants glibc picks by CPU at run time) are reported beside it, not
+//! gated: they would make the count depend on the host CPU. An extra allocation is caught by the
+//! allocation gate instead.
+
+mod callgrind;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::runner::{self, RunOptions};
+use crate::scenario::{Clock, Kind, Scenario};
+
+/// The hidden subcommand of the `load-tests` binary that runs one counting form.
+pub const CHILD_COMMAND: &str = "count-instructions";
+
+/// Functions kept per report and per baseline, the costliest first, to say where a change went.
+pub const FUNCTIONS_KEPT: usize = 60;
+
+/// Instructions one scenario executed, per operation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstructionReport {
+    /// Instructions executed in the program's own code (the executable) per operation: gated.
+    pub per_op: f64,
+    /// Instructions executed in shared libraries (libc, the loader) per operation: reported only.
+    pub libraries_per_op: f64,
+    /// Operations in the counted run (its counting form, see `counting_form`).
+    pub ops: u64,
+    /// `valgrind --version` of the counting run.
+    pub valgrind: String,
+    /// `rustc -V` of the build.
+    pub rustc: String,
+    /// `debug` or `release`.
+    pub build_profile: String,
+    /// The functions with the most own instructions per operation, costliest first.
+    pub functions: Vec<FunctionCost>,
+}
+
+/// One function's own instructions (not those of what it calls) per operation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionCost {
+    /// Demangled name, generic parameters elided (monomorphizations add up).
+    pub name: String,
+    /// Own instructions per operation.
+    pub per_op: f64,
+}
+
+/// Why a count could not be taken.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CountError {
+    /// valgrind is not installed.
+    #[error("valgrind is not installed, and the instruction-count gate needs it: install it (Debian/Ubuntu: `sudo apt-get install valgrind`; Fedora: `sudo dnf install valgrind`), then run again")]
+    NoValgrind,
+    /// valgrind or the child could not be started, or a file could not be written or read.
+    #[error("counting instructions of {scenario}: {what}: {source}")]
+    Io {
+        /// The scenario.
+        scenario: String,
+        /// What was being done.
+        what: String,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The counted run failed.
+    #[error("counting instructions of {scenario}: the counted run failed ({status}); valgrind's log: {log}")]
+    Failed {
+        /// The scenario.
+        scenario: String,
+        /// The child's exit status.
+        status: String,
+        /// Where valgrind's log and the child's output are.
+        log: PathBuf,
+    },
+    /// The callgrind output could not be read.
+    #[error("counting instructions of {scenario}: {file}:{line}: {problem}")]
+    Parse {
+        /// The scenario.
+        scenario: String,
+        /// The callgrind file.
+        file: PathBuf,
+        /// Its line.
+        line: usize,
+        /// What was wrong.
+        problem: String,
+    },
+}
+
+/// The form of `scenario` whose instructions are counted, or `None` for scenarios whose cost is
+/// not the runtime's (disk latency, CPU burn, timing on vs off).
+///
+/// Virtual-clock scenarios are counted as they are, shortened where they are long (valgrind runs
+/// a debug build some 50 times slower than native): at most [`COUNTED_OPS`] operations, one
+/// simulated hour of a scheduled day, ten seconds of the modes, fleets of at most 1,000 agents.
+/// Real-time messaging is counted as one round of its traffic through agent-core (at most
+/// [`COUNTED_MESSAGES`]), without the raw tokio calibration rounds, which measure tokio, not
+/// us. Every counting form runs on a current-thread runtime with a paused clock.
+pub fn counting_form(scenario: &Scenario) -> Option<Scenario> {
+    let cap = |s: &mut Scenario, max: usize| {
+        if s.agents * s.ops_per_agent > max {
+            s.ops_per_agent = (max / s.agents.max(1)).max(1);
+        }
+    };
+    let mut s = scenario.clone();
+    match (s.clock, &mut s.kind) {
+        (Clock::Real, Kind::Messaging) => cap(&mut s, COUNTED_MESSAGES),
+        (Clock::Real, _) => return None,
+        (Clock::Virtual, Kind::Startup { counts, .. }) => {
+            for c in counts.iter_mut() {
+                *c = (*c).min(1_000);
+            }
+        }
+        (Clock::Virtual, Kind::ScheduledDay { hours, .. }) => *hours = (*hours).min(1),
+        (Clock::Virtual, Kind::Modes { duration_s }) => *duration_s = (*duration_s).min(10),
+        (Clock::Virtual, _) => cap(&mut s, COUNTED_OPS),
+    }
+    Some(s)
+}
+
+/// The most operations a counted virtual-clock scenario runs.
+pub const COUNTED_OPS: usize = 2_000;
+
+/// The most messages a counted messaging round sends.
+pub const COUNTED_MESSAGES: usize = 10_000;
+
+/// Counts the instructions of `scenario`'s counting form, running `exe` (a `load-tests` binary
+/// of the same build) under callgrind. `Ok(None)` when the scenario has no counting form.
+pub fn count(exe: &Path, scenario: &Scenario) -> Result<Option<InstructionReport>, CountError> {
+    let Some(form) = counting_form(scenario) else {
+        return Ok(None);
+    };
+    let valgrind = valgrind_version()?;
+    let name = &scenario.name;
+    let io = |what: &str| {
+        let what = what.to_owned();
+        move |source| CountError::Io {
+            scenario: name.clone(),
+            what,
+            source,
+        }
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("load-tests-count-")
+        .tempdir()
+        .map_err(io("creating a temporary directory"))?;
+    let scenario_file = dir.path().join("scenario.json");
+    let out_file = dir.path().join("callgrind.out");
+    let log_file = dir.path().join("valgrind.log");
+    let json = serde_json::to_string(&form).expect("a scenario always serializes");
+    std::fs::write(&scenario_file, json).map_err(io("writing the scenario"))?;
+    let output = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg("--collect-atstart=no")
+        .arg("--toggle-collect=*counted_window*")
+        .arg(format!("--callgrind-out-file={}", out_file.display()))
+        .arg(format!("--log-file={}", log_file.display()))
+        .arg(exe)
+        .arg(CHILD_COMMAND)
+        .arg(&scenario_file)
+        .output()
+        .map_err(io("starting valgrind"))?;
+    let ops = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("ops=")
+                .and_then(|n| n.trim().parse::<u64>().ok())
+        });
+    let (true, Some(ops)) = (output.status.success(), ops) else {
+        // Keep the evidence: the temporary directory would delete it.
+        let kept = dir.keep();
+        let _ = std::fs::write(kept.join("child.stderr"), &output.stderr);
+        let _ = std::fs::write(kept.join("child.stdout"), &output.stdout);
+        return Err(CountError::Failed {
+            scenario: name.clone(),
+            status: output.status.to_string(),
+            log: kept.join("valgrind.log"),
+        });
+    };
+    let text = std::fs::read_to_string(&out_file).map_err(io("reading callgrind's output"))?;
+    let profile = callgrind::parse(&text).map_err(|e| CountError::Parse {
+        scenario: name.clone(),
+        file: out_file.clone(),
+        line: e.line,
+        problem: e.problem,
+    })?;
+    let exe_name = exe
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let own = profile.in_object(&exe_name);
+    let per = |n: u64| n as f64 / ops.max(1) as f64;
+    let mut functions: Vec<FunctionCost> = profile
+        .by_function
+        .iter()
+        .filter(|(_, (_, n))| *n > 0)
+        .map(|(name, (_, n))| FunctionCost {
+            name: name.clone(),
+            per_op: per(*n),
+        })
+        .collect();
+    functions.sort_by(|a, b| b.per_op.total_cmp(&a.per_op).then(a.name.cmp(&b.name)));
+    functions.truncate(FUNCTIONS_KEPT);
+    Ok(Some(InstructionReport {
+        per_op: per(own),
+        libraries_per_op: per(profile.total() - own),
+        ops,
+        valgrind,
+        rustc: env!("LOAD_TESTS_RUSTC").to_owned(),
+        build_profile: crate::report::Environment::current().build_profile,
+        functions,
+    }))
+}
+
+/// `valgrind --version`, or [`CountError::NoValgrind`].
+pub fn valgrind_version() -> Result<String, CountError> {
+    let out = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .map_err(|_| CountError::NoValgrind)?;
+    if !out.status.success() {
+        return Err(CountError::NoValgrind);
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// The child side of [`count`]: runs `scenario` (a counting form) on a current-thread runtime
+/// with a paused clock, inside [`counted_window`], and returns its operation count.
+pub fn run_counted(scenario: &Scenario) -> Result<u64, runner::RunError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("a current-thread runtime always builds");
+    let options = RunOptions {
+        counting: true,
+        ..RunOptions::default()
+    };
+    let mut result = None;
+    counted_window(&mut || result = Some(rt.block_on(runner::run(scenario, &options))));
+    drop(rt);
+    let report = result.expect("the window ran")?;
+    Ok(report.operations.total)
+}
+
+/// Callgrind collects only while this function is on the stack (`--toggle-collect`).
+#[inline(never)]
+pub fn counted_window(f: &mut dyn FnMut()) {
+    f();
+    std::hint::black_box(());
+}
+
+/// Where a change in instructions per operation went: the functions whose own count moved most,
+/// one line each, largest growth first (at most `max` lines).
+pub fn attribution(baseline: &[FunctionCost], actual: &[FunctionCost], max: usize) -> Vec<String> {
+    // A function outside a side's kept list cost at most that list's smallest entry.
+    let floor = |list: &[FunctionCost]| list.last().map_or(0.0, |f| f.per_op);
+    let (b_floor, a_floor) = (floor(baseline), floor(actual));
+    let find =
+        |list: &[FunctionCost], name: &str| list.iter().find(|f| f.name == name).map(|f| f.per_op);
+    let mut names: Vec<&str> = baseline
+        .iter()
+        .chain(actual)
+        .map(|f| f.name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut moves: Vec<(f64, String)> = names
+        .into_iter()
+        .map(|name| {
+            let (b, a) = (find(baseline, name), find(actual, name));
+            let delta = a.unwrap_or(0.0) - b.unwrap_or(0.0);
+            let show = |v: Option<f64>, floor: f64| {
+                v.map_or_else(|| format!("<={floor:.1}"), |v| format!("{v:.1}"))
+            };
+            let line = format!(
+                "{delta:+10.1} instructions/op in `{name}` ({} -> {})",
+                show(b, b_floor),
+                show(a, a_floor)
+            );
+            (delta, line)
+        })
+        .filter(|(d, _)| d.abs() >= 0.05)
+        .collect();
+    moves.sort_by(|x, y| y.0.abs().total_cmp(&x.0.abs()));
+    moves.into_iter().take(max).map(|(_, l)| l).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(name: &str, per_op: f64) -> FunctionCost {
+        FunctionCost {
+            name: name.into(),
+            per_op,
+        }
+    }
+
+    #[test]
+    fn attribution_names_the_function_that_grew() {
+        let base = [f("a", 100.0), f("send", 40.0), f("c", 10.0)];
+        let now = [f("a", 100.0), f("send", 100.0), f("c", 10.0)];
+        let lines = attribution(&base, &now, 5);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].contains("+60.0 instructions/op in `send` (40.0 -> 100.0)"),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn a_function_new_to_the_list_shows_its_bound() {
+        let lines = attribution(&[f("a", 5.0)], &[f("a", 5.0), f("new", 7.0)], 5);
+        assert!(lines[0].contains("`new` (<=5.0 -> 7.0)"), "{lines:?}");
+    }
+
+    #[test]
+    fn only_virtual_scenarios_and_messaging_are_counted() {
+        for s in crate::catalog::standard() {
+            let counted = counting_form(&s).is_some();
+            let expected = s.clock == Clock::Virtual || s.kind == Kind::Messaging;
+            assert_eq!(counted, expected, "{}", s.name);
+        }
+    }
+}
