@@ -49,6 +49,10 @@ fn report(succeeded: u64) -> Report {
                     per_op: 300.0,
                 },
             ],
+            agent_core_inclusive: vec![FunctionCost {
+                name: "agent_core::address::Address<A>::tell".into(),
+                per_op: 600.0,
+            }],
         }),
     };
     r.operations.total = 10;
@@ -291,6 +295,7 @@ fn more_instructions_fail_and_name_the_function_that_grew() {
     let i = slower.instructions.as_mut().unwrap();
     i.per_op = 1060.0;
     i.functions[0].per_op = 460.0;
+    i.agent_core_inclusive[0].per_op = 660.0;
     let c = b.compare(&slower, &gates_for(&r.config), &path()).unwrap();
     assert!(!c.passed());
     let text = c.to_string();

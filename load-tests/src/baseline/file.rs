@@ -98,6 +98,8 @@ pub struct CountedWith {
     pub ops: u64,
     /// The functions with the most own instructions per operation.
     pub functions: Vec<FunctionCost>,
+    /// agent-core's functions with the most inclusive instructions per operation.
+    pub agent_core_inclusive: Vec<FunctionCost>,
 }
 
 /// One metric's baseline.
@@ -296,6 +298,7 @@ impl Baseline {
                 valgrind: i.valgrind.clone(),
                 ops: i.ops,
                 functions: i.functions.clone(),
+                agent_core_inclusive: i.agent_core_inclusive.clone(),
             }),
         })
     }
@@ -413,6 +416,11 @@ impl Baseline {
                 rows.push(row);
                 continue;
             }
+            if name == INSTRUCTIONS_METRIC && report.instructions.is_none() {
+                row.note = Some("not counted in this run (--no-instructions)".into());
+                rows.push(row);
+                continue;
+            }
             if name == INSTRUCTIONS_METRIC {
                 if let Some(problem) = self.counted_elsewhere(report) {
                     row.passed = false;
@@ -427,10 +435,17 @@ impl Baseline {
             if name == INSTRUCTIONS_METRIC && !row.passed {
                 if let (Some(b), Some(a)) = (&self.instructions, &report.instructions) {
                     notes.push(format!(
-                        "instructions per operation moved {:+.1}; the functions whose own count moved most:",
+                        "instructions per operation moved {:+.1}; where in agent-core (its \
+                         functions, callees included):",
                         row.actual - row.baseline
                     ));
-                    notes.extend(attribution(&b.functions, &a.functions, 12));
+                    notes.extend(attribution(
+                        &b.agent_core_inclusive,
+                        &a.agent_core_inclusive,
+                        6,
+                    ));
+                    notes.push("the functions whose own count moved most:".into());
+                    notes.extend(attribution(&b.functions, &a.functions, 8));
                 }
             }
             rows.push(row);
@@ -446,11 +461,12 @@ impl Baseline {
     /// Why this baseline's instruction count cannot be compared with `report`'s, if it cannot:
     /// a different compiler or valgrind counts differently.
     fn counted_elsewhere(&self, report: &Report) -> Option<String> {
-        let (Some(b), Some(a)) = (&self.instructions, &report.instructions) else {
+        let Some(a) = &report.instructions else {
+            return None;
+        };
+        let Some(b) = &self.instructions else {
             return Some(
-                "no instruction count on one side (the baseline lacks its `instructions` section, \
-                 or this run did not count)"
-                    .into(),
+                "the baseline has no `instructions` section to compare with: re-bless it".into(),
             );
         };
         let mut differences = Vec::new();

@@ -4,5 +4,7 @@
 static ALLOC: dhat::Alloc = dhat::Alloc;
 
 fn main() -> std::process::ExitCode {
+    // Read the injection plan before anything is measured (reading it allocates).
+    agent_core::inject::init();
     load_tests::cli::heap_worker_main()
 }

@@ -2,5 +2,7 @@
 //! the gate self-tests (`tests/gate_catches.rs`). Built only with `--features inject-regressions`.
 
 fn main() -> std::process::ExitCode {
+    // Read the injection plan before anything is measured (reading it allocates).
+    agent_core::inject::init();
     load_tests::cli::main()
 }

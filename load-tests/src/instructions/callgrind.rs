@@ -13,6 +13,9 @@ pub(crate) struct Profile {
     /// Self cost per function, by demangled name (monomorphizations of one name add up), with
     /// the object it lives in.
     pub(crate) by_function: BTreeMap<String, (String, u64)>,
+    /// Inclusive cost per function: its own and that of every call it made (a recursive call is
+    /// counted at each level, as callgrind does).
+    pub(crate) inclusive: BTreeMap<String, u64>,
     /// The file's own `summary:`/`totals:` line, a check on the sum.
     pub(crate) summary: Option<u64>,
 }
@@ -96,9 +99,6 @@ pub(crate) fn parse(text: &str) -> Result<Profile, ParseError> {
         if !matches!(first, Some(b'0'..=b'9' | b'+' | b'-' | b'*')) {
             continue;
         }
-        if std::mem::take(&mut after_calls) {
-            continue;
-        }
         // A cost line: the position (a line number), then the Ir count (absent when zero).
         let mut fields = line.split_whitespace();
         fields.next();
@@ -111,6 +111,10 @@ pub(crate) fn parse(text: &str) -> Result<Profile, ParseError> {
         let Some(f) = &function else {
             return Err(err("a cost line before any fn= line".into()));
         };
+        *profile.inclusive.entry(f.clone()).or_default() += cost;
+        if std::mem::take(&mut after_calls) {
+            continue;
+        }
         if let Some(entry) = profile.by_function.get_mut(f) {
             entry.1 += cost;
         }
@@ -180,6 +184,7 @@ totals: 1111
         assert_eq!(p.by_function["prog::main"].1, 110);
         assert_eq!(p.by_function["malloc"], ("/lib/libc.so.6".into(), 1000));
         assert_eq!(p.by_function["prog::helper"].1, 1);
+        assert_eq!(p.inclusive["prog::main"], 1110);
         assert_eq!(p.in_object("prog"), 111);
         assert_eq!(p.in_object("libc.so.6"), 1000);
         assert_eq!(p.total(), 1111);

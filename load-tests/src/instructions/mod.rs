@@ -49,6 +49,9 @@ pub struct InstructionReport {
     pub build_profile: String,
     /// The functions with the most own instructions per operation, costliest first.
     pub functions: Vec<FunctionCost>,
+    /// agent-core's functions with the most inclusive instructions (their own and their
+    /// callees') per operation: where in the runtime a change entered.
+    pub agent_core_inclusive: Vec<FunctionCost>,
 }
 
 /// One function's own instructions (not those of what it calls) per operation.
@@ -217,6 +220,17 @@ pub fn count(exe: &Path, scenario: &Scenario) -> Result<Option<InstructionReport
         .collect();
     functions.sort_by(|a, b| b.per_op.total_cmp(&a.per_op).then(a.name.cmp(&b.name)));
     functions.truncate(FUNCTIONS_KEPT);
+    let mut agent_core_inclusive: Vec<FunctionCost> = profile
+        .inclusive
+        .iter()
+        .filter(|(name, n)| **n > 0 && is_agent_core(name))
+        .map(|(name, n)| FunctionCost {
+            name: name.clone(),
+            per_op: per(*n),
+        })
+        .collect();
+    agent_core_inclusive.sort_by(|a, b| b.per_op.total_cmp(&a.per_op).then(a.name.cmp(&b.name)));
+    agent_core_inclusive.truncate(FUNCTIONS_KEPT);
     Ok(Some(InstructionReport {
         per_op: per(own),
         libraries_per_op: per(profile.total() - own),
@@ -225,7 +239,15 @@ pub fn count(exe: &Path, scenario: &Scenario) -> Result<Option<InstructionReport
         rustc: env!("LOAD_TESTS_RUSTC").to_owned(),
         build_profile: crate::report::Environment::current().build_profile,
         functions,
+        agent_core_inclusive,
     }))
+}
+
+/// Whether a demangled name is agent-core's (a method of its type, or a trait impl for it).
+fn is_agent_core(name: &str) -> bool {
+    name.starts_with("agent_core::")
+        || name.starts_with("<agent_core::")
+        || name.contains(" for agent_core::")
 }
 
 /// `valgrind --version`, or [`CountError::NoValgrind`].
@@ -266,10 +288,11 @@ pub fn counted_window(f: &mut dyn FnMut()) {
     std::hint::black_box(());
 }
 
-/// Where a change in instructions per operation went: the functions whose own count moved most,
-/// one line each, largest growth first (at most `max` lines).
+/// Where a change in instructions per operation went: the functions whose count moved most,
+/// one line each, largest first (at most `max` lines). A function kept on one side only cost
+/// at most the other side's smallest kept entry there, so its move is shown as a bound; a
+/// function that merely slipped past the other side's list is not shown.
 pub fn attribution(baseline: &[FunctionCost], actual: &[FunctionCost], max: usize) -> Vec<String> {
-    // A function outside a side's kept list cost at most that list's smallest entry.
     let floor = |list: &[FunctionCost]| list.last().map_or(0.0, |f| f.per_op);
     let (b_floor, a_floor) = (floor(baseline), floor(actual));
     let find =
@@ -283,20 +306,31 @@ pub fn attribution(baseline: &[FunctionCost], actual: &[FunctionCost], max: usiz
     names.dedup();
     let mut moves: Vec<(f64, String)> = names
         .into_iter()
-        .map(|name| {
-            let (b, a) = (find(baseline, name), find(actual, name));
-            let delta = a.unwrap_or(0.0) - b.unwrap_or(0.0);
-            let show = |v: Option<f64>, floor: f64| {
-                v.map_or_else(|| format!("<={floor:.1}"), |v| format!("{v:.1}"))
+        .filter_map(|name| {
+            let (delta, text, from, to) = match (find(baseline, name), find(actual, name)) {
+                (Some(b), Some(a)) => (
+                    a - b,
+                    format!("{:+.1}", a - b),
+                    format!("{b:.1}"),
+                    format!("{a:.1}"),
+                ),
+                (None, Some(a)) if a > b_floor => (
+                    a - b_floor,
+                    format!(">=+{:.1}", a - b_floor),
+                    format!("<={b_floor:.1}"),
+                    format!("{a:.1}"),
+                ),
+                (Some(b), None) if b > a_floor => (
+                    a_floor - b,
+                    format!("<={:.1}", a_floor - b),
+                    format!("{b:.1}"),
+                    format!("<={a_floor:.1}"),
+                ),
+                _ => return None,
             };
-            let line = format!(
-                "{delta:+10.1} instructions/op in `{name}` ({} -> {})",
-                show(b, b_floor),
-                show(a, a_floor)
-            );
-            (delta, line)
+            let line = format!("{text:>10} instructions/op in `{name}` ({from} -> {to})");
+            (delta.abs() >= 0.05).then_some((delta, line))
         })
-        .filter(|(d, _)| d.abs() >= 0.05)
         .collect();
     moves.sort_by(|x, y| y.0.abs().total_cmp(&x.0.abs()));
     moves.into_iter().take(max).map(|(_, l)| l).collect()
@@ -328,7 +362,13 @@ mod tests {
     #[test]
     fn a_function_new_to_the_list_shows_its_bound() {
         let lines = attribution(&[f("a", 5.0)], &[f("a", 5.0), f("new", 7.0)], 5);
-        assert!(lines[0].contains("`new` (<=5.0 -> 7.0)"), "{lines:?}");
+        assert!(
+            lines[0].contains(">=+2.0 instructions/op in `new` (<=5.0 -> 7.0)"),
+            "{lines:?}"
+        );
+        // Slipping just past the other list's end is no move.
+        let lines = attribution(&[f("a", 9.0), f("b", 5.0)], &[f("a", 9.0), f("c", 6.0)], 5);
+        assert!(lines.iter().all(|l| !l.contains("`b`")), "{lines:?}");
     }
 
     #[test]

@@ -15,6 +15,8 @@ const HEADLINE: &[(&str, &str)] = &[
     ("max queue depth", "queues.max_depth"),
     ("heap peak live (bytes)", "heap.peak_live_bytes"),
     ("ratio to raw tokio", "calibration.throughput_ratio"),
+    ("CPU per op, ratio to raw tokio", "calibration.cpu_ratio"),
+    ("instructions per op (callgrind)", "instructions.per_op"),
 ];
 
 /// A number for a table: integers plainly, others with 3 significant decimals.
@@ -83,13 +85,21 @@ pub fn scenario_table(r: &ScenarioResult) -> String {
             Some(c) => {
                 let _ = writeln!(
                     out,
-                    "   {:<40} {:>16} {:>16} {:>9}  {} ({})",
+                    "   {:<40} {:>16} {:>16} {:>9}  {} ({}){}",
                     label,
                     num(c.actual),
                     num(c.baseline),
                     delta(c),
-                    if c.passed { "ok" } else { "FAIL" },
-                    rule(c)
+                    match (c.passed, &c.note) {
+                        (true, Some(_)) => "skipped",
+                        (true, None) => "ok",
+                        (false, _) => "FAIL",
+                    },
+                    rule(c),
+                    c.note
+                        .as_deref()
+                        .map(|n| format!(": {n}"))
+                        .unwrap_or_default()
                 );
                 shown.push(*path);
             }
@@ -112,13 +122,20 @@ pub fn scenario_table(r: &ScenarioResult) -> String {
     {
         let _ = writeln!(
             out,
-            "   {:<40} {:>16} {:>16} {:>9}  FAIL ({})",
+            "   {:<40} {:>16} {:>16} {:>9}  FAIL ({}){}",
             c.metric,
             num(c.actual),
             num(c.baseline),
             delta(c),
-            rule(c)
+            rule(c),
+            c.note
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default()
         );
+    }
+    for n in &r.notes {
+        let _ = writeln!(out, "   {n}");
     }
     for v in &r.violations {
         let _ = writeln!(out, "   invariant broken: {v}");

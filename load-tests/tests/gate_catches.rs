@@ -1,0 +1,161 @@
+//! The gates catch regressions edited into agent-core itself, not into the harness.
+//!
+//! These tests build `load-tests-injected` (the same CLI, against agent-core with its
+//! `inject-regressions` feature: see `agent-core/src/inject.rs`) into this build's target
+//! directory, then run it on standard scenarios with `AGENT_CORE_INJECT` set, and read which gates
+//! failed from its JSON report. The feature is never on in the binaries the other tests use.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use load_tests::suite::SuiteReport;
+
+/// Extra loop iterations per send that add about 2.6% to `phantom_high`'s instructions per
+/// message in a debug build (measured: +734 instructions per send); release adds about 3%
+/// with `send_spin=60`.
+const FEW_PERCENT_PER_SEND: &str = if cfg!(debug_assertions) {
+    "send_spin=10"
+} else {
+    "send_spin=60"
+};
+
+/// Builds the injected binaries once per test process (cargo makes concurrent builds wait for
+/// each other, and a second build is a no-op) and returns the CLI's path.
+fn injected() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        // This build's `load-tests` is in <target>/<profile>/; build beside it.
+        let ours = Path::new(env!("CARGO_BIN_EXE_load-tests"));
+        let profile_dir = ours.parent().expect("a binary has a directory");
+        let target_dir = profile_dir
+            .parent()
+            .expect("a profile has a target directory");
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(&workspace)
+            .args(["build", "--locked", "-p", "load-tests"])
+            .args(["--features", "inject-regressions"])
+            .args([
+                "--bin",
+                "load-tests-injected",
+                "--bin",
+                "load-tests-injected-heap",
+            ])
+            .arg("--target-dir")
+            .arg(target_dir);
+        if !cfg!(debug_assertions) {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("cargo runs");
+        assert!(
+            status.success(),
+            "building the injected binaries failed: {status}"
+        );
+        profile_dir.join("load-tests-injected")
+    })
+}
+
+/// Runs the injected CLI on `scenario` (test scale) with `inject`, and returns its exit code and
+/// report.
+fn run(scenario: &str, inject: &str) -> (i32, SuiteReport) {
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::new(injected())
+        .args(["run", "--quick", "--no-progress", "--scenario", scenario])
+        .arg("--out")
+        .arg(out.path())
+        .env("AGENT_CORE_INJECT", inject)
+        .output()
+        .expect("the injected CLI runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report = SuiteReport::read(&out.path().join("report.json")).unwrap_or_else(|e| {
+        panic!(
+            "{e}\nstdout:\n{stdout}\nstderr:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    eprintln!("AGENT_CORE_INJECT={inject:?}\n{stdout}");
+    (output.status.code().unwrap_or(-1), report)
+}
+
+/// The gated metrics that failed.
+fn failed(report: &SuiteReport) -> Vec<String> {
+    report.results[0]
+        .checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.metric.clone())
+        .collect()
+}
+
+#[test]
+fn unchanged_code_passes_every_gate() {
+    for scenario in ["phantom_high", "veritas_leak_detection"] {
+        let (code, report) = run(scenario, "");
+        assert_eq!(code, 0, "{scenario}: {:?}", failed(&report));
+        assert!(report.results[0].violations.is_empty());
+    }
+}
+
+#[test]
+fn a_few_percent_more_instructions_per_send_fail_the_instruction_gate_and_name_the_send() {
+    let (code, report) = run("phantom_high", FEW_PERCENT_PER_SEND);
+    assert_eq!(code, 1);
+    assert!(
+        failed(&report).contains(&"instructions.per_op".to_owned()),
+        "{:?}",
+        failed(&report)
+    );
+    // The notes point at where the cost entered agent-core: the send path, and the injection.
+    let notes = report.results[0].notes.join("\n");
+    assert!(
+        notes.contains("`agent_core::mailbox::Mailbox<T>::send_until")
+            && notes.contains("`agent_core::inject::on_send`"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn more_instructions_per_ask_fail_the_instruction_gate() {
+    let (code, report) = run("veritas_concurrent_100", "ask_spin=40");
+    assert_eq!(code, 1);
+    assert_eq!(failed(&report), ["instructions.per_op"]);
+}
+
+#[test]
+fn one_extra_allocation_per_message_fails_the_allocation_gate() {
+    let (code, report) = run("veritas_concurrent_100", "alloc_per_send");
+    assert_eq!(code, 1);
+    let failed = failed(&report);
+    assert!(
+        failed.contains(&"heap.allocated_blocks_per_op".to_owned()),
+        "{failed:?}"
+    );
+}
+
+#[test]
+fn one_leaked_block_per_operation_fails_the_leak_gate() {
+    let (code, report) = run("veritas_leak_detection", "leak_per_send");
+    assert_eq!(code, 1);
+    let failed = failed(&report);
+    assert!(
+        failed.contains(&"extra.leaked_blocks".to_owned()),
+        "{failed:?}"
+    );
+    assert!(!report.results[0].violations.is_empty());
+}
+
+#[test]
+fn one_message_dropped_but_counted_fails_the_loss_gate() {
+    let (code, report) = run("phantom_low", "lose_nth=100");
+    assert_eq!(code, 1);
+    let failed = failed(&report);
+    assert!(failed.contains(&"delivery.lost".to_owned()), "{failed:?}");
+    let violations = report.results[0].violations.join("\n");
+    // Caught twice: by what the receivers got, and by agent-core's count disagreeing with it.
+    assert!(
+        violations.contains("delivery.lost") && violations.contains("counted_delivered"),
+        "{violations}"
+    );
+}
