@@ -49,7 +49,9 @@ enum Command {
     },
     /// Runs the suite (the default): progress, a table per scenario, a summary, reports.
     Run(RunArgs),
-    /// Compares two suite reports: a table of deltas per scenario.
+    /// Compares two suite reports: a table of deltas per scenario. Exits 1 when a scenario's
+    /// instructions per operation rose by more than the instruction gate's tolerance (counts are
+    /// exact, so this is a noise-free verdict between two builds, e.g. a branch and its base).
     Compare {
         /// The older report (JSON written by `run`).
         a: PathBuf,
@@ -395,8 +397,11 @@ fn compare(a: &Path, b: &Path) -> Result<ExitCode, Failure> {
         "heap.allocated_blocks_per_op",
         "heap.peak_live_bytes",
         "calibration.throughput_ratio",
+        "calibration.cpu_ratio",
+        "instructions.per_op",
     ];
     let mut common = 0;
+    let mut rose = Vec::new();
     for x in &ra.results {
         let Some(y) = rb
             .results
@@ -427,6 +432,31 @@ fn compare(a: &Path, b: &Path) -> Result<ExitCode, Failure> {
                 delta
             );
         }
+        if let (Some(ia), Some(ib)) = (&x.report.instructions, &y.report.instructions) {
+            let comparable = ia.rustc == ib.rustc
+                && ia.valgrind == ib.valgrind
+                && ia.build_profile == ib.build_profile
+                && ia.ops == ib.ops;
+            let limit = crate::baseline::gates::INSTRUCTION_TOLERANCE;
+            if !comparable {
+                println!("   (instruction counts not comparable: different rustc, valgrind, profile or scale)");
+            } else if ib.per_op > ia.per_op * (1.0 + limit) {
+                rose.push(format!(
+                    "{}: {:.1} -> {:.1} instructions/op ({:+.2}%)",
+                    x.report.scenario,
+                    ia.per_op,
+                    ib.per_op,
+                    (ib.per_op / ia.per_op - 1.0) * 100.0
+                ));
+                for line in crate::instructions::attribution(
+                    &ia.agent_core_inclusive,
+                    &ib.agent_core_inclusive,
+                    6,
+                ) {
+                    println!("   {line}");
+                }
+            }
+        }
     }
     let only = |r: &SuiteReport, o: &SuiteReport| -> Vec<String> {
         r.results
@@ -447,7 +477,22 @@ fn compare(a: &Path, b: &Path) -> Result<ExitCode, Failure> {
     if common == 0 {
         return Err(Failure("the two reports share no scenario".into(), 2));
     }
-    Ok(ExitCode::SUCCESS)
+    if rose.is_empty() {
+        println!(
+            "\nInstructions per operation: no scenario rose by more than {:.0}%.",
+            crate::baseline::gates::INSTRUCTION_TOLERANCE * 100.0
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "\nInstructions per operation rose by more than {:.0}% in:",
+            crate::baseline::gates::INSTRUCTION_TOLERANCE * 100.0
+        );
+        for r in &rose {
+            println!("  {r}");
+        }
+        Ok(ExitCode::from(1))
+    }
 }
 
 fn count_instructions(file: &Path) -> Result<ExitCode, Failure> {
