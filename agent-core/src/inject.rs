@@ -3,14 +3,15 @@
 //! `inject-regressions` feature, which no default build enables: the load-tests package builds
 //! a separate binary with it for its gate self-tests, so an unmodified build never pays for it.
 //!
-//! What to inject is read once from `AGENT_CORE_INJECT`, a comma-separated list:
+//! What to inject is read from `AGENT_CORE_INJECT` by [`init`], which the injected binaries call
+//! first thing (until it runs, nothing is injected), as a comma-separated list:
 //! `send_spin=N` (N extra loop iterations per send), `ask_spin=N` (per ask), `alloc_per_send`
 //! (one extra heap block per send, freed at once), `leak_per_send` (one block per send never
 //! freed), `lose_nth=N` (the N-th message received in the process is dropped, yet counted as
 //! delivered). Unset or empty: nothing is injected.
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 /// The variable that says what to inject.
@@ -27,6 +28,9 @@ struct Plan {
 
 static PLAN: OnceLock<Plan> = OnceLock::new();
 static RECEIVED: AtomicU64 = AtomicU64::new(0);
+/// Whether anything is injected: with nothing injected, each hook costs one relaxed load and a
+/// branch, so the injected binary without injections measures like the real one.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
 
 fn plan() -> &'static Plan {
     PLAN.get_or_init(|| {
@@ -65,11 +69,22 @@ fn spin(n: u64) {
 /// Reads `AGENT_CORE_INJECT` now, so that reading it (which allocates) happens outside any
 /// measured window. The injected binaries call it first thing.
 pub fn init() {
-    plan();
+    let p = plan();
+    let active =
+        p.send_spin > 0 || p.ask_spin > 0 || p.alloc_per_send || p.leak_per_send || p.lose_nth > 0;
+    ACTIVE.store(active, Ordering::Relaxed);
 }
 
 /// Called at the start of every send.
+#[inline]
 pub(crate) fn on_send() {
+    if ACTIVE.load(Ordering::Relaxed) {
+        send_injected();
+    }
+}
+
+#[inline(never)]
+fn send_injected() {
     let p = plan();
     spin(p.send_spin);
     if p.alloc_per_send {
@@ -81,12 +96,21 @@ pub(crate) fn on_send() {
 }
 
 /// Called at the start of every ask.
+#[inline]
 pub(crate) fn on_ask() {
-    spin(plan().ask_spin);
+    if ACTIVE.load(Ordering::Relaxed) {
+        spin(plan().ask_spin);
+    }
 }
 
 /// Called for every message the receiver takes; `true` means drop it (it stays counted).
+#[inline]
 pub(crate) fn lose_this() -> bool {
+    ACTIVE.load(Ordering::Relaxed) && lose_injected()
+}
+
+#[inline(never)]
+fn lose_injected() -> bool {
     let n = plan().lose_nth;
     n > 0 && RECEIVED.fetch_add(1, Ordering::Relaxed) + 1 == n
 }

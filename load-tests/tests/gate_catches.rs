@@ -11,13 +11,14 @@ use std::sync::OnceLock;
 
 use load_tests::suite::SuiteReport;
 
-/// Extra loop iterations per send that add about 2.6% to `phantom_high`'s instructions per
-/// message in a debug build (measured: +734 instructions per send); release adds about 3%
-/// with `send_spin=60`.
+/// Extra loop iterations per send that add a few percent to `phantom_high`'s instructions per
+/// message, against the unmodified build's baseline (measured: debug +3.4%, 28,134 -> 29,085;
+/// release +2.8%, 2,256 -> 2,319, of which the hooks' presence alone, compiled in but idle, is
+/// +2.1%: inserting them changes how the send path is compiled).
 const FEW_PERCENT_PER_SEND: &str = if cfg!(debug_assertions) {
     "send_spin=10"
 } else {
-    "send_spin=60"
+    "send_spin=4"
 };
 
 /// Builds the injected binaries once per test process (cargo makes concurrent builds wait for
@@ -60,8 +61,12 @@ fn injected() -> &'static Path {
 /// Runs the injected CLI on `scenario` (test scale) with `inject`, and returns its exit code and
 /// report.
 fn run(scenario: &str, inject: &str) -> (i32, SuiteReport) {
+    run_with(injected(), scenario, inject)
+}
+
+fn run_with(exe: &Path, scenario: &str, inject: &str) -> (i32, SuiteReport) {
     let out = tempfile::tempdir().unwrap();
-    let output = Command::new(injected())
+    let output = Command::new(exe)
         .args(["run", "--quick", "--no-progress", "--scenario", scenario])
         .arg("--out")
         .arg(out.path())
@@ -89,10 +94,12 @@ fn failed(report: &SuiteReport) -> Vec<String> {
         .collect()
 }
 
+/// The unmodified build (this package's own `load-tests`) passes the same runs.
 #[test]
 fn unchanged_code_passes_every_gate() {
+    let ours = Path::new(env!("CARGO_BIN_EXE_load-tests"));
     for scenario in ["phantom_high", "veritas_leak_detection"] {
-        let (code, report) = run(scenario, "");
+        let (code, report) = run_with(ours, scenario, "");
         assert_eq!(code, 0, "{scenario}: {:?}", failed(&report));
         assert!(report.results[0].violations.is_empty());
     }
