@@ -81,14 +81,14 @@ pub fn render(suite: &SuiteReport) -> String {
     h.push_str(
         "<h2>Summary</h2><table><tr><th>scenario</th><th>verdict</th><th>clock</th>\
         <th>operations ok / total</th><th>throughput (ops/s)</th><th>p50 (ms)</th><th>p95 (ms)</th>\
-        <th>p99 (ms)</th><th>gates holding</th></tr>",
+        <th>p99 (ms)</th><th>instructions/op</th><th>CPU/op vs tokio</th><th>gates holding</th></tr>",
     );
     for r in &suite.results {
         let rep = &r.report;
         let _ = write!(
             h,
             "<tr><td><a href=\"#{0}\">{0}</a></td><td class=\"{1}\">{2}</td><td>{3:?}</td><td>{4} / {5}</td>\
-             <td>{6}</td><td>{7}</td><td>{8}</td><td>{9}</td><td>{10}</td></tr>",
+             <td>{6}</td><td>{7}</td><td>{8}</td><td>{9}</td><td>{11}</td><td>{12}</td><td>{10}</td></tr>",
             escape(&rep.scenario),
             class(r.verdict),
             r.verdict.as_str(),
@@ -103,7 +103,13 @@ pub fn render(suite: &SuiteReport) -> String {
                 "-".to_owned()
             } else {
                 format!("{}/{}", r.checks.iter().filter(|c| c.passed).count(), r.checks.len())
-            }
+            },
+            rep.instructions
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |i| console::num(i.per_op.round())),
+            rep.calibration
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |c| format!("{:.2}x", c.cpu_ratio)),
         );
     }
     h.push_str("</table>");
@@ -184,10 +190,23 @@ fn section(h: &mut String, r: &ScenarioResult) {
                 escape(&c.rule),
                 if c.rule == "exact" { String::new() } else { format!("{:.0}%", c.tolerance * 100.0) },
                 if c.passed { "pass" } else { "regression" },
-                if c.passed { "ok" } else { "FAIL" }
+                match (c.passed, &c.note) {
+                    (true, None) => "ok".to_owned(),
+                    (true, Some(n)) => format!("skipped: {}", escape(n)),
+                    (false, None) => "FAIL".to_owned(),
+                    (false, Some(n)) => format!("FAIL: {}", escape(n)),
+                }
             );
         }
         h.push_str("</table>");
+    }
+    if !r.notes.is_empty() {
+        h.push_str("<pre>");
+        for n in &r.notes {
+            h.push_str(&escape(n));
+            h.push('\n');
+        }
+        h.push_str("</pre>");
     }
     for v in &r.violations {
         let _ = write!(
