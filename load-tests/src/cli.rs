@@ -177,6 +177,16 @@ fn list(source: &Source) -> Result<ExitCode, Failure> {
 }
 
 fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
+    if !args.baselines.is_dir() {
+        return Err(Failure(
+            format!(
+                "--baselines {}: no such directory (every scenario would run without a baseline \
+                 and pass unchecked)",
+                args.baselines.display()
+            ),
+            2,
+        ));
+    }
     let selected = suite::select(scenarios(&args.source)?, &args.scenario)?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;

@@ -93,6 +93,42 @@ fn bad_scenario_files_name_the_file_line_and_field() {
             "already taken",
         ),
         ("[[scenario]\n".to_owned(), ":1:", ""),
+        // Sizes past what memory holds: an error naming the limit, not an aborted allocation.
+        (
+            GOOD.replace("agents = 4", "agents = 1000000000000"),
+            ":3:",
+            "field `agents`: is 1000000000000, above the limit of 1000000",
+        ),
+        (
+            GOOD.replace("message_bytes = 0", "message_bytes = 99999999999"),
+            ":3:",
+            "field `message_bytes`",
+        ),
+        // Floats must be finite and in range: NaN and negative rates were accepted, or panicked.
+        (
+            GOOD.replace(
+                r#"kind = { type = "steps" }"#,
+                r#"kind = { type = "llm_concurrency", bucket_capacity = 5, refill_per_s = nan }"#,
+            ),
+            ":3:",
+            "field `kind.refill_per_s`: must be a positive finite number, got NaN",
+        ),
+        (
+            GOOD.replace(
+                r#"kind = { type = "steps" }"#,
+                r#"kind = { type = "llm_concurrency", bucket_capacity = 5, refill_per_s = -5.0 }"#,
+            ),
+            ":3:",
+            "field `kind.refill_per_s`: must be a positive finite number, got -5",
+        ),
+        (
+            GOOD.replace(
+                r#"{ type = "closed" }"#,
+                r#"{ type = "open", rate_per_s = inf }"#,
+            ),
+            ":3:",
+            "field `arrival.rate_per_s`",
+        ),
     ];
     for (i, (text, line, message)) in cases.iter().enumerate() {
         let file = write(dir.path(), &format!("bad{i}.toml"), text);
@@ -110,6 +146,24 @@ fn bad_scenario_files_name_the_file_line_and_field() {
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("/nonexistent/s.toml: cannot read"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_baselines_folder_that_does_not_exist_is_an_error() {
+    let o = cli(&[
+        "run",
+        "--quick",
+        "--scenario",
+        "queue_overflow_reject",
+        "--baselines",
+        "/nonexistent/b",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--baselines /nonexistent/b: no such directory"),
         "{}",
         stderr(&o)
     );

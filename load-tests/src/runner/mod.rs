@@ -6,6 +6,7 @@ mod agents;
 mod breaker;
 mod calibrate;
 mod contention;
+pub mod limits;
 mod llm_calls;
 mod messaging;
 mod modes;
@@ -18,6 +19,8 @@ mod startup;
 mod state;
 mod steps;
 mod streaming;
+
+pub use limits::validate;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -343,58 +346,5 @@ fn decimate(samples: &mut Vec<Sample>, max: usize) {
         if samples.last() != Some(&last) {
             samples.push(last);
         }
-    }
-}
-
-/// Checks the fields every driver relies on.
-pub fn validate(s: &Scenario) -> Result<(), RunError> {
-    let invalid = |field: &'static str, problem: &str| {
-        Err(RunError::Invalid {
-            scenario: s.name.clone(),
-            field,
-            problem: problem.to_owned(),
-        })
-    };
-    if s.name.is_empty()
-        || !s
-            .name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        return invalid(
-            "name",
-            "must be non-empty ASCII letters, digits, '_' or '-'",
-        );
-    }
-    if s.agents == 0 {
-        return invalid("agents", "must be at least 1");
-    }
-    if s.ops_per_agent == 0 {
-        return invalid("ops_per_agent", "must be at least 1");
-    }
-    if s.concurrency == 0 {
-        return invalid("concurrency", "must be at least 1");
-    }
-    if let crate::scenario::Arrival::Open { rate_per_s } = s.arrival {
-        if !(rate_per_s.is_finite() && rate_per_s > 0.0) {
-            return invalid("arrival.rate_per_s", "must be a positive number");
-        }
-    }
-    if let crate::scenario::Workload::Mixed { mix } = &s.workload {
-        if mix.is_empty() || mix.iter().all(|(_, w)| *w == 0) {
-            return invalid(
-                "workload.mix",
-                "needs at least one type with a positive weight",
-            );
-        }
-    }
-    match &s.kind {
-        Kind::Sequential { sample_every: 0 } => invalid("kind.sample_every", "must be at least 1"),
-        Kind::PoolExhaustion { slots: 0, .. } => invalid("kind.slots", "must be at least 1"),
-        Kind::QueueOverflow { capacity: 0, .. } => invalid("kind.capacity", "must be at least 1"),
-        Kind::Startup { counts, .. } if counts.is_empty() || counts.contains(&0) => {
-            invalid("kind.counts", "must list fleet sizes of at least 1")
-        }
-        _ => Ok(()),
     }
 }
