@@ -450,7 +450,7 @@ fn compare(a: &Path, b: &Path) -> Result<ExitCode, Failure> {
             let limit = crate::baseline::gates::INSTRUCTION_TOLERANCE;
             if !comparable {
                 println!("   (instruction counts not comparable: different rustc, valgrind, profile or scale)");
-            } else if ib.per_op > ia.per_op * (1.0 + limit) {
+            } else if !crate::baseline::Rule::AtMost.passes(ia.per_op, ib.per_op, limit) {
                 rose.push(format!(
                     "{}: {:.1} -> {:.1} instructions/op ({:+.2}%)",
                     x.report.scenario,

@@ -91,18 +91,22 @@ impl Environment {
             cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
             rustc: env!("LOAD_TESTS_RUSTC").to_owned(),
             git_revision: env!("LOAD_TESTS_GIT_REVISION").to_owned(),
-            build_profile: if cfg!(debug_assertions) {
-                "debug"
-            } else {
-                "release"
-            }
-            .to_owned(),
+            build_profile: build_profile().to_owned(),
             os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
             agent_core_version: env!("CARGO_PKG_VERSION").to_owned(),
             started_unix_s: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
         }
+    }
+}
+
+/// `debug` or `release`: the profile this crate was built with.
+pub fn build_profile() -> &'static str {
+    if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
     }
 }
 

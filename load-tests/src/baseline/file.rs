@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::table::{Comparison, Row};
 use super::BaselineError;
-use crate::instructions::{attribution, FunctionCost};
+use crate::instructions::{attribution, FunctionCost, InstructionReport};
 use crate::report::Report;
 
 /// The version of the baseline file format.
@@ -416,13 +416,13 @@ impl Baseline {
                 rows.push(row);
                 continue;
             }
-            if name == INSTRUCTIONS_METRIC && report.instructions.is_none() {
-                row.note = Some("not counted in this run (--no-instructions)".into());
-                rows.push(row);
-                continue;
-            }
             if name == INSTRUCTIONS_METRIC {
-                if let Some(problem) = self.counted_elsewhere(report) {
+                let Some(counted) = &report.instructions else {
+                    row.note = Some("not counted in this run (--no-instructions)".into());
+                    rows.push(row);
+                    continue;
+                };
+                if let Some(problem) = self.counted_elsewhere(counted) {
                     row.passed = false;
                     row.note = Some(problem);
                     row.actual = report.metric(name).unwrap_or(f64::NAN);
@@ -458,12 +458,9 @@ impl Baseline {
         })
     }
 
-    /// Why this baseline's instruction count cannot be compared with `report`'s, if it cannot:
+    /// Why this baseline's instruction count cannot be compared with `a`, if it cannot:
     /// a different compiler or valgrind counts differently.
-    fn counted_elsewhere(&self, report: &Report) -> Option<String> {
-        let Some(a) = &report.instructions else {
-            return None;
-        };
+    fn counted_elsewhere(&self, a: &InstructionReport) -> Option<String> {
         let Some(b) = &self.instructions else {
             return Some(
                 "the baseline has no `instructions` section to compare with: re-bless it".into(),

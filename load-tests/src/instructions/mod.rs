@@ -237,7 +237,7 @@ pub fn count(exe: &Path, scenario: &Scenario) -> Result<Option<InstructionReport
         ops,
         valgrind,
         rustc: env!("LOAD_TESTS_RUSTC").to_owned(),
-        build_profile: crate::report::Environment::current().build_profile,
+        build_profile: crate::report::build_profile().to_owned(),
         functions,
         agent_core_inclusive,
     }))
@@ -250,16 +250,18 @@ fn is_agent_core(name: &str) -> bool {
         || name.contains(" for agent_core::")
 }
 
-/// `valgrind --version`, or [`CountError::NoValgrind`].
+/// `valgrind --version`, or [`CountError::NoValgrind`]; asked once per process.
 pub fn valgrind_version() -> Result<String, CountError> {
-    let out = Command::new("valgrind")
-        .arg("--version")
-        .output()
-        .map_err(|_| CountError::NoValgrind)?;
-    if !out.status.success() {
-        return Err(CountError::NoValgrind);
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    static VERSION: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    VERSION
+        .get_or_init(|| {
+            let out = Command::new("valgrind").arg("--version").output().ok()?;
+            out.status
+                .success()
+                .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        })
+        .clone()
+        .ok_or(CountError::NoValgrind)
 }
 
 /// The child side of [`count`]: runs `scenario` (a counting form) on a current-thread runtime

@@ -188,6 +188,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Report, Ru
     };
     let elapsed = out.elapsed.unwrap_or_else(|| start.elapsed());
     sampling.store(false, Ordering::Relaxed);
+    let (mut samples, mut sampler_cost) = sampler.await.unwrap_or_default();
     // Every watched runtime's mailboxes, ended agents included, must account for every message.
     // What the check allocates is the harness's: measured and taken out like the sampler's.
     let before_check = heap_now();
@@ -197,11 +198,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Report, Ru
         .unwrap_or_else(PoisonError::into_inner)
         .iter()
         .all(|rt| rt.snapshot().mailboxes.is_conserved());
-    let mut check_cost = SamplerCost::default();
-    check_cost.add(before_check, heap_now());
-    let (mut samples, mut sampler_cost) = sampler.await.unwrap_or_default();
-    sampler_cost.blocks += check_cost.blocks;
-    sampler_cost.bytes += check_cost.bytes;
+    sampler_cost.add(before_check, heap_now());
     // The sampler's handles on the driver's runtimes go too, so teardown is complete.
     ctx.watched
         .lock()
@@ -324,7 +321,8 @@ async fn sample(
     (samples, cost)
 }
 
-/// Heap the sampler allocated, to take out of the run's figures.
+/// Heap the harness allocated during the run (the sampler, the conservation check), to take out
+/// of the run's figures.
 #[derive(Debug, Default, Clone, Copy)]
 struct SamplerCost {
     blocks: u64,
