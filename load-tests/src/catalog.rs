@@ -4,9 +4,16 @@
 
 use agent_core::OverflowPolicy;
 
+use crate::kinds::{
+    breaker::Breaker, contention::Contention, llm_concurrency::LlmConcurrency,
+    messaging::Messaging, modes::Modes, monitoring_overhead::MonitoringOverhead,
+    orchestration::Orchestration, pool_exhaustion::PoolExhaustion, queue_overflow::QueueOverflow,
+    scheduled_day::ScheduledDay, sequential::Sequential, startup::Startup,
+    state_persistence::StatePersistence, steps::Steps, streaming::Streaming,
+};
 use crate::scenario::{Arrival, Clock, Kind, Scenario, WorkflowType, Workload};
 
-const SEED: u64 = 0x5eed_2026;
+const RNG_SEED: u64 = 0x5eed_2026;
 
 fn base(name: &str, description: &str, source: &str, kind: Kind) -> Scenario {
     Scenario {
@@ -21,7 +28,7 @@ fn base(name: &str, description: &str, source: &str, kind: Kind) -> Scenario {
         workload: Workload::None,
         arrival: Arrival::Closed,
         clock: Clock::Virtual,
-        seed: SEED,
+        rng_seed: RNG_SEED,
     }
 }
 
@@ -35,7 +42,7 @@ fn veritas_concurrent(agents: usize) -> Scenario {
             &format!("veritas_concurrent_{agents}"),
             &format!("{agents} agents x 5 steps of 1 ms simulated work, all at once"),
             "seed 000 (VERITAS), test_concurrent_agents",
-            Kind::Steps,
+            Kind::Steps(Steps {}),
         )
     }
 }
@@ -53,7 +60,7 @@ fn phantom(name: &str, agents: usize, per_agent: usize, senders: usize, bytes: u
                 "{agents} agents x {per_agent} messages of {bytes} B from {senders} concurrent senders; no loss, FIFO per sender"
             ),
             "seed 001 (PhantomMesh), load profiles",
-            Kind::Messaging,
+            Kind::Messaging(Messaging {}),
         )
     }
 }
@@ -76,7 +83,7 @@ fn netra_workflows(n: usize) -> Scenario {
             &format!("netra_workflows_{n}"),
             &format!("{n} concurrent workflows x 4, mixed types with seeded variance and failures"),
             "seed 003 (Netra), test_N_concurrent_workflows",
-            Kind::Steps,
+            Kind::Steps(Steps {}),
         )
     }
 }
@@ -92,12 +99,12 @@ fn overflow(policy_name: &str, policy: OverflowPolicy) -> Scenario {
                 "bursts of 50 into a mailbox of 16 under {policy_name}; 10 bursts, slow consumer"
             ),
             "seed 003 (Netra), test_queue_overflow_handling",
-            Kind::QueueOverflow {
+            Kind::QueueOverflow(QueueOverflow {
                 capacity: 16,
                 policy,
                 consumer_us: 2_000,
                 producer_us: 0,
-            },
+            }),
         )
     }
 }
@@ -113,7 +120,7 @@ fn orchestration(batch: usize) -> Scenario {
                 "{batch} parallel executions of the 4-step, 3-domain workflow with a 2 s approval"
             ),
             "seed 004, multi-domain orchestration",
-            Kind::Orchestration,
+            Kind::Orchestration(Orchestration {}),
         )
     }
 }
@@ -131,7 +138,7 @@ pub fn standard() -> Vec<Scenario> {
                 "veritas_leak_detection",
                 "500 sequential operations, heap sampled every 50; nothing may stay live after teardown",
                 "seed 000 (VERITAS), test_memory_leaks",
-                Kind::Sequential { sample_every: 50 },
+                Kind::Sequential(Sequential { sample_every: 50 }),
             )
         },
         Scenario {
@@ -144,7 +151,7 @@ pub fn standard() -> Vec<Scenario> {
                 "veritas_monitoring_overhead",
                 "the same traffic with per-message timing on and off; the throughput ratio is the overhead",
                 "seed 000 (VERITAS), test_monitoring_overhead",
-                Kind::MonitoringOverhead,
+                Kind::MonitoringOverhead(MonitoringOverhead {}),
             )
         },
         Scenario {
@@ -156,10 +163,10 @@ pub fn standard() -> Vec<Scenario> {
                 "veritas_streaming",
                 "1,000 messages as 100 streams of 10 chunks over the bus, 5 ms between chunks",
                 "seed 000 (VERITAS), test_streaming(1000, 10)",
-                Kind::Streaming {
+                Kind::Streaming(Streaming {
                     chunks_per_stream: 10,
                     chunk_interval_us: 5_000,
-                },
+                }),
             )
         },
         Scenario {
@@ -174,7 +181,7 @@ pub fn standard() -> Vec<Scenario> {
                 "veritas_sustained",
                 "50 agents under a steady 500 ops/s open-loop load with 20 ms steps, latency from intended start",
                 "seed 000 (VERITAS), test_sustained_load(50, 3)",
-                Kind::Steps,
+                Kind::Steps(Steps {}),
             )
         },
         // The seed's totals are agents x messages x 10 (5,000 to 1,000,000 messages); each profile
@@ -194,12 +201,12 @@ pub fn standard() -> Vec<Scenario> {
                 "netra_resource_contention",
                 "20 CPU-heavy and 15 memory-heavy workflows at once, against the same work on raw tokio",
                 "seed 003 (Netra), test_resource_contention_scenarios",
-                Kind::Contention {
+                Kind::Contention(Contention {
                     cpu_workflows: 20,
                     memory_workflows: 15,
                     cpu_iterations: 20_000,
                     alloc_bytes: 256 * 1024,
-                },
+                }),
             )
         },
         Scenario {
@@ -211,10 +218,10 @@ pub fn standard() -> Vec<Scenario> {
                 "netra_pool_exhaustion",
                 "100 requests at once for a pool of 8 slots held 100 ms, each waiting at most 250 ms",
                 "seed 003 (Netra), test_agent_pool_exhaustion",
-                Kind::PoolExhaustion {
+                Kind::PoolExhaustion(PoolExhaustion {
                     slots: 8,
                     acquire_timeout_ms: 250,
-                },
+                }),
             )
         },
         overflow("block", OverflowPolicy::Block { timeout: None }),
@@ -226,10 +233,10 @@ pub fn standard() -> Vec<Scenario> {
                 "startup_5_to_30",
                 "fleets of 5, 10, 15, 20, 25 and 30 agents with a 50 ms simulated connect each: time until all are healthy",
                 "seed 002, agent scaling startup benchmark",
-                Kind::Startup {
+                Kind::Startup(Startup {
                     counts: vec![5, 10, 15, 20, 25, 30],
                     init_us: 50_000,
-                },
+                }),
             )
         },
         orchestration(5),
@@ -244,10 +251,10 @@ pub fn standard() -> Vec<Scenario> {
                 "llm_concurrency_10",
                 "10 simultaneous callers x 5 LLM calls under a 5-request bucket refilling 2/s; retry-after honoured",
                 "seed 002, LLM concurrency",
-                Kind::LlmConcurrency {
+                Kind::LlmConcurrency(LlmConcurrency {
                     bucket_capacity: 5,
                     refill_per_s: 2.0,
-                },
+                }),
             )
         },
         Scenario {
@@ -257,10 +264,10 @@ pub fn standard() -> Vec<Scenario> {
                 "scheduled_day",
                 "20 jobs every 3 minutes over a simulated 8-hour day: drift, missed and duplicate firings",
                 "seed 002, scheduled-task accuracy",
-                Kind::ScheduledDay {
+                Kind::ScheduledDay(ScheduledDay {
                     hours: 8,
                     interval_s: 180,
-                },
+                }),
             )
         },
         Scenario {
@@ -272,7 +279,7 @@ pub fn standard() -> Vec<Scenario> {
                 "state_persistence",
                 "20 agents x 160 saves to a redb file while a heartbeat agent keeps answering; states verified after reopening",
                 "seed 002, state persistence under load",
-                Kind::StatePersistence,
+                Kind::StatePersistence(StatePersistence {}),
             )
         },
         Scenario {
@@ -282,10 +289,10 @@ pub fn standard() -> Vec<Scenario> {
                 "tool_circuit_breaker",
                 "a call every 10 ms through a breaker to a tool overloaded from 2 s to 5 s: failure rate, recovery time",
                 "seed 003, recommendations: backpressure and circuit breakers",
-                Kind::Breaker {
+                Kind::Breaker(Breaker {
                     overload_from_ms: 2_000,
                     overload_until_ms: 5_000,
-                },
+                }),
             )
         },
         Scenario {
@@ -295,7 +302,7 @@ pub fn standard() -> Vec<Scenario> {
                 "modes_concurrent",
                 "collaborative 5 tasks/s, autonomous 20 tasks/s, continuous 10 msgs/s per agent and a scheduled job, for 60 s",
                 "seed 002, concurrent execution modes",
-                Kind::Modes { duration_s: 60 },
+                Kind::Modes(Modes { duration_s: 60 }),
             )
         },
         Scenario {
@@ -303,10 +310,10 @@ pub fn standard() -> Vec<Scenario> {
                 "startup_100k",
                 "100,000 agents registered and healthy; heap per agent counted by the allocator",
                 "seed 002, future scale",
-                Kind::Startup {
+                Kind::Startup(Startup {
                     counts: vec![100_000],
                     init_us: 0,
-                },
+                }),
             )
         },
     ]
@@ -315,6 +322,83 @@ pub fn standard() -> Vec<Scenario> {
 /// The standard scenario named `name`.
 pub fn by_name(name: &str) -> Option<Scenario> {
     standard().into_iter().find(|s| s.name == name)
+}
+
+/// What a published load-test report (one of the seeds) claimed for one of our scenarios.
+#[derive(Clone, Copy, Debug)]
+pub struct PublishedClaim {
+    /// Our scenario's name at test scale (its full-scale `_full` run matches too).
+    pub scenario: &'static str,
+    /// The published report.
+    pub report: &'static str,
+    /// Its figures, as published. Their methods differ from ours (RSS deltas for leaks,
+    /// averages, runs of a fraction of a second); ours are the kind's headline of the run.
+    pub claimed: &'static str,
+}
+
+/// Every claim the summary compares, in suite order.
+pub const PUBLISHED_CLAIMS: &[PublishedClaim] = &[
+    PublishedClaim {
+        scenario: "veritas_concurrent_100",
+        report: "000 VERITAS",
+        claimed: "17,466 ops/s, p95 25 ms",
+    },
+    PublishedClaim {
+        scenario: "veritas_concurrent_250",
+        report: "000 VERITAS",
+        claimed: "19,086 ops/s, p95 59 ms (a 0.07 s run)",
+    },
+    PublishedClaim {
+        scenario: "veritas_leak_detection",
+        report: "000 VERITAS",
+        claimed: "0.0 MB leaked (RSS delta)",
+    },
+    PublishedClaim {
+        scenario: "phantom_low",
+        report: "001 PhantomMesh",
+        claimed: "2-3k msg/s, p99 0.25 ms",
+    },
+    PublishedClaim {
+        scenario: "phantom_medium",
+        report: "001 PhantomMesh",
+        claimed: "5-8k msg/s, p99 1.5 ms",
+    },
+    PublishedClaim {
+        scenario: "phantom_high",
+        report: "001 PhantomMesh",
+        claimed: "8-12k msg/s, p99 5 ms",
+    },
+    PublishedClaim {
+        scenario: "phantom_extreme",
+        report: "001 PhantomMesh",
+        claimed: "10-15k msg/s, p99 10 ms",
+    },
+    PublishedClaim {
+        scenario: "startup_5_to_30",
+        report: "002 agents",
+        claimed: "20 agents ready in < 5 s",
+    },
+    PublishedClaim {
+        scenario: "modes_concurrent",
+        report: "002 agents",
+        claimed: "collaborative 5 tasks/s, autonomous 20 tasks/s",
+    },
+    PublishedClaim {
+        scenario: "netra_workflows_50",
+        report: "003 Netra",
+        claimed: ">= 70% succeed, p99 < 30 s",
+    },
+    PublishedClaim {
+        scenario: "orchestration_batch_50",
+        report: "004 CUGAr-SALES",
+        claimed: "100% succeed, p95 2,022 ms",
+    },
+];
+
+/// The published claim about `scenario` (matching its test-scale or full-scale name).
+pub fn published_claim(scenario: &str) -> Option<&'static PublishedClaim> {
+    let base = scenario.strip_suffix("_full").unwrap_or(scenario);
+    PUBLISHED_CLAIMS.iter().find(|c| c.scenario == base)
 }
 
 #[cfg(test)]

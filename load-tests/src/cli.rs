@@ -88,7 +88,7 @@ struct Source {
     #[arg(long)]
     quick: bool,
     /// Duration of the sustained-load scenario at full scale, in seconds (the seed's: 180).
-    #[arg(long, default_value_t = suite::SEED_SUSTAINED_S, value_name = "SECS")]
+    #[arg(long, default_value_t = suite::PUBLISHED_SUSTAINED_S, value_name = "SECS")]
     sustained_secs: u64,
 }
 
@@ -406,8 +406,8 @@ fn compare(a: &Path, b: &Path) -> Result<ExitCode, Failure> {
         "latency.total.p99_ns",
         "heap.allocated_blocks_per_op",
         "heap.peak_live_bytes",
-        "calibration.throughput_ratio",
-        "calibration.cpu_ratio",
+        "yardstick.throughput_ratio",
+        "yardstick.cpu_ratio",
         "instructions.per_op",
     ];
     let mut common = 0;
@@ -447,7 +447,7 @@ fn compare(a: &Path, b: &Path) -> Result<ExitCode, Failure> {
                 && ia.valgrind == ib.valgrind
                 && ia.build_profile == ib.build_profile
                 && ia.ops == ib.ops;
-            let limit = crate::baseline::gates::INSTRUCTION_TOLERANCE;
+            let limit = crate::baseline::Gate::INSTRUCTION_TOLERANCE;
             if !comparable {
                 println!("   (instruction counts not comparable: different rustc, valgrind, profile or scale)");
             } else if !crate::baseline::Rule::AtMost.passes(ia.per_op, ib.per_op, limit) {
@@ -490,13 +490,13 @@ fn compare(a: &Path, b: &Path) -> Result<ExitCode, Failure> {
     if rose.is_empty() {
         println!(
             "\nInstructions per operation: no scenario rose by more than {:.0}%.",
-            crate::baseline::gates::INSTRUCTION_TOLERANCE * 100.0
+            crate::baseline::Gate::INSTRUCTION_TOLERANCE * 100.0
         );
         Ok(ExitCode::SUCCESS)
     } else {
         println!(
             "\nInstructions per operation rose by more than {:.0}% in:",
-            crate::baseline::gates::INSTRUCTION_TOLERANCE * 100.0
+            crate::baseline::Gate::INSTRUCTION_TOLERANCE * 100.0
         );
         for r in &rose {
             println!("  {r}");

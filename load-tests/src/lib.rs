@@ -6,16 +6,24 @@
 pub mod baseline;
 pub mod catalog;
 pub mod cli;
+pub mod format;
 pub mod instructions;
+mod invariants;
+pub mod kinds;
+pub mod load_test;
 pub mod metrics;
 pub mod report;
 pub mod resources;
 pub mod runner;
 pub mod scenario;
+pub mod stats;
 pub mod suite;
 pub mod workload;
 
 pub use baseline::{Baseline, BaselineError, Comparison, Rule};
+#[doc(hidden)]
+pub use dhat; // For `count_heap!`.
+pub use load_test::{check_standard, AgentLoad};
 pub use report::{Report, SCHEMA_VERSION};
 pub use runner::{run, runtime_for, RunError, RunOptions};
 pub use scenario::{Arrival, Clock, Kind, Scenario, WorkflowType, Workload};

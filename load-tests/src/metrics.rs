@@ -1,6 +1,7 @@
 //! Latency histograms (HdrHistogram) and their summaries. Latency is recorded in nanoseconds;
 //! summaries give percentiles, never an average alone.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -166,6 +167,18 @@ mod tests {
     }
 }
 
+/// Lock stripes for shared tallies on the real clock: enough that two worker threads rarely
+/// meet on one.
+pub(crate) const STRIPES: usize = 8;
+
+/// Stripes for a scenario on `clock`: one on the virtual clock (a single thread never contends).
+pub(crate) fn stripes(clock: crate::scenario::Clock) -> usize {
+    match clock {
+        crate::scenario::Clock::Virtual => 1,
+        crate::scenario::Clock::Real => STRIPES,
+    }
+}
+
 /// Operation counts and latencies that many tasks record into: a few lock stripes, so the
 /// (large) histograms exist a few times per run instead of once per task or agent.
 #[derive(Debug)]
@@ -177,7 +190,7 @@ pub struct Tallies {
 #[derive(Debug, Default, Clone)]
 pub struct Tally {
     /// Outcomes.
-    pub ops: crate::report::Operations,
+    pub ops: Operations,
     /// Latencies.
     pub latency: LatencyRecorder,
 }
@@ -209,5 +222,85 @@ impl Tallies {
             all.latency.merge(&s.latency);
         }
         all
+    }
+}
+
+/// Operation counts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operations {
+    /// Operations attempted.
+    pub total: u64,
+    /// Operations that succeeded.
+    pub succeeded: u64,
+    /// Operations that failed.
+    pub failed: u64,
+    /// Failures by kind.
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Operations by workflow type, for mixed workloads.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_type: BTreeMap<String, u64>,
+    /// `succeeded / total`, in percent.
+    pub success_rate_pct: f64,
+}
+
+impl Operations {
+    /// Counts one outcome; `Err(kind)` names the failure.
+    pub fn record(&mut self, outcome: Result<(), &str>) {
+        self.record_n(outcome, 1);
+    }
+
+    /// Counts `n` operations with the same outcome.
+    pub fn record_n(&mut self, outcome: Result<(), &str>, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.total += n;
+        match outcome {
+            Ok(()) => self.succeeded += n,
+            Err(kind) => {
+                self.failed += n;
+                // Look the kind up before inserting: a String per failed operation would show up
+                // as the run's own allocations in the heap figures.
+                match self.errors_by_kind.get_mut(kind) {
+                    Some(count) => *count += n,
+                    None => {
+                        self.errors_by_kind.insert(kind.to_owned(), n);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Counts one operation of workflow type `kind` (allocating only the first time).
+    pub fn count_type(&mut self, kind: &str) {
+        match self.by_type.get_mut(kind) {
+            Some(count) => *count += 1,
+            None => {
+                self.by_type.insert(kind.to_owned(), 1);
+            }
+        }
+    }
+
+    /// Adds another set of counts.
+    pub fn merge(&mut self, other: &Operations) {
+        self.total += other.total;
+        self.succeeded += other.succeeded;
+        self.failed += other.failed;
+        for (k, v) in &other.errors_by_kind {
+            *self.errors_by_kind.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.by_type {
+            *self.by_type.entry(k.clone()).or_default() += v;
+        }
+    }
+
+    /// Fills in the success rate.
+    pub fn finish(&mut self) {
+        self.success_rate_pct = if self.total == 0 {
+            100.0
+        } else {
+            self.succeeded as f64 * 100.0 / self.total as f64
+        };
     }
 }

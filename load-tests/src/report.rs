@@ -7,11 +7,57 @@ use serde::{Deserialize, Serialize};
 
 use crate::instructions::InstructionReport;
 use crate::metrics::Latencies;
+pub use crate::metrics::Operations;
 use crate::resources::{HeapReport, OsReport};
 use crate::scenario::{Clock, Scenario};
 
 /// The version of the report schema; bump it when a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// Dotted paths of the figures every kind may gate, defined once.
+pub mod paths {
+    /// Operations attempted.
+    pub const OPERATIONS_TOTAL: &str = "operations.total";
+    /// Operations that succeeded.
+    pub const OPERATIONS_SUCCEEDED: &str = "operations.succeeded";
+    /// Operations that failed.
+    pub const OPERATIONS_FAILED: &str = "operations.failed";
+    /// Duration on the scenario's clock.
+    pub const ELAPSED_S: &str = "elapsed_s";
+    /// Operations per second of that duration.
+    pub const THROUGHPUT: &str = "throughput_ops_per_s";
+    /// End-to-end latency percentiles.
+    pub const LATENCY_TOTAL: [&str; 4] = [
+        "latency.total.p50_ns",
+        "latency.total.p95_ns",
+        "latency.total.p99_ns",
+        "latency.total.max_ns",
+    ];
+    /// Time waiting in a mailbox, p99.
+    pub const LATENCY_QUEUE_P99: &str = "latency.queue.p99_ns";
+    /// Time in the handler, p99.
+    pub const LATENCY_SERVICE_P99: &str = "latency.service.p99_ns";
+    /// The deepest any watched mailbox got.
+    pub const MAX_QUEUE_DEPTH: &str = "queues.max_depth";
+    /// Heap blocks allocated per operation.
+    pub const HEAP_BLOCKS_PER_OP: &str = "heap.allocated_blocks_per_op";
+    /// Heap bytes allocated per operation.
+    pub const HEAP_BYTES_PER_OP: &str = "heap.allocated_bytes_per_op";
+    /// The most heap bytes live at once.
+    pub const HEAP_PEAK_LIVE: &str = "heap.peak_live_bytes";
+    /// Messages that vanished.
+    pub const DELIVERY_LOST: &str = "delivery.lost";
+    /// Messages delivered out of order per sender.
+    pub const DELIVERY_OUT_OF_ORDER: &str = "delivery.out_of_order";
+    /// Messages delivered.
+    pub const DELIVERY_DELIVERED: &str = "delivery.delivered";
+    /// Throughput over raw tokio's, same traffic, same process.
+    pub const YARDSTICK_THROUGHPUT: &str = "yardstick.throughput_ratio";
+    /// Raw tokio's CPU per operation over ours.
+    pub const YARDSTICK_CPU: &str = "yardstick.cpu_ratio";
+    /// Instructions per operation, counted under callgrind.
+    pub const INSTRUCTIONS: &str = "instructions.per_op";
+}
 
 /// Everything one run measured.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -54,7 +100,7 @@ pub struct Report {
     /// Message accounting, for scenarios that send messages.
     pub delivery: Option<Delivery>,
     /// The same workload on raw tokio, measured in the same process, for real-time scenarios.
-    pub calibration: Option<Calibration>,
+    pub yardstick: Option<Yardstick>,
     /// Scenario-specific figures, each named with its unit.
     pub extra: BTreeMap<String, f64>,
     /// Time series sampled during the run.
@@ -107,86 +153,6 @@ pub fn build_profile() -> &'static str {
         "debug"
     } else {
         "release"
-    }
-}
-
-/// Operation counts.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Operations {
-    /// Operations attempted.
-    pub total: u64,
-    /// Operations that succeeded.
-    pub succeeded: u64,
-    /// Operations that failed.
-    pub failed: u64,
-    /// Failures by kind.
-    pub errors_by_kind: BTreeMap<String, u64>,
-    /// Operations by workflow type, for mixed workloads.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub by_type: BTreeMap<String, u64>,
-    /// `succeeded / total`, in percent.
-    pub success_rate_pct: f64,
-}
-
-impl Operations {
-    /// Counts one outcome; `Err(kind)` names the failure.
-    pub fn record(&mut self, outcome: Result<(), &str>) {
-        self.record_n(outcome, 1);
-    }
-
-    /// Counts `n` operations with the same outcome.
-    pub fn record_n(&mut self, outcome: Result<(), &str>, n: u64) {
-        if n == 0 {
-            return;
-        }
-        self.total += n;
-        match outcome {
-            Ok(()) => self.succeeded += n,
-            Err(kind) => {
-                self.failed += n;
-                // Look the kind up before inserting: a String per failed operation would show up
-                // as the run's own allocations in the heap figures.
-                match self.errors_by_kind.get_mut(kind) {
-                    Some(count) => *count += n,
-                    None => {
-                        self.errors_by_kind.insert(kind.to_owned(), n);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Counts one operation of workflow type `kind` (allocating only the first time).
-    pub fn count_type(&mut self, kind: &str) {
-        match self.by_type.get_mut(kind) {
-            Some(count) => *count += 1,
-            None => {
-                self.by_type.insert(kind.to_owned(), 1);
-            }
-        }
-    }
-
-    /// Adds another set of counts.
-    pub fn merge(&mut self, other: &Operations) {
-        self.total += other.total;
-        self.succeeded += other.succeeded;
-        self.failed += other.failed;
-        for (k, v) in &other.errors_by_kind {
-            *self.errors_by_kind.entry(k.clone()).or_default() += v;
-        }
-        for (k, v) in &other.by_type {
-            *self.by_type.entry(k.clone()).or_default() += v;
-        }
-    }
-
-    /// Fills in the success rate.
-    pub fn finish(&mut self) {
-        self.success_rate_pct = if self.total == 0 {
-            100.0
-        } else {
-            self.succeeded as f64 * 100.0 / self.total as f64
-        };
     }
 }
 
@@ -245,18 +211,18 @@ pub struct Delivery {
 /// The same workload on raw tokio, measured in the same process, rounds interleaved.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Calibration {
-    /// What the calibration workload is.
+pub struct Yardstick {
+    /// What the yardstick workload is.
     pub workload: String,
     /// Interleaved rounds (each side ran this many times).
     pub rounds: u32,
-    /// Median throughput of the calibration workload.
+    /// Median throughput of the yardstick workload.
     pub ops_per_s: f64,
-    /// Median over rounds of (scenario throughput / calibration throughput).
+    /// Median over rounds of (scenario throughput / yardstick throughput).
     pub throughput_ratio: f64,
-    /// Median over rounds of (scenario p99 latency / calibration p99 latency).
+    /// Median over rounds of (scenario p99 latency / yardstick p99 latency).
     pub p99_latency_ratio: f64,
-    /// Median over rounds of (calibration CPU time per operation / scenario CPU time per
+    /// Median over rounds of (yardstick CPU time per operation / scenario CPU time per
     /// operation), process CPU time from `getrusage`: below 1 when agent-core costs more CPU.
     pub cpu_ratio: f64,
 }
@@ -279,63 +245,6 @@ impl Report {
     /// The report as pretty JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a report always serializes")
-    }
-
-    /// What the scenario promises whatever its baseline says: no message lost or reordered, no
-    /// leak, overflow exactly as predicted, every agent of a fleet healthy. Empty when all hold.
-    pub fn violations(&self) -> Vec<String> {
-        let mut v = Vec::new();
-        if !self.queues.conserved {
-            v.push("a mailbox's counts do not add up (offered = accepted + rejected + timed out; accepted = delivered + dropped + abandoned + pending)".into());
-        }
-        let mut expect = |what: &str, actual: f64, want: f64| {
-            if actual != want {
-                v.push(format!("{what} is {actual}, must be {want}"));
-            }
-        };
-        if let Some(d) = &self.delivery {
-            expect("delivery.lost", d.lost as f64, 0.0);
-            expect("delivery.out_of_order", d.out_of_order as f64, 0.0);
-            if let Some(counted) = d.counted_delivered {
-                expect(
-                    "agent-core's delivered count (delivery.counted_delivered)",
-                    counted as f64,
-                    d.delivered as f64,
-                );
-            }
-        }
-
-        let extra = |k: &str| self.extra.get(k).copied();
-        match &self.config.kind {
-            crate::scenario::Kind::Sequential { .. } if !self.partial => {
-                if let (Some(bytes), Some(blocks)) = (extra("leaked_bytes"), extra("leaked_blocks"))
-                {
-                    expect("extra.leaked_bytes", bytes, 0.0);
-                    expect("extra.leaked_blocks", blocks, 0.0);
-                }
-            }
-            crate::scenario::Kind::QueueOverflow { .. } if !self.partial => {
-                expect(
-                    "extra.matches_prediction",
-                    extra("matches_prediction").unwrap_or(0.0),
-                    1.0,
-                );
-            }
-            crate::scenario::Kind::Startup { counts, .. } if !self.partial => {
-                for c in counts {
-                    for what in ["healthy", "registered"] {
-                        let key = format!("fleet_{c:06}_{what}");
-                        expect(
-                            &format!("extra.{key}"),
-                            extra(&key).unwrap_or(0.0),
-                            *c as f64,
-                        );
-                    }
-                }
-            }
-            _ => {}
-        }
-        v
     }
 
     /// Looks a numeric metric up by dotted path (`latency.total.p95_ns`, `extra.startup_30_ms`).

@@ -237,3 +237,16 @@ impl OsReport {
         }
     }
 }
+
+/// This process's CPU time so far, user and system, all threads (`getrusage`).
+pub(crate) fn process_cpu() -> std::time::Duration {
+    use nix::sys::resource::{getrusage, UsageWho};
+    use std::time::Duration;
+    getrusage(UsageWho::RUSAGE_SELF).map_or(Duration::ZERO, |u| {
+        let tv = |t: nix::sys::time::TimeVal| {
+            Duration::from_secs(t.tv_sec().max(0) as u64)
+                + Duration::from_micros(t.tv_usec().max(0) as u64)
+        };
+        tv(u.user_time()) + tv(u.system_time())
+    })
+}

@@ -1,9 +1,9 @@
-//! What a scenario is: plain data (serializable, so user scenarios can come from files) that names
-//! the driver to run and its parameters.
+//! What a scenario is: plain data (serializable, so user scenarios can come from files): the
+//! fields every kind shares, and its [`Kind`] with the kind's own parameters.
 
 use serde::{Deserialize, Serialize};
 
-use agent_core::OverflowPolicy;
+pub use crate::kinds::Kind;
 
 /// One load scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -13,7 +13,7 @@ pub struct Scenario {
     pub name: String,
     /// One line saying what it measures.
     pub description: String,
-    /// The seed report (and test) it reproduces.
+    /// The published load-test report (one of the seeds) and the test in it that this reproduces.
     pub source: String,
     /// Which driver runs it, with the driver's own parameters.
     pub kind: Kind,
@@ -32,107 +32,7 @@ pub struct Scenario {
     /// Virtual (tokio's paused clock: exact, instant) or real time.
     pub clock: Clock,
     /// Seed of every random choice the scenario makes.
-    pub seed: u64,
-}
-
-/// The driver a scenario runs, and its own parameters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "type", deny_unknown_fields)]
-pub enum Kind {
-    /// `agents` agents; `concurrency` drivers each ask their agent for `ops_per_agent` workload
-    /// steps (closed loop) or a scheduler issues steps at a fixed rate (open loop).
-    Steps,
-    /// One agent, operations one after another; the heap is sampled every `sample_every`
-    /// operations and must return to where it started after teardown.
-    Sequential {
-        /// Operations between heap samples.
-        sample_every: usize,
-    },
-    /// `concurrency` senders spread `agents * ops_per_agent` messages over the agents; every
-    /// message is checked for loss and for order per sender. Throughput and latency are compared
-    /// with the same traffic over raw tokio channels, in the same process.
-    Messaging,
-    /// Streams of chunks published on a bus topic; consumers check order and completeness.
-    Streaming {
-        /// Chunks per stream.
-        chunks_per_stream: usize,
-        /// Simulated time between chunks, in microseconds.
-        chunk_interval_us: u64,
-    },
-    /// More requests than pool slots: `concurrency` requests, each holding a slot for the
-    /// workload's duration and waiting at most `acquire_timeout_ms` for one.
-    PoolExhaustion {
-        /// Slots in the pool (one worker each).
-        slots: usize,
-        /// How long a request waits for a slot.
-        acquire_timeout_ms: u64,
-    },
-    /// A burst into one bounded mailbox whose consumer is slower than the producer.
-    QueueOverflow {
-        /// The mailbox bound.
-        capacity: usize,
-        /// The overflow policy under test.
-        policy: OverflowPolicy,
-        /// How long the consumer takes per message, in microseconds.
-        consumer_us: u64,
-        /// Time between sends, in microseconds.
-        producer_us: u64,
-    },
-    /// Starts fleets of agents whose start hooks take `init_us`, and measures the time until all
-    /// are registered and healthy.
-    Startup {
-        /// Fleet sizes, started one after another.
-        counts: Vec<usize>,
-        /// Simulated initialisation per agent (connect, load config), in microseconds.
-        init_us: u64,
-    },
-    /// The same traffic with per-message timing on and off; reports the throughput ratio.
-    MonitoringOverhead,
-    /// Seed 004's multi-domain workflow (score, draft with a 2 s approval, assess, qualify across
-    /// three budgeted domains), `agents` executions in parallel.
-    Orchestration,
-    /// `concurrency` simultaneous LLM calls, `ops_per_agent` each, under a token-bucket limit
-    /// that they honour ("retry after").
-    LlmConcurrency {
-        /// Requests the bucket holds.
-        bucket_capacity: u32,
-        /// Requests per second it refills.
-        refill_per_s: f64,
-    },
-    /// A simulated working day of interval jobs (`agents` jobs, one every `interval_s`).
-    ScheduledDay {
-        /// The day's length.
-        hours: u64,
-        /// Seconds between runs of each job.
-        interval_s: u64,
-    },
-    /// `agents` agents each save their state `ops_per_agent` times to a durable store on disk
-    /// while a heartbeat agent keeps answering.
-    StatePersistence,
-    /// Calls through a circuit breaker to a tool that is overloaded for a while; measures the
-    /// failure rate and how long after the overload the breaker closes again.
-    Breaker {
-        /// When the overload starts, ms after the start.
-        overload_from_ms: u64,
-        /// When it ends.
-        overload_until_ms: u64,
-    },
-    /// Seed 002's four execution modes at once, each at its target rate, for `duration_s`.
-    Modes {
-        /// How long the modes run (virtual seconds).
-        duration_s: u64,
-    },
-    /// CPU-heavy and memory-heavy workflows at once, compared with the same work on raw tokio.
-    Contention {
-        /// Concurrent CPU-heavy workflows.
-        cpu_workflows: usize,
-        /// Concurrent memory-heavy workflows.
-        memory_workflows: usize,
-        /// CPU rounds per step of a CPU-heavy workflow.
-        cpu_iterations: u64,
-        /// Bytes allocated and touched per step of a memory-heavy workflow.
-        alloc_bytes: usize,
-    },
+    pub rng_seed: u64,
 }
 
 /// The work one operation does.
@@ -274,12 +174,5 @@ impl Scenario {
     /// memory); not for the other real-time scenarios, whose subject is speed.
     pub fn profiles_heap(&self) -> bool {
         self.clock == Clock::Virtual
-    }
-
-    /// A copy scaled down for a quick run: operations divided by `factor` (at least one each).
-    pub fn scaled_down(&self, factor: usize) -> Scenario {
-        let mut s = self.clone();
-        s.ops_per_agent = (s.ops_per_agent / factor).max(1);
-        s
     }
 }

@@ -29,7 +29,7 @@ fn report(succeeded: u64) -> Report {
         queues: Default::default(),
         pool: None,
         delivery: Some(Default::default()),
-        calibration: None,
+        yardstick: None,
         extra: [("matches_prediction".to_owned(), 1.0)].into(),
         samples: Vec::new(),
         instructions: Some(InstructionReport {

@@ -29,7 +29,7 @@ ops_per_agent = 3
 concurrency = 4
 message_bytes = 0
 clock = "virtual"
-seed = 1
+rng_seed = 1
 kind = { type = "steps" }
 workload = { type = "io", wait_us = 2000 }
 arrival = { type = "closed" }
@@ -63,7 +63,7 @@ fn bad_scenario_files_name_the_file_line_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         (
-            GOOD.replace("seed = 1", "seed = 1\nspeed = 3"),
+            GOOD.replace("rng_seed = 1", "rng_seed = 1\nspeed = 3"),
             ":12:",
             "unknown field `speed`",
         ),

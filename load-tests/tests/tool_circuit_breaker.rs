@@ -2,7 +2,7 @@
 
 mod support;
 
-support::count_heap!();
+load_tests::count_heap!();
 
 #[tokio::test(start_paused = true)]
 async fn tool_circuit_breaker() {

@@ -16,7 +16,7 @@ ops_per_agent = 3
 concurrency = 4
 message_bytes = 0
 clock = "virtual"
-seed = 1
+rng_seed = 1
 kind = { type = "llm_concurrency", bucket_capacity = 5, refill_per_s = 2.5 }
 workload = { type = "io", wait_us = 2000 }
 arrival = { type = "open", rate_per_s = 100.0 }

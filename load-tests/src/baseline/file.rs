@@ -11,7 +11,7 @@ use crate::instructions::{attribution, FunctionCost, InstructionReport};
 use crate::report::Report;
 
 /// The version of the baseline file format.
-pub const BASELINE_SCHEMA_VERSION: u32 = 2;
+pub const BASELINE_SCHEMA_VERSION: u32 = 3;
 
 /// How a metric is compared with its baseline value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +71,64 @@ pub struct Gate {
     /// Whether the metric depends on the build profile (real-time ratios, instruction counts):
     /// it is compared only with a baseline blessed from the same profile.
     pub profile_bound: bool,
+}
+
+impl Gate {
+    /// Tolerance of real-time ratios to raw tokio: a ratio may fall to 60% of its baseline
+    /// before the gate fails. A 2x slowdown halves the ratio and is caught; see README ("Reading
+    /// a gate failure") for the repeated runs this was checked against.
+    pub const REAL_RATIO_TOLERANCE: f64 = 0.40;
+
+    /// Tolerance of instructions per operation: a count may rise by 1% before the gate fails.
+    /// Repeated counts of one build agree to about one part in ten thousand (see README, "What
+    /// each gate catches"); the rest is room for valgrind's and the loader's start-up
+    /// differences.
+    pub const INSTRUCTION_TOLERANCE: f64 = 0.01;
+
+    /// Tolerance of heap bytes (per operation, peak live): allocation sizes follow capacity
+    /// growth, which moves a little with unrelated changes; block counts are exact.
+    pub const HEAP_BYTES_TOLERANCE: f64 = 0.02;
+
+    fn new(metric: &str, rule: Rule, tolerance: f64, profile_bound: bool) -> Gate {
+        Gate {
+            metric: metric.to_owned(),
+            rule,
+            tolerance,
+            profile_bound,
+        }
+    }
+
+    /// A deterministic quantity (a count, a virtual-clock time, an allocation count): equal.
+    pub fn exact(metric: &str) -> Gate {
+        Gate::new(metric, Rule::Exact, 0.0, false)
+    }
+
+    /// A scenario-specific figure (`extra.<key>`), exact.
+    pub fn extra(key: &str) -> Gate {
+        Gate::exact(&format!("extra.{key}"))
+    }
+
+    /// Within `tolerance` (a fraction) either way.
+    pub fn within(metric: &str, tolerance: f64) -> Gate {
+        Gate::new(metric, Rule::Within, tolerance, false)
+    }
+
+    /// A real-time ratio to raw tokio: at least 60% of its baseline, compared only with a
+    /// baseline of the same build profile.
+    pub fn ratio(metric: &str) -> Gate {
+        Gate::new(metric, Rule::AtLeast, Gate::REAL_RATIO_TOLERANCE, true)
+    }
+
+    /// Instructions per operation: at most 1% more, compared only with a baseline of the same
+    /// build profile.
+    pub fn instructions() -> Gate {
+        Gate::new(
+            INSTRUCTIONS_METRIC,
+            Rule::AtMost,
+            Gate::INSTRUCTION_TOLERANCE,
+            true,
+        )
+    }
 }
 
 /// A validated baseline.

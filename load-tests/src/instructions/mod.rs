@@ -22,8 +22,10 @@ use std::process::Command;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::kinds::rules::Drive;
+use crate::report::Report;
 use crate::runner::{self, RunOptions};
-use crate::scenario::{Clock, Kind, Scenario};
+use crate::scenario::Scenario;
 
 /// The hidden subcommand of the `load-tests` binary that runs one counting form.
 pub const CHILD_COMMAND: &str = "count-instructions";
@@ -106,42 +108,7 @@ pub enum CountError {
     },
 }
 
-/// The form of `scenario` whose instructions are counted, or `None` for scenarios whose cost is
-/// not the runtime's (disk latency, CPU burn, timing on vs off).
-///
-/// Virtual-clock scenarios are counted as they are, shortened where they are long (valgrind runs
-/// a debug build some 50 times slower than native): at most [`COUNTED_OPS`] operations, one
-/// simulated hour of a scheduled day, ten seconds of the modes, fleets of at most 1,000 agents.
-/// Real-time messaging is counted as one round of its traffic through agent-core (at most
-/// [`COUNTED_MESSAGES`]), without the raw tokio calibration rounds, which measure tokio, not
-/// us. Every counting form runs on a current-thread runtime with a paused clock.
-pub fn counting_form(scenario: &Scenario) -> Option<Scenario> {
-    let cap = |s: &mut Scenario, max: usize| {
-        if s.agents * s.ops_per_agent > max {
-            s.ops_per_agent = (max / s.agents.max(1)).max(1);
-        }
-    };
-    let mut s = scenario.clone();
-    match (s.clock, &mut s.kind) {
-        (Clock::Real, Kind::Messaging) => cap(&mut s, COUNTED_MESSAGES),
-        (Clock::Real, _) => return None,
-        (Clock::Virtual, Kind::Startup { counts, .. }) => {
-            for c in counts.iter_mut() {
-                *c = (*c).min(1_000);
-            }
-        }
-        (Clock::Virtual, Kind::ScheduledDay { hours, .. }) => *hours = (*hours).min(1),
-        (Clock::Virtual, Kind::Modes { duration_s }) => *duration_s = (*duration_s).min(10),
-        (Clock::Virtual, _) => cap(&mut s, COUNTED_OPS),
-    }
-    Some(s)
-}
-
-/// The most operations a counted virtual-clock scenario runs.
-pub const COUNTED_OPS: usize = 2_000;
-
-/// The most messages a counted messaging round sends.
-pub const COUNTED_MESSAGES: usize = 10_000;
+pub use crate::kinds::rules::{counting_form, COUNTED_MESSAGES, COUNTED_OPS};
 
 /// Counts the instructions of `scenario`'s counting form, running `exe` (a `load-tests` binary
 /// of the same build) under callgrind. `Ok(None)` when the scenario has no counting form.
@@ -149,8 +116,51 @@ pub fn count(exe: &Path, scenario: &Scenario) -> Result<Option<InstructionReport
     let Some(form) = counting_form(scenario) else {
         return Ok(None);
     };
+    let json = serde_json::to_string(&form).expect("a scenario always serializes");
+    count_child(exe, &scenario.name, |dir| {
+        let file = dir.join("scenario.json");
+        std::fs::write(&file, json)?;
+        Ok(vec![CHILD_COMMAND.into(), file.into_os_string()])
+    })
+    .map(Some)
+}
+
+/// The variable that tells a test process it is the counting child of [`count_in_test`].
+pub const COUNT_IN_TEST_VAR: &str = "LOAD_TESTS_COUNT_IN_TEST";
+
+/// Counts the instructions of `scenario`'s counting form as run by the test `test` of this test
+/// binary (which must be the running process's executable): the binary is run again under
+/// callgrind with `--exact test` and [`COUNT_IN_TEST_VAR`] set, and the test, seeing the
+/// variable, runs the counting form in [`counted_window`] instead of its usual checks.
+pub fn count_in_test(
+    scenario: &Scenario,
+    test: &str,
+) -> Result<Option<InstructionReport>, CountError> {
+    if counting_form(scenario).is_none() {
+        return Ok(None);
+    }
+    let exe = std::env::current_exe().map_err(|source| CountError::Io {
+        scenario: scenario.name.clone(),
+        what: "finding this test binary".into(),
+        source,
+    })?;
+    count_child(&exe, &scenario.name, |_| {
+        Ok(["--exact", test, "--nocapture", "--test-threads=1"]
+            .map(std::ffi::OsString::from)
+            .to_vec())
+    })
+    .map(Some)
+}
+
+/// Runs `exe` with the arguments `args` makes (given a scratch directory) under callgrind, and
+/// reads the count.
+fn count_child(
+    exe: &Path,
+    scenario: &str,
+    args: impl FnOnce(&Path) -> std::io::Result<Vec<std::ffi::OsString>>,
+) -> Result<InstructionReport, CountError> {
     let valgrind = valgrind_version()?;
-    let name = &scenario.name;
+    let name = &scenario.to_owned();
     let io = |what: &str| {
         let what = what.to_owned();
         move |source| CountError::Io {
@@ -163,11 +173,9 @@ pub fn count(exe: &Path, scenario: &Scenario) -> Result<Option<InstructionReport
         .prefix("load-tests-count-")
         .tempdir()
         .map_err(io("creating a temporary directory"))?;
-    let scenario_file = dir.path().join("scenario.json");
     let out_file = dir.path().join("callgrind.out");
     let log_file = dir.path().join("valgrind.log");
-    let json = serde_json::to_string(&form).expect("a scenario always serializes");
-    std::fs::write(&scenario_file, json).map_err(io("writing the scenario"))?;
+    let args = args(dir.path()).map_err(io("writing the scenario"))?;
     let output = Command::new("valgrind")
         .arg("--tool=callgrind")
         .arg("--collect-atstart=no")
@@ -175,8 +183,8 @@ pub fn count(exe: &Path, scenario: &Scenario) -> Result<Option<InstructionReport
         .arg(format!("--callgrind-out-file={}", out_file.display()))
         .arg(format!("--log-file={}", log_file.display()))
         .arg(exe)
-        .arg(CHILD_COMMAND)
-        .arg(&scenario_file)
+        .args(&args)
+        .env(COUNT_IN_TEST_VAR, "1")
         .output()
         .map_err(io("starting valgrind"))?;
     let ops = String::from_utf8_lossy(&output.stdout)
@@ -231,7 +239,7 @@ pub fn count(exe: &Path, scenario: &Scenario) -> Result<Option<InstructionReport
         .collect();
     agent_core_inclusive.sort_by(|a, b| b.per_op.total_cmp(&a.per_op).then(a.name.cmp(&b.name)));
     agent_core_inclusive.truncate(FUNCTIONS_KEPT);
-    Ok(Some(InstructionReport {
+    Ok(InstructionReport {
         per_op: per(own),
         libraries_per_op: per(profile.total() - own),
         ops,
@@ -240,7 +248,7 @@ pub fn count(exe: &Path, scenario: &Scenario) -> Result<Option<InstructionReport
         build_profile: crate::report::build_profile().to_owned(),
         functions,
         agent_core_inclusive,
-    }))
+    })
 }
 
 /// Whether a demangled name is agent-core's (a method of its type, or a trait impl for it).
@@ -267,6 +275,20 @@ pub fn valgrind_version() -> Result<String, CountError> {
 /// The child side of [`count`]: runs `scenario` (a counting form) on a current-thread runtime
 /// with a paused clock, inside [`counted_window`], and returns its operation count.
 pub fn run_counted(scenario: &Scenario) -> Result<u64, runner::RunError> {
+    counted(|rt, options| rt.block_on(runner::run(scenario, options)))
+}
+
+/// The child side of [`count_in_test`]: [`run_counted`] with the test's own driver.
+pub(crate) fn run_counted_driven<D: Drive>(
+    scenario: &Scenario,
+    driver: &D,
+) -> Result<u64, runner::RunError> {
+    counted(|rt, options| rt.block_on(runner::run_driven(scenario, options, driver)))
+}
+
+fn counted(
+    run: impl FnOnce(&tokio::runtime::Runtime, &RunOptions) -> Result<Report, runner::RunError>,
+) -> Result<u64, runner::RunError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)
@@ -276,8 +298,13 @@ pub fn run_counted(scenario: &Scenario) -> Result<u64, runner::RunError> {
         counting: true,
         ..RunOptions::default()
     };
+    let mut run = Some(run);
     let mut result = None;
-    counted_window(&mut || result = Some(rt.block_on(runner::run(scenario, &options))));
+    counted_window(&mut || {
+        if let Some(run) = run.take() {
+            result = Some(run(&rt, &options));
+        }
+    });
     drop(rt);
     let report = result.expect("the window ran")?;
     Ok(report.operations.total)
@@ -377,7 +404,8 @@ mod tests {
     fn only_virtual_scenarios_and_messaging_are_counted() {
         for s in crate::catalog::standard() {
             let counted = counting_form(&s).is_some();
-            let expected = s.clock == Clock::Virtual || s.kind == Kind::Messaging;
+            let expected = s.clock == crate::scenario::Clock::Virtual
+                || matches!(s.kind, crate::scenario::Kind::Messaging(_));
             assert_eq!(counted, expected, "{}", s.name);
         }
     }

@@ -3,8 +3,8 @@
 //! aborted allocation. Sizes are bounded by what a run can hold in memory, and each limit says
 //! why it is what it is.
 
-use super::RunError;
-use crate::scenario::{Arrival, Kind, Scenario, Workload};
+use super::context::RunError;
+use crate::scenario::{Arrival, Scenario, Workload};
 
 /// Agents in one scenario: an idle agent holds about 1.4 KiB (task, mailbox, registry
 /// entry, metrics), so a million is about 1.4 GiB before it does anything.
@@ -32,125 +32,166 @@ pub const MAX_COUNT: usize = 1_000_000;
 /// Iterations of simulated CPU work per operation.
 pub const MAX_CPU_ITERATIONS: u64 = 1_000_000_000;
 
-/// Checks every field the drivers rely on.
-pub fn validate(s: &Scenario) -> Result<(), RunError> {
-    let invalid = |field: &'static str, problem: String| {
+/// Range checks that name the scenario and the field they reject.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits<'a> {
+    scenario: &'a str,
+}
+
+impl<'a> Limits<'a> {
+    /// Checks for the scenario named `scenario`.
+    pub fn new(scenario: &'a str) -> Limits<'a> {
+        Limits { scenario }
+    }
+
+    /// The error for `field`.
+    pub fn invalid(&self, field: &'static str, problem: String) -> Result<(), RunError> {
         Err(RunError::Invalid {
-            scenario: s.name.clone(),
+            scenario: self.scenario.to_owned(),
             field,
             problem,
         })
-    };
-    let at_most = |field: &'static str, value: u64, max: u64, why: &str| {
+    }
+
+    /// `value` must not exceed `max`; `why` says what the limit protects.
+    pub fn at_most(
+        &self,
+        field: &'static str,
+        value: u64,
+        max: u64,
+        why: &str,
+    ) -> Result<(), RunError> {
         if value > max {
-            invalid(
+            self.invalid(
                 field,
                 format!("is {value}, above the limit of {max} ({why})"),
             )
         } else {
             Ok(())
         }
-    };
-    let positive = |field: &'static str, value: u64| {
+    }
+
+    /// `value` must be at least 1.
+    pub fn positive(&self, field: &'static str, value: u64) -> Result<(), RunError> {
         if value == 0 {
-            invalid(field, "must be at least 1".into())
+            self.invalid(field, "must be at least 1".into())
         } else {
             Ok(())
         }
-    };
-    let rate = |field: &'static str, value: f64| {
+    }
+
+    /// A rate per second: positive, finite, between [`MIN_RATE_PER_S`] and [`MAX_RATE_PER_S`].
+    pub fn rate(&self, field: &'static str, value: f64) -> Result<(), RunError> {
         if !(value.is_finite() && value > 0.0) {
-            invalid(
+            self.invalid(
                 field,
                 format!("must be a positive finite number, got {value}"),
             )
         } else if value < MIN_RATE_PER_S {
-            invalid(
+            self.invalid(
                 field,
                 format!("is {value}, below the limit of {MIN_RATE_PER_S} per second (one per simulated year)"),
             )
         } else if value > MAX_RATE_PER_S {
-            invalid(
+            self.invalid(
                 field,
-                format!(
-                    "is {value}, above the limit of {} per second",
-                    MAX_RATE_PER_S
-                ),
+                format!("is {value}, above the limit of {MAX_RATE_PER_S} per second"),
             )
         } else {
             Ok(())
         }
-    };
+    }
+
+    /// A count held in memory: at least 1, at most [`MAX_COUNT`].
+    pub fn count(&self, field: &'static str, value: usize) -> Result<(), RunError> {
+        self.positive(field, value as u64)?;
+        self.at_most(
+            field,
+            value as u64,
+            MAX_COUNT as u64,
+            "a count held in memory",
+        )
+    }
+
+    /// A duration in units of `1 / per_s` seconds: at most [`MAX_SECONDS`].
+    pub fn seconds(&self, field: &'static str, value: u64, per_s: u64) -> Result<(), RunError> {
+        self.at_most(field, value, MAX_SECONDS * per_s, "a simulated year")
+    }
+}
+
+/// Checks the fields every kind shares; each kind checks its own ([`crate::kinds::rules::Rules::check`]).
+pub fn check_common(s: &Scenario) -> Result<(), RunError> {
+    let l = Limits::new(&s.name);
     if s.name.is_empty()
         || !s
             .name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
-        return invalid(
+        return l.invalid(
             "name",
             "must be non-empty ASCII letters, digits, '_' or '-'".into(),
         );
     }
-    positive("agents", s.agents as u64)?;
-    at_most(
+    l.positive("agents", s.agents as u64)?;
+    l.at_most(
         "agents",
         s.agents as u64,
         MAX_AGENTS as u64,
         "about 1.4 KiB of heap each",
     )?;
-    positive("ops_per_agent", s.ops_per_agent as u64)?;
+    l.positive("ops_per_agent", s.ops_per_agent as u64)?;
     let total = (s.agents as u64).saturating_mul(s.ops_per_agent as u64);
-    at_most(
+    l.at_most(
         "ops_per_agent",
         total,
         MAX_TOTAL_OPS,
         "agents x ops_per_agent, in total",
     )?;
-    positive("concurrency", s.concurrency as u64)?;
-    at_most(
+    l.positive("concurrency", s.concurrency as u64)?;
+    l.at_most(
         "concurrency",
         s.concurrency as u64,
         MAX_CONCURRENCY as u64,
         "one task each",
     )?;
-    at_most(
+    l.at_most(
         "message_bytes",
         s.message_bytes as u64,
         MAX_MESSAGE_BYTES as u64,
         "a full mailbox holds 1,024 messages",
     )?;
-    at_most(
+    l.at_most(
         "message_bytes",
         (s.concurrency as u64).saturating_mul(s.message_bytes as u64),
         MAX_BYTES_IN_FLIGHT,
         "concurrency x message_bytes, the bytes senders hold at once",
     )?;
     if let Arrival::Open { rate_per_s } = s.arrival {
-        rate("arrival.rate_per_s", rate_per_s)?;
+        l.rate("arrival.rate_per_s", rate_per_s)?;
     }
     match &s.workload {
         Workload::Mixed { mix } => {
             if mix.is_empty() || mix.iter().all(|(_, w)| *w == 0) {
-                return invalid(
+                return l.invalid(
                     "workload.mix",
                     "needs at least one type with a positive weight".into(),
                 );
             }
         }
-        Workload::Io { wait_us } => at_most(
+        Workload::Io { wait_us } => l.at_most(
             "workload.wait_us",
             *wait_us,
             MAX_SECONDS * 1_000_000,
             "a simulated year",
         )?,
-        Workload::Cpu { iterations } => at_most(
+        Workload::Cpu { iterations } => l.at_most(
             "workload.iterations",
             *iterations,
             MAX_CPU_ITERATIONS,
             "CPU work per operation",
         )?,
-        Workload::Alloc { bytes } => at_most(
+        Workload::Alloc { bytes } => l.at_most(
             "workload.bytes",
             *bytes as u64,
             MAX_MESSAGE_BYTES as u64,
@@ -158,116 +199,5 @@ pub fn validate(s: &Scenario) -> Result<(), RunError> {
         )?,
         Workload::None => {}
     }
-    let count = |field: &'static str, value: usize| {
-        positive(field, value as u64)?;
-        at_most(
-            field,
-            value as u64,
-            MAX_COUNT as u64,
-            "a count held in memory",
-        )
-    };
-    let seconds = |field: &'static str, value: u64, per_s: u64| {
-        at_most(field, value, MAX_SECONDS * per_s, "a simulated year")
-    };
-    match &s.kind {
-        Kind::Steps | Kind::Messaging | Kind::MonitoringOverhead | Kind::StatePersistence => Ok(()),
-        Kind::Orchestration => Ok(()),
-        Kind::Sequential { sample_every } => count("kind.sample_every", *sample_every),
-        Kind::Streaming {
-            chunks_per_stream,
-            chunk_interval_us,
-        } => {
-            count("kind.chunks_per_stream", *chunks_per_stream)?;
-            seconds("kind.chunk_interval_us", *chunk_interval_us, 1_000_000)
-        }
-        Kind::PoolExhaustion {
-            slots,
-            acquire_timeout_ms,
-        } => {
-            count("kind.slots", *slots)?;
-            seconds("kind.acquire_timeout_ms", *acquire_timeout_ms, 1_000)
-        }
-        Kind::QueueOverflow {
-            capacity,
-            consumer_us,
-            producer_us,
-            ..
-        } => {
-            count("kind.capacity", *capacity)?;
-            seconds("kind.consumer_us", *consumer_us, 1_000_000)?;
-            seconds("kind.producer_us", *producer_us, 1_000_000)
-        }
-        Kind::Startup { counts, init_us } => {
-            if counts.is_empty() {
-                return invalid("kind.counts", "must list fleet sizes of at least 1".into());
-            }
-            for c in counts {
-                count("kind.counts", *c)?;
-            }
-            seconds("kind.init_us", *init_us, 1_000_000)
-        }
-        Kind::LlmConcurrency {
-            bucket_capacity,
-            refill_per_s,
-        } => {
-            count("kind.bucket_capacity", *bucket_capacity as usize)?;
-            rate("kind.refill_per_s", *refill_per_s)
-        }
-        Kind::ScheduledDay { hours, interval_s } => {
-            positive("kind.hours", *hours)?;
-            at_most("kind.hours", *hours, MAX_SECONDS / 3600, "a simulated year")?;
-            positive("kind.interval_s", *interval_s)?;
-            seconds("kind.interval_s", *interval_s, 1)
-        }
-        Kind::Breaker {
-            overload_from_ms,
-            overload_until_ms,
-        } => {
-            seconds("kind.overload_from_ms", *overload_from_ms, 1_000)?;
-            seconds("kind.overload_until_ms", *overload_until_ms, 1_000)?;
-            if overload_until_ms < overload_from_ms {
-                return invalid(
-                    "kind.overload_until_ms",
-                    "must not be before overload_from_ms".into(),
-                );
-            }
-            Ok(())
-        }
-        Kind::Modes { duration_s } => {
-            positive("kind.duration_s", *duration_s)?;
-            seconds("kind.duration_s", *duration_s, 1)
-        }
-        Kind::Contention {
-            cpu_workflows,
-            memory_workflows,
-            cpu_iterations,
-            alloc_bytes,
-        } => {
-            at_most(
-                "kind.cpu_workflows",
-                *cpu_workflows as u64,
-                MAX_COUNT as u64,
-                "tasks",
-            )?;
-            at_most(
-                "kind.memory_workflows",
-                *memory_workflows as u64,
-                MAX_COUNT as u64,
-                "tasks",
-            )?;
-            at_most(
-                "kind.cpu_iterations",
-                *cpu_iterations,
-                MAX_CPU_ITERATIONS,
-                "CPU work",
-            )?;
-            at_most(
-                "kind.alloc_bytes",
-                (*alloc_bytes as u64).saturating_mul(*memory_workflows as u64),
-                MAX_BYTES_IN_FLIGHT,
-                "alloc_bytes x memory_workflows, held at once",
-            )
-        }
-    }
+    Ok(())
 }

@@ -1,144 +1,29 @@
-//! Runs a scenario against agent-core and assembles its [`Report`]: the driver named by the
-//! scenario's kind does the work; this module measures around it (clock, heap, OS figures, time
-//! series) and checks the scenario before it starts.
+//! Runs a scenario against agent-core and assembles its [`Report`]: the scenario's kind drives
+//! the work ([`crate::kinds`]); this module measures around it (clock, heap, OS figures, time
+//! series, mailbox conservation) and checks the scenario before it starts.
 
-mod agents;
-mod breaker;
-mod calibrate;
-mod contention;
+pub mod context;
 pub mod limits;
-mod llm_calls;
-mod messaging;
-mod modes;
-mod orchestration;
-mod overflow;
-mod overhead;
-mod pool;
-mod scheduled;
-mod startup;
-mod state;
-mod steps;
-mod streaming;
 
-pub use limits::validate;
+pub use context::{RunError, RunOptions};
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use agent_core::AgentRuntime;
-use thiserror::Error;
-
-use crate::metrics::LatencyRecorder;
-use crate::report::{
-    Calibration, Delivery, Environment, Operations, PoolReport, QueueReport, Report, Sample,
-    SCHEMA_VERSION,
-};
+use crate::kinds::rules::Drive;
+use crate::report::{Environment, QueueReport, Report, Sample, SCHEMA_VERSION};
 use crate::resources::{heap_now, HeapPoint, HeapReport, OsPoint, OsReport};
-use crate::scenario::{Clock, Kind, Scenario};
+use crate::scenario::{Clock, Scenario};
+use context::RunContext;
 
-/// How a run is carried out, beyond the scenario itself.
-#[derive(Clone, Default)]
-pub struct RunOptions {
-    /// Interleaved rounds for real-time scenarios compared with a calibration (default 7; the
-    /// reported ratio is their median).
-    pub rounds: Option<u32>,
-    /// Called with the operations completed so far (for progress bars).
-    pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
-    /// Set to stop the run early; the report is then marked partial.
-    pub stop: Option<Arc<AtomicBool>>,
-    /// A run whose instructions are being counted ([`crate::instructions`]): real-time drivers
-    /// do their traffic once, without the raw tokio calibration rounds.
-    pub counting: bool,
-}
-
-impl std::fmt::Debug for RunOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunOptions")
-            .field("rounds", &self.rounds)
-            .field("counting", &self.counting)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A scenario that cannot run as written.
-#[derive(Debug, Error, PartialEq)]
-#[non_exhaustive]
-pub enum RunError {
-    /// A field is out of range; names the scenario and the field.
-    #[error("scenario {scenario:?}: field `{field}`: {problem}")]
-    Invalid {
-        /// The scenario.
-        scenario: String,
-        /// The field.
-        field: &'static str,
-        /// What is wrong with it.
-        problem: String,
-    },
-}
-
-/// What a driver measured; the runner adds time, heap and OS figures around it.
-#[derive(Debug, Default)]
-pub(crate) struct DriverOutput {
-    pub(crate) ops: Operations,
-    pub(crate) latency: LatencyRecorder,
-    pub(crate) delivery: Option<Delivery>,
-    pub(crate) pool: Option<PoolReport>,
-    pub(crate) calibration: Option<Calibration>,
-    pub(crate) extra: BTreeMap<String, f64>,
-    pub(crate) max_depth: u64,
-    /// Overrides the measured elapsed time (for drivers that run several rounds and report one).
-    pub(crate) elapsed: Option<Duration>,
-}
-
-/// Shared between the runner, its driver and the sampler.
-pub(crate) struct RunContext {
-    pub(crate) scenario: Scenario,
-    pub(crate) options: RunOptions,
-    ops_done: AtomicU64,
-    watched: Mutex<Vec<AgentRuntime>>,
-}
-
-impl RunContext {
-    /// Counts `n` completed operations (for the time series and progress).
-    pub(crate) fn done(&self, n: u64) {
-        let total = self.ops_done.fetch_add(n, Ordering::Relaxed) + n;
-        if let Some(progress) = &self.options.progress {
-            progress(total);
-        }
-    }
-
-    /// Adds a runtime whose mailboxes the sampler sums for the queue-depth series.
-    pub(crate) fn watch(&self, runtime: &AgentRuntime) {
-        self.watched
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(runtime.clone());
-    }
-
-    /// Whether the run was asked to stop early.
-    pub(crate) fn stopping(&self) -> bool {
-        self.options
-            .stop
-            .as_ref()
-            .is_some_and(|s| s.load(Ordering::Relaxed))
-    }
-
-    pub(crate) fn rounds(&self) -> u32 {
-        self.options.rounds.unwrap_or(7).max(1)
-    }
-
-    /// Messages pending in every watched runtime; allocation-free, so sampling does not show up
-    /// in the run's heap figures.
-    fn queue_depth(&self) -> u64 {
-        self.watched
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .map(AgentRuntime::pending_messages)
-            .sum()
-    }
+/// Checks every field of `scenario`: those every kind shares, then its kind's own.
+pub fn validate(scenario: &Scenario) -> Result<(), RunError> {
+    limits::check_common(scenario)?;
+    scenario
+        .kind
+        .rules()
+        .check(scenario, &limits::Limits::new(&scenario.name))
 }
 
 /// Runs `scenario` on the current tokio runtime, which must match its clock: a current-thread
@@ -146,6 +31,27 @@ impl RunContext {
 /// (see [`runtime_for`]).
 pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Report, RunError> {
     validate(scenario)?;
+    let Some(driver) = scenario.kind.standalone() else {
+        return Err(RunError::NeedsItsTest {
+            scenario: scenario.name.clone(),
+            kind: scenario.kind.name(),
+        });
+    };
+    Ok(measure(scenario, options, &driver).await)
+}
+
+/// [`run`] with a driver the caller supplies (a team's agents, [`crate::AgentLoad`]).
+pub(crate) async fn run_driven<D: Drive>(
+    scenario: &Scenario,
+    options: &RunOptions,
+    driver: &D,
+) -> Result<Report, RunError> {
+    validate(scenario)?;
+    Ok(measure(scenario, options, driver).await)
+}
+
+/// Runs `driver` with the measurements around it.
+async fn measure<D: Drive>(scenario: &Scenario, options: &RunOptions, driver: &D) -> Report {
     let ctx = Arc::new(RunContext {
         scenario: scenario.clone(),
         options: options.clone(),
@@ -170,22 +76,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Report, Ru
         start,
         buffer,
     ));
-    let out = match &scenario.kind {
-        Kind::Steps | Kind::Sequential { .. } => steps::run(&ctx).await,
-        Kind::Messaging => messaging::run(&ctx).await,
-        Kind::Streaming { .. } => streaming::run(&ctx).await,
-        Kind::PoolExhaustion { .. } => pool::run(&ctx).await,
-        Kind::QueueOverflow { .. } => overflow::run(&ctx).await,
-        Kind::Startup { .. } => startup::run(&ctx).await,
-        Kind::MonitoringOverhead => overhead::run(&ctx).await,
-        Kind::Contention { .. } => contention::run(&ctx).await,
-        Kind::Orchestration => orchestration::run(&ctx).await,
-        Kind::LlmConcurrency { .. } => llm_calls::run(&ctx).await,
-        Kind::ScheduledDay { .. } => scheduled::run(&ctx).await,
-        Kind::StatePersistence => state::run(&ctx).await,
-        Kind::Breaker { .. } => breaker::run(&ctx).await,
-        Kind::Modes { .. } => modes::run(&ctx).await,
-    };
+    let out = driver.drive(&ctx).await;
     let elapsed = out.elapsed.unwrap_or_else(|| start.elapsed());
     sampling.store(false, Ordering::Relaxed);
     let (mut samples, mut sampler_cost) = sampler.await.unwrap_or_default();
@@ -224,7 +115,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Report, Ru
         samples.iter().map(|s| s.queue_depth as f64).sum::<f64>() / samples.len() as f64
     };
     let elapsed_s = elapsed.as_secs_f64();
-    Ok(Report {
+    Report {
         schema_version: SCHEMA_VERSION,
         scenario: scenario.name.clone(),
         description: scenario.description.clone(),
@@ -261,11 +152,11 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<Report, Ru
         },
         pool: out.pool,
         delivery: out.delivery,
-        calibration: out.calibration,
+        yardstick: out.yardstick,
         extra: out.extra,
         samples,
         instructions: None,
-    })
+    }
 }
 
 /// A tokio runtime matching `clock`: current-thread with a paused clock for virtual time,

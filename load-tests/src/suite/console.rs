@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{seeds, Check, ScenarioResult, SuiteReport, Verdict};
+use super::{Check, ScenarioResult, SuiteReport, Verdict};
 
 /// The headline metrics of every scenario: (label, metric path).
 const HEADLINE: &[(&str, &str)] = &[
@@ -14,8 +14,8 @@ const HEADLINE: &[(&str, &str)] = &[
     ("latency p99 (ns)", "latency.total.p99_ns"),
     ("max queue depth", "queues.max_depth"),
     ("heap peak live (bytes)", "heap.peak_live_bytes"),
-    ("ratio to raw tokio", "calibration.throughput_ratio"),
-    ("CPU per op, ratio to raw tokio", "calibration.cpu_ratio"),
+    ("ratio to raw tokio", "yardstick.throughput_ratio"),
+    ("CPU per op, ratio to raw tokio", "yardstick.cpu_ratio"),
     ("instructions per op (callgrind)", "instructions.per_op"),
 ];
 
@@ -195,14 +195,14 @@ pub fn summary(suite: &SuiteReport) -> String {
         "scenario", "seed", "the seed reported"
     );
     for r in &suite.results {
-        if let Some(c) = seeds::claim_for(&r.report.scenario) {
+        if let Some(c) = crate::catalog::published_claim(&r.report.scenario) {
             let _ = writeln!(
                 out,
                 "  {:<28} {:<16} {:<44} {}",
                 r.report.scenario,
-                c.seed,
+                c.report,
                 c.claimed,
-                (c.ours)(&r.report)
+                r.report.config.kind.rules().headline(&r.report)
             );
         }
     }

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::plots::{self, Series};
-use super::{console, seeds, ScenarioResult, SuiteReport, Verdict};
+use super::{console, ScenarioResult, SuiteReport, Verdict};
 
 /// Escapes text for HTML.
 pub fn escape(s: &str) -> String {
@@ -107,7 +107,7 @@ pub fn render(suite: &SuiteReport) -> String {
             rep.instructions
                 .as_ref()
                 .map_or_else(|| "-".to_owned(), |i| console::num(i.per_op.round())),
-            rep.calibration
+            rep.yardstick
                 .as_ref()
                 .map_or_else(|| "-".to_owned(), |c| format!("{:.2}x", c.cpu_ratio)),
         );
@@ -119,14 +119,14 @@ pub fn render(suite: &SuiteReport) -> String {
         <th>seed</th><th>the seed reported</th><th>ours</th></tr>",
     );
     for r in &suite.results {
-        if let Some(c) = seeds::claim_for(&r.report.scenario) {
+        if let Some(c) = crate::catalog::published_claim(&r.report.scenario) {
             let _ = write!(
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&r.report.scenario),
-                escape(c.seed),
+                escape(c.report),
                 escape(c.claimed),
-                escape(&(c.ours)(&r.report))
+                escape(&r.report.config.kind.rules().headline(&r.report))
             );
         }
     }

@@ -6,7 +6,6 @@
 pub mod console;
 pub mod html;
 pub mod plots;
-pub mod seeds;
 pub mod user;
 
 use std::path::{Path, PathBuf};
@@ -20,18 +19,19 @@ use crate::baseline::{self, gates, BaselineError};
 use crate::catalog;
 use crate::report::{Environment, Report};
 use crate::runner::{self, RunError, RunOptions};
-use crate::scenario::{Arrival, Scenario};
+use crate::scenario::Scenario;
 
 /// Version of the suite report's layout (each scenario's report keeps its own version).
 pub const SUITE_SCHEMA_VERSION: u32 = 1;
 
-/// The seed's sustained-load duration (seed 000: `test_sustained_load(50, 3)`, three minutes).
-pub const SEED_SUSTAINED_S: u64 = 180;
+/// The published sustained-load duration (seed 000: `test_sustained_load(50, 3)`, three minutes).
+pub use crate::kinds::steps::PUBLISHED_SUSTAINED_S;
 
-/// The standard suite at the seeds' full scale: the messaging profiles at the seed's totals
-/// (agents x messages x 10, up to 1,000,000 messages) and the sustained load for `sustained_s`
-/// seconds. Scaled scenarios get their own names (`*_full`, or `veritas_sustained_<N>s` for a
-/// duration other than the seed's), so each is compared with a baseline of the same size.
+/// The standard suite at the published reports' full scale, as each kind defines it
+/// ([`crate::kinds::rules::Rules::full_scale`]): the messaging profiles at the published totals
+/// (up to 1,000,000 messages), the open-loop load for `sustained_s` seconds. Scaled scenarios get
+/// their own names (`*_full`, or `<name>_<N>s` for a duration other than the published one), so
+/// each is compared with a baseline of the same size.
 pub fn full_suite(sustained_s: u64) -> Vec<Scenario> {
     catalog::standard()
         .into_iter()
@@ -39,25 +39,9 @@ pub fn full_suite(sustained_s: u64) -> Vec<Scenario> {
         .collect()
 }
 
-/// `s` at the seed's full scale (unchanged when the suite already runs it so).
-pub fn full_scale(mut s: Scenario, sustained_s: u64) -> Scenario {
-    if s.name.starts_with("phantom_") {
-        s.ops_per_agent *= 10;
-        s.description = format!("{} (the seed's full totals)", s.description);
-        s.name = format!("{}_full", s.name);
-    } else if s.name == "veritas_sustained" {
-        if let Arrival::Open { rate_per_s } = s.arrival {
-            let total = (rate_per_s * sustained_s as f64).round() as usize;
-            s.ops_per_agent = (total / s.agents.max(1)).max(1);
-        }
-        s.name = if sustained_s == SEED_SUSTAINED_S {
-            "veritas_sustained_full".to_owned()
-        } else {
-            format!("veritas_sustained_{sustained_s}s")
-        };
-        s.description = format!("{} for {sustained_s} s", s.description);
-    }
-    s
+/// `s` at its published full scale (unchanged when the suite already runs it so).
+pub fn full_scale(s: Scenario, sustained_s: u64) -> Scenario {
+    s.kind.rules().full_scale(&s, sustained_s).unwrap_or(s)
 }
 
 /// Whether `name` matches `pattern`: an exact name, or a glob with `*` (any run of characters)
@@ -493,7 +477,7 @@ mod tests {
 
     #[test]
     fn full_scale_reaches_the_seed_totals() {
-        let suite = full_suite(SEED_SUSTAINED_S);
+        let suite = full_suite(PUBLISHED_SUSTAINED_S);
         let extreme = suite
             .iter()
             .find(|s| s.name == "phantom_extreme_full")

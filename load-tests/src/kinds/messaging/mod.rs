@@ -1,0 +1,15 @@
+//! Messaging (seed 001, PhantomMesh profiles): `concurrency` senders spread
+//! `agents x ops_per_agent` messages of `message_bytes` over `agents` receivers; every message
+//! is checked for loss and for order per sender. Throughput and CPU per message are compared
+//! with the same traffic over raw tokio channels, in the same process, rounds interleaved.
+
+pub(crate) mod raw_tokio;
+mod run;
+pub(crate) mod traffic;
+
+use serde::{Deserialize, Serialize};
+
+/// The messaging kind has no parameters of its own.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Messaging {}

@@ -1,0 +1,69 @@
+//! The monitoring-overhead driver (seed 000's `test_monitoring_overhead`): the messaging traffic
+//! with per-message timing on and off, rounds interleaved; reports the throughput ratio.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::MonitoringOverhead;
+use crate::baseline::Gate;
+use crate::kinds::messaging::traffic::{accumulate, agent_round, Traffic};
+use crate::kinds::rules::{Drive, Rules};
+use crate::report::{paths, Delivery};
+use crate::runner::context::{DriverOutput, RunContext};
+use crate::scenario::Scenario;
+use crate::stats::median;
+
+/// Throughput with timing on over throughput with it off.
+pub(crate) const ON_OVER_OFF: &str = "timing_on_over_off_throughput_ratio";
+
+impl Drive for MonitoringOverhead {
+    async fn drive(&self, ctx: &Arc<RunContext>) -> DriverOutput {
+        let traffic = Traffic::of(ctx);
+        let mut out = DriverOutput::default();
+        let mut delivery = Delivery::default();
+        let mut ratios = Vec::new();
+        let mut elapsed = Duration::ZERO;
+        for round in 0..ctx.rounds() {
+            if ctx.stopping() {
+                break;
+            }
+            let (on, off) = if round % 2 == 0 {
+                let on = agent_round(ctx, traffic, true).await;
+                (on, agent_round(ctx, traffic, false).await)
+            } else {
+                let off = agent_round(ctx, traffic, false).await;
+                (agent_round(ctx, traffic, true).await, off)
+            };
+            ratios.push(off.result.elapsed.as_secs_f64() / on.result.elapsed.as_secs_f64());
+            elapsed += on.result.elapsed;
+            out.latency.merge(&on.latency);
+            out.max_depth = out.max_depth.max(on.max_depth);
+            accumulate(&mut delivery, &on.delivery);
+        }
+        out.ops.total = delivery.sent;
+        out.ops.succeeded = delivery.delivered;
+        out.ops.failed = delivery.sent - delivery.delivered;
+        out.extra.insert(ON_OVER_OFF.into(), median(&ratios));
+        out.extra.insert(
+            "timing_overhead_pct".into(),
+            (1.0 / median(&ratios) - 1.0) * 100.0,
+        );
+        out.delivery = Some(delivery);
+        out.elapsed = Some(elapsed);
+        out
+    }
+}
+
+impl Rules for MonitoringOverhead {
+    fn gates(&self, _s: &Scenario) -> Vec<Gate> {
+        vec![
+            Gate::exact(paths::DELIVERY_LOST),
+            Gate::ratio(&format!("extra.{ON_OVER_OFF}")),
+        ]
+    }
+
+    /// Its subject is the cost of timing, measured as a real-time ratio.
+    fn counting_form(&self, _s: &Scenario) -> Option<Scenario> {
+        None
+    }
+}

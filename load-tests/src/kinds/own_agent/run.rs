@@ -1,0 +1,231 @@
+//! The own-agent driver (generic over a team's agent type) and the kind's rules.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agent_core::{Address, Agent, AgentConfig, AgentRuntime, RuntimeConfig, ShutdownConfig};
+use tokio::time::Instant;
+
+use super::OwnAgent;
+use crate::baseline::Gate;
+use crate::kinds::rules::{Drive, Rules};
+use crate::kinds::sequential::run::{LEAKED_BLOCKS, LEAKED_BYTES};
+use crate::kinds::steps::agent::ask_error_kind;
+use crate::metrics::{stripes, Tallies};
+use crate::report::{paths, Delivery, Report};
+use crate::resources::heap_now;
+use crate::runner::context::{DriverOutput, RunContext};
+use crate::scenario::{Arrival, Scenario};
+
+/// Builds request number `index` with `bytes` of payload.
+pub(crate) type RequestFn<A> = dyn Fn(u64, usize) -> <A as Agent>::Msg + Send + Sync;
+/// Whether `reply` is the right answer to request number `index`.
+pub(crate) type ExpectFn<A> = dyn Fn(u64, &<A as Agent>::Reply) -> bool + Send + Sync;
+/// Makes one agent.
+pub(crate) type FactoryFn<A> = dyn Fn() -> A + Send + Sync;
+
+/// Drives a team's agents: asks them for requests built by the test, closed or open loop.
+pub(crate) struct AgentDriver<A: Agent> {
+    pub(crate) factory: Arc<FactoryFn<A>>,
+    pub(crate) request: Arc<RequestFn<A>>,
+    pub(crate) expect: Option<Arc<ExpectFn<A>>>,
+    pub(crate) timeout: Duration,
+}
+
+impl<A: Agent> Clone for AgentDriver<A> {
+    fn clone(&self) -> Self {
+        AgentDriver {
+            factory: Arc::clone(&self.factory),
+            request: Arc::clone(&self.request),
+            expect: self.expect.clone(),
+            timeout: self.timeout,
+        }
+    }
+}
+
+/// What one request came to.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    /// Handled by the agent (a reply, right or wrong, or a handler failure).
+    handled: u64,
+    /// Refused before the agent saw it (mailbox full, timed out waiting for room, dropped).
+    refused: u64,
+}
+
+impl<A: Agent> AgentDriver<A> {
+    /// Asks `agent` for request `index`, intended to start at `intended`, and records it.
+    async fn one(
+        &self,
+        agent: &Address<A>,
+        index: u64,
+        bytes: usize,
+        intended: Instant,
+        tallies: &Tallies,
+        key: usize,
+    ) -> Counts {
+        let msg = (self.request)(index, bytes);
+        let outcome = agent.ask(msg, self.timeout).await;
+        let total = intended.elapsed();
+        let mut counts = Counts::default();
+        tallies.with(key, |t| {
+            t.latency.record_total(total);
+            match &outcome {
+                Ok(reply) => {
+                    counts.handled = 1;
+                    let right = self
+                        .expect
+                        .as_ref()
+                        .is_none_or(|expect| expect(index, reply));
+                    t.ops
+                        .record(if right { Ok(()) } else { Err("wrong_reply") });
+                }
+                Err(e) => {
+                    let kind = ask_error_kind(e);
+                    if kind == "handler_failed" {
+                        counts.handled = 1;
+                    } else {
+                        counts.refused = 1;
+                    }
+                    t.ops.record(Err(kind));
+                }
+            }
+        });
+        counts
+    }
+}
+
+impl<A: Agent> Drive for AgentDriver<A> {
+    async fn drive(&self, ctx: &Arc<RunContext>) -> DriverOutput {
+        let s = &ctx.scenario;
+        let tallies = Arc::new(Tallies::new(stripes(s.clock)));
+        let mut out = DriverOutput::default();
+        // tokio's scheduler allocates its yield list on the first yield; do that one now.
+        tokio::task::yield_now().await;
+        let setup = heap_now();
+        let rt = AgentRuntime::new(RuntimeConfig::default());
+        ctx.watch(&rt);
+        let agents: Vec<Address<A>> = (0..s.agents)
+            .map(|i| {
+                let factory = Arc::clone(&self.factory);
+                rt.spawn(AgentConfig::named(format!("agent-{i}")), move || factory())
+                    .expect("a fresh runtime accepts agents")
+            })
+            .collect();
+        let total = s.total_ops();
+        let bytes = s.message_bytes;
+        let mut counts = Counts::default();
+        match s.arrival {
+            Arrival::Closed => {
+                // Sender `d` sends requests d, d + senders, ...; request i goes to agent
+                // i mod agents, so every agent gets `ops_per_agent`.
+                let senders = s.concurrency as u64;
+                let tasks: Vec<_> = (0..senders)
+                    .map(|d| {
+                        let (this, ctx, tallies) =
+                            (self.clone(), Arc::clone(ctx), Arc::clone(&tallies));
+                        let agents = agents.clone();
+                        tokio::spawn(async move {
+                            let mut c = Counts::default();
+                            for i in (d..total).step_by(senders as usize) {
+                                if ctx.stopping() {
+                                    break;
+                                }
+                                let agent = &agents[(i % agents.len() as u64) as usize];
+                                let r = this
+                                    .one(agent, i, bytes, Instant::now(), &tallies, d as usize)
+                                    .await;
+                                c.handled += r.handled;
+                                c.refused += r.refused;
+                                ctx.done(1);
+                            }
+                            c
+                        })
+                    })
+                    .collect();
+                for t in tasks {
+                    let c = t.await.expect("sender task");
+                    counts.handled += c.handled;
+                    counts.refused += c.refused;
+                }
+            }
+            Arrival::Open { rate_per_s } => {
+                // Requests start on schedule whatever earlier ones are doing; latency runs from
+                // each one's intended start.
+                let start = Instant::now();
+                let period = Duration::from_secs_f64(1.0 / rate_per_s);
+                let mut tasks = Vec::with_capacity(total as usize);
+                for i in 0..total {
+                    if ctx.stopping() {
+                        break;
+                    }
+                    let intended = start + period.mul_f64(i as f64);
+                    tokio::time::sleep_until(intended).await;
+                    let agent = agents[(i % agents.len() as u64) as usize].clone();
+                    let (this, ctx, tallies) =
+                        (self.clone(), Arc::clone(ctx), Arc::clone(&tallies));
+                    tasks.push(tokio::spawn(async move {
+                        let c = this
+                            .one(&agent, i, bytes, intended, &tallies, i as usize)
+                            .await;
+                        ctx.done(1);
+                        c
+                    }));
+                }
+                for t in tasks {
+                    let c = t.await.expect("request task");
+                    counts.handled += c.handled;
+                    counts.refused += c.refused;
+                }
+            }
+        }
+        let mailboxes = rt.snapshot().mailboxes;
+        out.max_depth = mailboxes.max_depth;
+        let tally = tallies.merged();
+        let sent = tally.ops.total;
+        out.delivery = Some(Delivery {
+            sent,
+            delivered: counts.handled,
+            rejected: counts.refused,
+            lost: sent.saturating_sub(counts.handled + counts.refused),
+            counted_delivered: Some(mailboxes.delivered),
+            ..Delivery::default()
+        });
+        let shutdown = rt.shutdown(ShutdownConfig::default()).await;
+        debug_assert_eq!(shutdown.aborted, 0);
+        drop(agents);
+        drop(rt);
+        tokio::task::yield_now().await;
+        if let (Some(a), Some(b)) = (setup, heap_now()) {
+            out.extra.insert(
+                LEAKED_BYTES.into(),
+                b.live_bytes as f64 - a.live_bytes as f64,
+            );
+            out.extra.insert(
+                LEAKED_BLOCKS.into(),
+                b.live_blocks as f64 - a.live_blocks as f64,
+            );
+        }
+        out.ops = tally.ops;
+        out.latency = tally.latency;
+        out
+    }
+}
+
+impl Rules for OwnAgent {
+    fn gates(&self, s: &Scenario) -> Vec<Gate> {
+        let mut g = vec![Gate::exact(paths::DELIVERY_LOST)];
+        if s.profiles_heap() {
+            g.extend([Gate::extra(LEAKED_BYTES), Gate::extra(LEAKED_BLOCKS)]);
+        }
+        g
+    }
+
+    /// Nothing the agents allocated may stay live after their runtime is shut down.
+    fn invariants(&self, r: &Report, broken: &mut Vec<String>) {
+        for key in [LEAKED_BYTES, LEAKED_BLOCKS] {
+            if let Some(v) = r.extra.get(key).filter(|v| **v != 0.0) {
+                broken.push(format!("extra.{key} is {v}, must be 0"));
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! The step agent, shared by the kinds that ask for workload steps (steps, sequential, pool
+//! exhaustion, contention): [`StepAgent`] performs one step per message and reports how long the
+//! step waited in its mailbox and how long it ran; [`step`] asks for one and records it.
+
+use std::time::Duration;
+
+use agent_core::{Address, Agent, AskError, Context, HandlerError};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tokio::time::Instant;
+
+use crate::metrics::Tallies;
+use crate::scenario::{WorkflowType, Workload};
+use crate::workload::perform;
+
+/// A request for one workload step.
+#[derive(Debug)]
+pub(crate) struct Step;
+
+/// What one step did and how long it took.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StepOutcome {
+    pub(crate) queue: Duration,
+    pub(crate) service: Duration,
+    pub(crate) kind: Option<WorkflowType>,
+    pub(crate) result: Result<(), &'static str>,
+}
+
+/// Performs workload steps with its own seeded RNG.
+#[derive(Debug)]
+pub(crate) struct StepAgent {
+    workload: Workload,
+    rng: ChaCha8Rng,
+}
+
+impl StepAgent {
+    /// A factory for agent number `index` of a scenario seeded with `seed`.
+    pub(crate) fn factory(
+        workload: Workload,
+        seed: u64,
+        index: u64,
+    ) -> impl FnMut() -> StepAgent + Send + Sync + Clone + 'static {
+        move || StepAgent {
+            workload: workload.clone(),
+            rng: ChaCha8Rng::seed_from_u64(seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+        }
+    }
+}
+
+impl Agent for StepAgent {
+    type Msg = Step;
+    type Reply = StepOutcome;
+
+    async fn handle(
+        &mut self,
+        _step: Step,
+        ctx: &mut Context<Self>,
+    ) -> Result<StepOutcome, HandlerError> {
+        let queue = ctx.queue_time();
+        let started = Instant::now();
+        let done = perform(&self.workload, &mut self.rng).await;
+        Ok(StepOutcome {
+            queue,
+            service: started.elapsed(),
+            kind: done.kind,
+            result: done.result,
+        })
+    }
+}
+
+/// How long a driver waits for one step before counting it failed.
+pub(crate) const STEP_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Asks `agent` for one step; `intended` is when the step was meant to start. Mixed workloads
+/// also count the workflow types drawn.
+pub(crate) async fn step(
+    agent: &Address<StepAgent>,
+    intended: Instant,
+    tallies: &Tallies,
+    key: usize,
+) {
+    let outcome = agent.ask(Step, STEP_TIMEOUT).await;
+    let total = intended.elapsed();
+    tallies.with(key, |t| match outcome {
+        Ok(StepOutcome {
+            queue,
+            service,
+            result,
+            kind,
+        }) => {
+            t.latency.record(total, queue, service);
+            t.ops.record(result);
+            if let Some(kind) = kind {
+                t.ops.count_type(kind.as_str());
+            }
+        }
+        Err(e) => {
+            t.latency.record_total(total);
+            t.ops.record(Err(ask_error_kind(&e)));
+        }
+    });
+}
+
+/// A short name for an ask failure, for `errors_by_kind`.
+pub(crate) fn ask_error_kind<M>(e: &AskError<M>) -> &'static str {
+    match e {
+        AskError::Send(_) => "send_refused",
+        AskError::Timeout(_) => "ask_timeout",
+        AskError::Failed(_) => "handler_failed",
+        _ => "dropped",
+    }
+}

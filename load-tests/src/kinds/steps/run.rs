@@ -1,0 +1,134 @@
+//! The steps driver and rules.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agent_core::{Address, AgentConfig, AgentRuntime, RuntimeConfig, ShutdownConfig};
+use tokio::time::Instant;
+
+use super::agent::{step, StepAgent};
+use super::{Steps, PUBLISHED_SUSTAINED_S};
+use crate::kinds::rules::{ops_and_p95, success_and, Drive, Figures, Rules};
+use crate::metrics::{stripes, Tallies};
+use crate::report::Report;
+use crate::runner::context::{DriverOutput, RunContext};
+use crate::scenario::{Arrival, Scenario, Workload};
+
+impl Drive for Steps {
+    async fn drive(&self, ctx: &Arc<RunContext>) -> DriverOutput {
+        let s = &ctx.scenario;
+        let tallies = Arc::new(Tallies::new(stripes(s.clock)));
+        let mut out = DriverOutput::default();
+        // tokio's scheduler allocates its yield list on the first yield; do that one now.
+        tokio::task::yield_now().await;
+        let rt = AgentRuntime::new(RuntimeConfig::default());
+        ctx.watch(&rt);
+        let agents: Vec<Address<StepAgent>> = (0..s.agents)
+            .map(|i| {
+                let factory = StepAgent::factory(s.workload.clone(), s.rng_seed, i as u64);
+                rt.spawn(AgentConfig::named(format!("step-{i}")), factory)
+                    .expect("a fresh runtime accepts agents")
+            })
+            .collect();
+
+        match s.arrival {
+            Arrival::Closed => {
+                let drivers: Vec<_> = (0..s.concurrency)
+                    .map(|d| {
+                        let targets: Vec<Address<StepAgent>> = (0..s.agents)
+                            .filter(|a| a % s.concurrency == d)
+                            .map(|a| agents[a].clone())
+                            .collect();
+                        let ctx = Arc::clone(ctx);
+                        let tallies = Arc::clone(&tallies);
+                        let per_target = s.ops_per_agent;
+                        tokio::spawn(async move {
+                            for _ in 0..per_target {
+                                for agent in &targets {
+                                    if ctx.stopping() {
+                                        return;
+                                    }
+                                    step(agent, Instant::now(), &tallies, d).await;
+                                    ctx.done(1);
+                                }
+                            }
+                        })
+                    })
+                    .collect();
+                for d in drivers {
+                    d.await.expect("driver task");
+                }
+            }
+            Arrival::Open { rate_per_s } => {
+                // Steps start on schedule whether or not earlier ones are done; each is its own
+                // task.
+                let start = Instant::now();
+                let period = Duration::from_secs_f64(1.0 / rate_per_s);
+                let mut tasks = Vec::with_capacity(s.total_ops() as usize);
+                for i in 0..s.total_ops() {
+                    if ctx.stopping() {
+                        break;
+                    }
+                    let intended = start + period.mul_f64(i as f64);
+                    tokio::time::sleep_until(intended).await;
+                    let agent = agents[i as usize % agents.len()].clone();
+                    let ctx = Arc::clone(ctx);
+                    let tallies = Arc::clone(&tallies);
+                    tasks.push(tokio::spawn(async move {
+                        step(&agent, intended, &tallies, i as usize).await;
+                        ctx.done(1);
+                    }));
+                }
+                for t in tasks {
+                    t.await.expect("step task");
+                }
+            }
+        }
+
+        out.max_depth = rt.snapshot().mailboxes.max_depth;
+        let shutdown = rt.shutdown(ShutdownConfig::default()).await;
+        debug_assert_eq!(shutdown.aborted, 0);
+        drop(agents);
+        drop(rt);
+        let tally = tallies.merged();
+        out.ops = tally.ops;
+        out.latency = tally.latency;
+        out
+    }
+}
+
+impl Rules for Steps {
+    fn figures(&self) -> Figures {
+        Figures {
+            split_latency: true,
+            ..Figures::COMMON
+        }
+    }
+
+    /// An open-loop scenario runs the published sustained load's duration (or `sustained_s`);
+    /// a closed-loop one already runs at the published scale.
+    fn full_scale(&self, s: &Scenario, sustained_s: u64) -> Option<Scenario> {
+        let Arrival::Open { rate_per_s } = s.arrival else {
+            return None;
+        };
+        let total = (rate_per_s * sustained_s as f64).round() as usize;
+        Some(Scenario {
+            ops_per_agent: (total / s.agents.max(1)).max(1),
+            name: if sustained_s == PUBLISHED_SUSTAINED_S {
+                format!("{}_full", s.name)
+            } else {
+                format!("{}_{sustained_s}s", s.name)
+            },
+            description: format!("{} for {sustained_s} s", s.description),
+            ..s.clone()
+        })
+    }
+
+    /// Mixed workflows (which can fail) show how many succeed and their p99.
+    fn headline(&self, r: &Report) -> String {
+        match r.config.workload {
+            Workload::Mixed { .. } => success_and(r, false),
+            _ => ops_and_p95(r),
+        }
+    }
+}

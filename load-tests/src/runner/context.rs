@@ -1,0 +1,125 @@
+//! What a driver works with: the run's options, its shared context (operations counted, runtimes
+//! watched, the stop flag) and what it hands back to the runner.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use agent_core::AgentRuntime;
+use thiserror::Error;
+
+use crate::metrics::LatencyRecorder;
+use crate::report::{Delivery, Operations, PoolReport, Yardstick};
+use crate::scenario::Scenario;
+
+/// How a run is carried out, beyond the scenario itself.
+#[derive(Clone, Default)]
+pub struct RunOptions {
+    /// Interleaved rounds for real-time scenarios compared with a calibration (default 7; the
+    /// reported ratio is their median).
+    pub rounds: Option<u32>,
+    /// Called with the operations completed so far (for progress bars).
+    pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    /// Set to stop the run early; the report is then marked partial.
+    pub stop: Option<Arc<AtomicBool>>,
+    /// A run whose instructions are being counted ([`crate::instructions`]): real-time drivers
+    /// do their traffic once, without the raw tokio calibration rounds.
+    pub counting: bool,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("rounds", &self.rounds)
+            .field("counting", &self.counting)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A scenario that cannot run as written.
+#[derive(Debug, Error, PartialEq)]
+#[non_exhaustive]
+pub enum RunError {
+    /// A field is out of range; names the scenario and the field.
+    #[error("scenario {scenario:?}: field `{field}`: {problem}")]
+    Invalid {
+        /// The scenario.
+        scenario: String,
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The scenario's kind is driven only by its own test (a team's agent type).
+    #[error("scenario {scenario:?}: field `kind.type`: kind `{kind}` runs only from the test that has its agent type (load_tests::AgentLoad), not from a file")]
+    NeedsItsTest {
+        /// The scenario.
+        scenario: String,
+        /// The kind.
+        kind: &'static str,
+    },
+}
+
+/// What a driver measured; the runner adds time, heap and OS figures around it.
+#[derive(Debug, Default)]
+pub(crate) struct DriverOutput {
+    pub(crate) ops: Operations,
+    pub(crate) latency: LatencyRecorder,
+    pub(crate) delivery: Option<Delivery>,
+    pub(crate) pool: Option<PoolReport>,
+    pub(crate) yardstick: Option<Yardstick>,
+    pub(crate) extra: BTreeMap<String, f64>,
+    pub(crate) max_depth: u64,
+    /// Overrides the measured elapsed time (for drivers that run several rounds and report one).
+    pub(crate) elapsed: Option<Duration>,
+}
+
+/// Shared between the runner, its driver and the sampler.
+pub(crate) struct RunContext {
+    pub(crate) scenario: Scenario,
+    pub(crate) options: RunOptions,
+    pub(crate) ops_done: AtomicU64,
+    pub(crate) watched: Mutex<Vec<AgentRuntime>>,
+}
+
+impl RunContext {
+    /// Counts `n` completed operations (for the time series and progress).
+    pub(crate) fn done(&self, n: u64) {
+        let total = self.ops_done.fetch_add(n, Ordering::Relaxed) + n;
+        if let Some(progress) = &self.options.progress {
+            progress(total);
+        }
+    }
+
+    /// Adds a runtime whose mailboxes the sampler sums for the queue-depth series.
+    pub(crate) fn watch(&self, runtime: &AgentRuntime) {
+        self.watched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(runtime.clone());
+    }
+
+    /// Whether the run was asked to stop early.
+    pub(crate) fn stopping(&self) -> bool {
+        self.options
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn rounds(&self) -> u32 {
+        self.options.rounds.unwrap_or(7).max(1)
+    }
+
+    /// Messages pending in every watched runtime; allocation-free, so sampling does not show up
+    /// in the run's heap figures.
+    pub(crate) fn queue_depth(&self) -> u64 {
+        self.watched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(AgentRuntime::pending_messages)
+            .sum()
+    }
+}
