@@ -130,6 +130,11 @@ impl AgentRuntime {
         }
     }
 
+    /// Whether `other` is a handle on this same runtime.
+    pub fn same_as(&self, other: &AgentRuntime) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// The configuration this runtime was made with.
     pub fn config(&self) -> &RuntimeConfig {
         &self.inner.config

@@ -182,8 +182,8 @@ impl<A: Agent> AgentLoad<A> {
         self
     }
 
-    /// Where the baseline lives (default: the nearest `baselines/` folder at or above the
-    /// package's directory, else `<package>/baselines`).
+    /// Where the baseline lives (default: `$LOAD_TESTS_BASELINES` if set, else the nearest
+    /// `baselines/` folder at or above the package's directory, else `<package>/baselines`).
     pub fn baselines(mut self, dir: impl Into<PathBuf>) -> Self {
         self.baselines = Some(dir.into());
         self
@@ -280,7 +280,8 @@ fn count_here<A: Agent>(scenario: &Scenario, driver: &AgentDriver<A>) -> ! {
                 std::thread::spawn(move || instructions::run_counted_driven(&form, &driver)).join();
             match ops {
                 Ok(Ok(ops)) => {
-                    println!("ops={ops}");
+                    // On a line of its own: libtest has begun `test <name> ... ` on stdout.
+                    println!("\nops={ops}");
                     0
                 }
                 Ok(Err(e)) => {
@@ -327,9 +328,16 @@ fn judge(report: &Report, dir: &Path) {
     }
 }
 
-/// The nearest `baselines/` folder at or above the package's directory (`CARGO_MANIFEST_DIR`,
-/// which cargo and nextest set for tests), else `<package>/baselines`.
+/// The environment variable that points [`AgentLoad`] at another baselines folder.
+pub const BASELINES_VAR: &str = "LOAD_TESTS_BASELINES";
+
+/// [`BASELINES_VAR`] if set; else the nearest `baselines/` folder at or above the package's
+/// directory (`CARGO_MANIFEST_DIR`, which cargo and nextest set for tests), else
+/// `<package>/baselines`.
 fn default_baselines() -> PathBuf {
+    if let Some(dir) = std::env::var_os(BASELINES_VAR) {
+        return PathBuf::from(dir);
+    }
     let package = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."));

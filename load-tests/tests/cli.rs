@@ -129,6 +129,15 @@ fn bad_scenario_files_name_the_file_line_and_field() {
             ":3:",
             "field `arrival.rate_per_s`",
         ),
+        // A team's own agent kind needs its test, which has the agent type.
+        (
+            GOOD.replace(
+                r#"kind = { type = "steps" }"#,
+                r#"kind = { type = "own_agent", agent_type = "my::Agent" }"#,
+            ),
+            ":3:",
+            "field `kind.type`: kind `own_agent` runs only from the test",
+        ),
     ];
     for (i, (text, line, message)) in cases.iter().enumerate() {
         let file = write(dir.path(), &format!("bad{i}.toml"), text);

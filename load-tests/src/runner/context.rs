@@ -81,6 +81,8 @@ pub(crate) struct RunContext {
     pub(crate) options: RunOptions,
     pub(crate) ops_done: AtomicU64,
     pub(crate) watched: Mutex<Vec<AgentRuntime>>,
+    /// Whether every runtime retired from the watch ([`RunContext::retire`]) was conserved.
+    pub(crate) retired_conserved: AtomicBool,
 }
 
 impl RunContext {
@@ -98,6 +100,27 @@ impl RunContext {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(runtime.clone());
+    }
+
+    /// Makes room to watch `n` more runtimes now, so that watching them later allocates
+    /// nothing (a driver that checks for leaks reserves before its setup point).
+    pub(crate) fn reserve_watch(&self, n: usize) {
+        self.watched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .reserve(n);
+    }
+
+    /// Stops watching `runtime` (so the run holds no handle on it and a driver can check that
+    /// nothing it allocated is left), keeping whether its mailboxes account for every message.
+    pub(crate) fn retire(&self, runtime: &AgentRuntime) {
+        let conserved = runtime.snapshot().mailboxes.is_conserved();
+        self.retired_conserved
+            .fetch_and(conserved, Ordering::Relaxed);
+        self.watched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|rt| !rt.same_as(runtime));
     }
 
     /// Whether the run was asked to stop early.

@@ -110,11 +110,19 @@ pub fn parse(
             .filter(|o| o.name == s.name)
             .count();
         let line = name_line(text, &s.name, earlier);
-        runner::validate(s).map_err(|source| UserScenarioError::Invalid {
-            path: path.to_owned(),
-            line,
-            source,
-        })?;
+        runner::validate(s)
+            .and_then(|()| match s.kind.standalone() {
+                Some(_) => Ok(()),
+                None => Err(RunError::NeedsItsTest {
+                    scenario: s.name.clone(),
+                    kind: s.kind.name(),
+                }),
+            })
+            .map_err(|source| UserScenarioError::Invalid {
+                path: path.to_owned(),
+                line,
+                source,
+            })?;
         if names.contains(&s.name) {
             return Err(UserScenarioError::Duplicate {
                 path: path.to_owned(),

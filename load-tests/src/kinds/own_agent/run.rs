@@ -99,6 +99,9 @@ impl<A: Agent> Drive for AgentDriver<A> {
         let s = &ctx.scenario;
         let tallies = Arc::new(Tallies::new(stripes(s.clock)));
         let mut out = DriverOutput::default();
+        // Everything the harness keeps is allocated before `setup`, so that what is live after
+        // the teardown, compared with `setup`, is what the agents and their runtime left behind.
+        ctx.reserve_watch(1);
         // tokio's scheduler allocates its yield list on the first yield; do that one now.
         tokio::task::yield_now().await;
         let setup = heap_now();
@@ -180,18 +183,10 @@ impl<A: Agent> Drive for AgentDriver<A> {
         }
         let mailboxes = rt.snapshot().mailboxes;
         out.max_depth = mailboxes.max_depth;
-        let tally = tallies.merged();
-        let sent = tally.ops.total;
-        out.delivery = Some(Delivery {
-            sent,
-            delivered: counts.handled,
-            rejected: counts.refused,
-            lost: sent.saturating_sub(counts.handled + counts.refused),
-            counted_delivered: Some(mailboxes.delivered),
-            ..Delivery::default()
-        });
         let shutdown = rt.shutdown(ShutdownConfig::default()).await;
         debug_assert_eq!(shutdown.aborted, 0);
+        // The run's last handle on the runtime goes, so that what is live below is a leak.
+        ctx.retire(&rt);
         drop(agents);
         drop(rt);
         tokio::task::yield_now().await;
@@ -205,6 +200,16 @@ impl<A: Agent> Drive for AgentDriver<A> {
                 b.live_blocks as f64 - a.live_blocks as f64,
             );
         }
+        let tally = tallies.merged();
+        let sent = tally.ops.total;
+        out.delivery = Some(Delivery {
+            sent,
+            delivered: counts.handled,
+            rejected: counts.refused,
+            lost: sent.saturating_sub(counts.handled + counts.refused),
+            counted_delivered: Some(mailboxes.delivered),
+            ..Delivery::default()
+        });
         out.ops = tally.ops;
         out.latency = tally.latency;
         out
