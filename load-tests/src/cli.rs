@@ -2,7 +2,7 @@
 //! `src/main.rs` and `src/bin/` are thin wrappers around [`main`] and [`heap_worker_main`].
 //!
 //! ```text
-//! cargo run --release -p load-tests                   # the whole suite at the seeds' full scale
+//! cargo run --release -p load-tests                   # the whole suite at the published reports' full scale
 //! cargo run --release -p load-tests -- list           # scenarios, one line each
 //! cargo run --release -p load-tests -- run --scenario 'phantom_*' --quick
 //! cargo run --release -p load-tests -- compare old.json new.json
@@ -84,10 +84,10 @@ struct Source {
     /// Scenarios of your own, from a TOML file (`[[scenario]]` tables, the built-in fields).
     #[arg(long, value_name = "FILE")]
     file: Option<PathBuf>,
-    /// Test scale (what `cargo nextest run` gates) instead of the seeds' full scale.
+    /// Test scale (what `cargo nextest run` gates) instead of the published reports' full scale.
     #[arg(long)]
     quick: bool,
-    /// Duration of the sustained-load scenario at full scale, in seconds (the seed's: 180).
+    /// Duration of the sustained-load scenario at full scale, in seconds (the published report's: 180).
     #[arg(long, default_value_t = suite::PUBLISHED_SUSTAINED_S, value_name = "SECS")]
     sustained_secs: u64,
 }

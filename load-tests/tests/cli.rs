@@ -336,3 +336,44 @@ fn ctrl_c_stops_and_writes_a_partial_report() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("PARTIAL"));
 }
+
+#[test]
+fn the_example_scenario_file_lists_and_runs() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/example.toml");
+    let o = cli(&["list", "--quick", "--file", example]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let listed = String::from_utf8_lossy(&o.stdout).into_owned();
+    for name in ["my_fan_in", "my_steady_io", "my_bursts"] {
+        assert!(listed.contains(name), "{name} not listed:\n{listed}");
+    }
+    let out = tempfile::tempdir().unwrap();
+    let o = cli(&[
+        "run",
+        "--quick",
+        "--no-progress",
+        "--no-instructions",
+        "--file",
+        example,
+        "--scenario",
+        "my_*",
+        "--out",
+        &out.path().display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = load_tests::suite::SuiteReport::read(&out.path().join("report.json")).unwrap();
+    let ran: Vec<&str> = report
+        .results
+        .iter()
+        .map(|r| r.report.scenario.as_str())
+        .collect();
+    assert_eq!(ran, ["my_fan_in", "my_steady_io", "my_bursts"]);
+    for r in &report.results {
+        assert!(
+            r.violations.is_empty(),
+            "{}: {:?}",
+            r.report.scenario,
+            r.violations
+        );
+        assert!(r.report.operations.failed == 0 || r.report.scenario == "my_bursts");
+    }
+}

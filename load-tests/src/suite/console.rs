@@ -1,5 +1,5 @@
 //! The console's tables: one per scenario (headline metrics, baseline, delta, verdict), then a
-//! one-screen summary with the seed reports' own figures beside ours.
+//! one-screen summary with the published reports' own figures beside ours.
 
 use std::fmt::Write;
 
@@ -146,7 +146,7 @@ pub fn scenario_table(r: &ScenarioResult) -> String {
     out
 }
 
-/// The one-screen summary: verdicts, then our figures beside the seeds'.
+/// The one-screen summary: verdicts, then our figures beside the published reports' claims.
 pub fn summary(suite: &SuiteReport) -> String {
     let mut out = String::new();
     let count = |v: Verdict| suite.results.iter().filter(|r| r.verdict == v).count();
@@ -188,14 +188,19 @@ pub fn summary(suite: &SuiteReport) -> String {
             what.join("; ")
         );
     }
-    let _ = writeln!(out, "\nThe seed reports' figures beside ours:");
-    let _ = writeln!(
-        out,
-        "  {:<28} {:<16} {:<44} ours",
-        "scenario", "seed", "the seed reported"
-    );
-    for r in &suite.results {
-        if let Some(c) = crate::catalog::published_claim(&r.report.scenario) {
+    let claims: Vec<_> = suite
+        .results
+        .iter()
+        .filter_map(|r| Some((r, crate::catalog::published_claim(&r.report.scenario)?)))
+        .collect();
+    if !claims.is_empty() {
+        let _ = writeln!(out, "\nThe published reports' figures beside ours:");
+        let _ = writeln!(
+            out,
+            "  {:<28} {:<16} {:<44} ours",
+            "scenario", "report", "it claimed"
+        );
+        for (r, c) in claims {
             let _ = writeln!(
                 out,
                 "  {:<28} {:<16} {:<44} {}",

@@ -53,7 +53,7 @@ pub fn render(suite: &SuiteReport) -> String {
         escape(&e.git_revision),
         suite.results.len(),
         suite.wall_s,
-        if suite.quick { ", --quick (test scale)" } else { ", full seed scale" }
+        if suite.quick { ", --quick (test scale)" } else { ", full published scale" }
     );
     let regressions = suite
         .results
@@ -115,8 +115,8 @@ pub fn render(suite: &SuiteReport) -> String {
     h.push_str("</table>");
 
     h.push_str(
-        "<h2>The seed reports' figures beside ours</h2><table><tr><th>scenario</th>\
-        <th>seed</th><th>the seed reported</th><th>ours</th></tr>",
+        "<h2>The published reports' figures beside ours</h2><table><tr><th>scenario</th>\
+        <th>report</th><th>it claimed</th><th>ours</th></tr>",
     );
     for r in &suite.results {
         if let Some(c) = crate::catalog::published_claim(&r.report.scenario) {

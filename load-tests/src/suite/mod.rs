@@ -1,4 +1,4 @@
-//! The suite as the CLI runs it: which scenarios (the standard ones at the seeds' full scale, or
+//! The suite as the CLI runs it: which scenarios (the standard ones at the published reports' full scale, or
 //! at test scale with `--quick`, plus a user's TOML file), running them one after another with
 //! progress, comparing each with its baseline without panicking, and the suite report (JSON)
 //! that the console tables, the HTML report, `compare` and `bless` read.
@@ -157,7 +157,7 @@ pub struct SuiteReport {
     pub schema_version: u32,
     /// Stopped early (Ctrl-C): later scenarios did not run, the last may be partial.
     pub partial: bool,
-    /// Run with `--quick` (test scale instead of the seeds' full scale).
+    /// Run with `--quick` (test scale instead of the published reports' full scale).
     pub quick: bool,
     /// When it started, seconds since the Unix epoch.
     pub started_unix_s: u64,
@@ -476,7 +476,7 @@ mod tests {
     }
 
     #[test]
-    fn full_scale_reaches_the_seed_totals() {
+    fn full_scale_reaches_the_published_totals() {
         let suite = full_suite(PUBLISHED_SUSTAINED_S);
         let extreme = suite
             .iter()

@@ -2,21 +2,7 @@
 //! `[[scenario]]` table each. Unknown fields are rejected; every error names the file, the line
 //! and the field.
 //!
-//! ```toml
-//! [[scenario]]
-//! name = "my_fan_in"
-//! description = "20 senders to 10 agents, 256-byte messages"
-//! source = "ours"
-//! agents = 10
-//! ops_per_agent = 1000
-//! concurrency = 20
-//! message_bytes = 256
-//! clock = "real"
-//! seed = 7
-//! kind = { type = "messaging" }
-//! workload = { type = "none" }
-//! arrival = { type = "closed" }
-//! ```
+//! A documented example, run by a test: `load-tests/scenarios/example.toml`.
 
 use std::path::{Path, PathBuf};
 
