@@ -6,6 +6,7 @@
 pub mod baseline;
 pub mod catalog;
 pub mod cli;
+pub mod engine;
 pub mod format;
 pub mod instructions;
 mod invariants;
@@ -17,7 +18,6 @@ pub mod resources;
 pub mod runner;
 pub mod scenario;
 pub mod stats;
-pub mod suite;
 pub mod workload;
 
 pub use baseline::{Baseline, BaselineError, Comparison, Rule};

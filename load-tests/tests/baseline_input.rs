@@ -26,7 +26,10 @@ fn report(succeeded: u64) -> Report {
         latency: Default::default(),
         heap: Some(Default::default()),
         os: Default::default(),
-        queues: Default::default(),
+        queues: load_tests::report::QueueReport {
+            conserved: true,
+            ..Default::default()
+        },
         pool: None,
         delivery: Some(Default::default()),
         yardstick: None,
@@ -66,7 +69,7 @@ fn path() -> PathBuf {
 
 fn blessed() -> String {
     let r = report(10);
-    Baseline::bless(&r, &gates_for(&r.config), &path())
+    Baseline::from_report(&r, &gates_for(&r.config), &path())
         .unwrap()
         .to_json()
 }
@@ -247,10 +250,11 @@ fn blessing_writes_a_file_that_loads_back_and_is_refused_under_ci() {
         bless: false,
         ci: false,
     };
-    let Outcome::Compared(c) = baseline::gate_with(dir.path(), &report(9), compare).unwrap() else {
-        panic!("expected a comparison");
+    let Outcome::Judged(j) = baseline::gate_with(dir.path(), &report(9), compare).unwrap() else {
+        panic!("expected a judgement");
     };
-    assert!(!c.passed());
+    assert_eq!(j.verdict, baseline::Verdict::Regression);
+    assert!(!j.comparison.expect("a baseline exists").passed());
 
     let in_ci = GateMode {
         bless: true,

@@ -189,11 +189,19 @@ fn bad_usage_exits_2() {
     );
     assert_eq!(cli(&["run", "--no-such-flag"]).status.code(), Some(2));
     let dir = tempfile::tempdir().unwrap();
-    let junk = write(dir.path(), "junk.json", "{ \"schema_version\": 1 }");
+    let old = write(dir.path(), "old.json", "{ \"schema_version\": 1 }");
+    let o = cli(&["compare", &old, &old]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("old.json:1:1: field `schema_version`: is 1, this build reads"),
+        "{}",
+        stderr(&o)
+    );
+    let junk = write(dir.path(), "junk.json", "{ \"schema_version\": 2 }");
     let o = cli(&["compare", &junk, &junk]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("junk.json: not a suite report"),
+        stderr(&o).contains("junk.json:1:") && stderr(&o).contains("missing field"),
         "{}",
         stderr(&o)
     );
@@ -360,7 +368,7 @@ fn the_example_scenario_file_lists_and_runs() {
         &out.path().display().to_string(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let report = load_tests::suite::SuiteReport::read(&out.path().join("report.json")).unwrap();
+    let report = load_tests::engine::SuiteReport::read(&out.path().join("report.json")).unwrap();
     let ran: Vec<&str> = report
         .results
         .iter()
@@ -376,4 +384,46 @@ fn the_example_scenario_file_lists_and_runs() {
         );
         assert!(r.report.operations.failed == 0 || r.report.scenario == "my_bursts");
     }
+}
+
+#[test]
+fn exit_codes_follow_the_table() {
+    let help = cli(&["--help"]);
+    let text = String::from_utf8_lossy(&help.stdout).into_owned();
+    for code in [
+        "0 every scenario",
+        "1 a regression",
+        "2 bad usage",
+        "3 an I/O",
+        "130 stopped",
+    ] {
+        assert!(text.contains(code), "--help lacks {code:?}:\n{text}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A report that cannot be written (its folder is a file): an I/O failure, 3.
+    let blocker = write(dir.path(), "not_a_dir", "");
+    let o = cli(&[
+        "run",
+        "--quick",
+        "--no-progress",
+        "--no-instructions",
+        "--scenario",
+        "scheduled_day",
+        "--out",
+        &format!("{blocker}/out"),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not_a_dir/out: cannot create"),
+        "{}",
+        stderr(&o)
+    );
+    // A report given that does not exist: bad input, 2.
+    let o = cli(&["compare", "no_such_a.json", "no_such_b.json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no_such_a.json: cannot read"),
+        "{}",
+        stderr(&o)
+    );
 }

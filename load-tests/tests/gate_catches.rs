@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use load_tests::suite::SuiteReport;
+use load_tests::engine::SuiteReport;
 
 /// Extra loop iterations per send that add a few percent to `phantom_high`'s instructions per
 /// message, against the unmodified build's baseline (measured: debug +3.7%, 28,130 -> 29,163;

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
+use load_tests::engine::user;
 use load_tests::runner::validate;
-use load_tests::suite::user;
 use proptest::prelude::*;
 
 const GOOD: &str = r#"[[scenario]]

@@ -7,15 +7,18 @@
 
 mod file;
 pub mod gates;
+mod rule;
 mod table;
 
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::report::Report;
-pub use file::{Baseline, CountedWith, Gate, Rule, BASELINE_SCHEMA_VERSION, INSTRUCTIONS_METRIC};
-pub use table::{delta_pct, Comparison, Row};
+pub use file::{Baseline, CountedWith, BASELINE_SCHEMA_VERSION};
+pub use rule::{Gate, Rule};
+pub use table::{Comparison, Row};
 
 /// The environment variable that rewrites baselines from the current run.
 pub const UPDATE_VAR: &str = "UPDATE_BASELINES";
@@ -85,6 +88,16 @@ pub enum BaselineError {
         /// The file that would have been written.
         path: PathBuf,
     },
+    /// Blessing was asked of a run that was cut short or broke an invariant.
+    #[error("{path}: refusing to bless scenario {scenario:?} from a run that {why}")]
+    BlessRefused {
+        /// The file that would have been written.
+        path: PathBuf,
+        /// The scenario.
+        scenario: String,
+        /// What was wrong with the run.
+        why: String,
+    },
     /// The file could not be written.
     #[error("{path}: cannot write: {source}")]
     Write {
@@ -101,11 +114,105 @@ pub fn path_for(dir: &Path, scenario: &str) -> PathBuf {
     dir.join(format!("{scenario}.json"))
 }
 
+/// How a run compares with what it must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every gated metric within its baseline and no invariant broken.
+    Pass,
+    /// A gated metric outside its baseline, or an invariant broken.
+    Regression,
+    /// No baseline to compare with (a scenario of the user's, or a new size); its invariants
+    /// hold.
+    NoBaseline,
+    /// Cut short by Ctrl-C; not compared.
+    Partial,
+}
+
+impl Verdict {
+    /// The word shown in tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Regression => "REGRESSION",
+            Verdict::NoBaseline => "no baseline",
+            Verdict::Partial => "partial",
+        }
+    }
+}
+
+/// A run judged: its invariants, then its gated metrics against its baseline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Judgement {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Invariants the run broke, whatever the baseline says.
+    pub violations: Vec<String>,
+    /// The comparison with the baseline, when there is one and the run is complete.
+    pub comparison: Option<Comparison>,
+}
+
+/// Judges `report`: its invariants, then its gated metrics against `dir`'s baseline for it. A
+/// missing baseline is [`Verdict::NoBaseline`] (the caller decides whether that is allowed).
+/// The one judging path of the tests and the CLI.
+pub fn judge(dir: &Path, report: &Report) -> Result<Judgement, BaselineError> {
+    let violations = report.violations();
+    let path = path_for(dir, &report.scenario);
+    let comparison = if report.partial || !path.exists() {
+        None
+    } else {
+        let baseline = Baseline::load(&path, &report.scenario)?;
+        Some(baseline.compare(report, &gates::gates_for(&report.config), &path)?)
+    };
+    let verdict = if report.partial {
+        Verdict::Partial
+    } else if !violations.is_empty() || comparison.as_ref().is_some_and(|c| !c.passed()) {
+        Verdict::Regression
+    } else if comparison.is_none() {
+        Verdict::NoBaseline
+    } else {
+        Verdict::Pass
+    };
+    Ok(Judgement {
+        verdict,
+        violations,
+        comparison,
+    })
+}
+
+/// Writes `report`'s baseline under `dir`: its values for the metrics its scenario gates. Refused
+/// when `CI` is set ([`GateMode::ci`]), and for a run that was cut short or broke an invariant.
+/// The one bless path of the tests (`UPDATE_BASELINES=1`) and the CLI (`bless`).
+pub fn bless(dir: &Path, report: &Report, mode: GateMode) -> Result<PathBuf, BaselineError> {
+    let path = path_for(dir, &report.scenario);
+    if mode.ci {
+        return Err(BaselineError::BlessInCi { path });
+    }
+    let refused = |why: String| BaselineError::BlessRefused {
+        path: path.clone(),
+        scenario: report.scenario.clone(),
+        why,
+    };
+    if report.partial {
+        return Err(refused("was cut short (partial)".into()));
+    }
+    let violations = report.violations();
+    if !violations.is_empty() {
+        return Err(refused(format!(
+            "broke invariants: {}",
+            violations.join("; ")
+        )));
+    }
+    let baseline = Baseline::from_report(report, &gates::gates_for(&report.config), &path)?;
+    baseline.write(&path)?;
+    Ok(path)
+}
+
 /// What [`gate`] did.
 #[derive(Debug)]
 pub enum Outcome {
-    /// Compared with the baseline; `Comparison::passed` says whether it held.
-    Compared(Comparison),
+    /// Judged against the baseline.
+    Judged(Judgement),
     /// The baseline was (re)written from this run.
     Blessed(PathBuf),
 }
@@ -129,26 +236,23 @@ impl GateMode {
     }
 }
 
-/// Compares `report` with its baseline under `dir`, or rewrites the baseline when
-/// `UPDATE_BASELINES=1` (refused when `CI` is set).
+/// What a test does with its report: [`bless`] under `UPDATE_BASELINES=1`, else [`judge`], where
+/// a missing baseline is an error (a gated test must have one).
 pub fn gate(dir: &Path, report: &Report) -> Result<Outcome, BaselineError> {
     gate_with(dir, report, GateMode::from_env())
 }
 
 /// [`gate`] with the mode given rather than read from the environment.
 pub fn gate_with(dir: &Path, report: &Report, mode: GateMode) -> Result<Outcome, BaselineError> {
-    let path = path_for(dir, &report.scenario);
-    let wanted = gates::gates_for(&report.config);
     if mode.bless {
-        if mode.ci {
-            return Err(BaselineError::BlessInCi { path });
-        }
-        let baseline = Baseline::bless(report, &wanted, &path)?;
-        baseline.write(&path)?;
-        return Ok(Outcome::Blessed(path));
+        return bless(dir, report, mode).map(Outcome::Blessed);
     }
-    let baseline = Baseline::load(&path, &report.scenario)?;
-    baseline
-        .compare(report, &wanted, &path)
-        .map(Outcome::Compared)
+    let path = path_for(dir, &report.scenario);
+    if !report.partial && !path.exists() {
+        return Err(BaselineError::Missing {
+            path,
+            scenario: report.scenario.clone(),
+        });
+    }
+    judge(dir, report).map(Outcome::Judged)
 }

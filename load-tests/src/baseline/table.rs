@@ -4,10 +4,13 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::file::Rule;
+use serde::{Deserialize, Serialize};
 
-/// One compared metric.
-#[derive(Clone, Debug, PartialEq)]
+use super::rule::Rule;
+use crate::format::{delta_pct, num};
+
+/// One gated metric compared with its baseline (in suite reports too).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     /// The metric's path in the report.
     pub metric: String,
@@ -22,6 +25,7 @@ pub struct Row {
     /// Whether it held (a row not compared holds).
     pub passed: bool,
     /// Why it was not compared, or why it cannot be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
@@ -54,23 +58,6 @@ impl Comparison {
     /// The rows that failed.
     pub fn failures(&self) -> impl Iterator<Item = &Row> {
         self.rows.iter().filter(|r| !r.passed)
-    }
-}
-
-/// `(actual - baseline) / |baseline|` in percent; `None` when the baseline is zero.
-pub fn delta_pct(baseline: f64, actual: f64) -> Option<f64> {
-    (baseline != 0.0).then(|| (actual - baseline) / baseline.abs() * 100.0)
-}
-
-fn num(v: f64) -> String {
-    if v.is_nan() {
-        "-".to_owned()
-    } else if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else if v.abs() >= 100.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.4}")
     }
 }
 

@@ -3,7 +3,8 @@
 
 use std::fmt::Write;
 
-use super::{Check, ScenarioResult, SuiteReport, Verdict};
+use super::{ScenarioResult, SuiteReport, Verdict};
+use crate::baseline::{Row, Rule};
 
 /// The headline metrics of every scenario: (label, metric path).
 const HEADLINE: &[(&str, &str)] = &[
@@ -32,7 +33,7 @@ pub fn num(v: f64) -> String {
     }
 }
 
-fn delta(c: &Check) -> String {
+fn delta(c: &Row) -> String {
     match c.delta_pct() {
         Some(d) => format!("{d:+.1}%"),
         None if c.actual == 0.0 => "0".into(),
@@ -40,11 +41,11 @@ fn delta(c: &Check) -> String {
     }
 }
 
-fn rule(c: &Check) -> String {
-    if c.rule == "exact" {
+fn rule(c: &Row) -> String {
+    if c.rule == Rule::Exact {
         "exact".into()
     } else {
-        format!("{} {:.0}%", c.rule, c.tolerance * 100.0)
+        format!("{} {:.0}%", c.rule.as_str(), c.tolerance * 100.0)
     }
 }
 

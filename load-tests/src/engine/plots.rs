@@ -3,7 +3,7 @@
 
 use plotters::prelude::*;
 
-use super::Check;
+use crate::baseline::Row;
 use crate::report::Report;
 
 /// Plot size in pixels.
@@ -219,7 +219,7 @@ pub fn time_series(report: &Report, which: Series) -> Option<String> {
 
 /// Each gated metric's change against its baseline, in percent (clamped to +/-100), failing ones
 /// in red. `None` without checks.
-pub fn baseline_deltas(checks: &[Check]) -> Option<String> {
+pub fn baseline_deltas(checks: &[Row]) -> Option<String> {
     if checks.is_empty() {
         return None;
     }

@@ -187,8 +187,8 @@ fn section(h: &mut String, r: &ScenarioResult) {
                 console::num(c.actual),
                 console::num(c.baseline),
                 delta,
-                escape(&c.rule),
-                if c.rule == "exact" { String::new() } else { format!("{:.0}%", c.tolerance * 100.0) },
+                c.rule.as_str(),
+                if c.rule == crate::baseline::Rule::Exact { String::new() } else { format!("{:.0}%", c.tolerance * 100.0) },
                 if c.passed { "pass" } else { "regression" },
                 match (c.passed, &c.note) {
                     (true, None) => "ok".to_owned(),

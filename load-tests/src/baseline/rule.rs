@@ -1,0 +1,124 @@
+//! How a metric is compared with its baseline ([`Rule`]) and which metric is gated how
+//! ([`Gate`]), with the tolerances the code decides.
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::paths;
+
+/// How a metric is compared with its baseline value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// Equal (for deterministic quantities: counts, virtual-time latencies, allocations).
+    Exact,
+    /// No more than `value * (1 + tolerance)`.
+    AtMost,
+    /// No less than `value * (1 - tolerance)`.
+    AtLeast,
+    /// Within `tolerance * |value|` either way.
+    Within,
+}
+
+impl Rule {
+    pub(crate) fn parse(s: &str) -> Option<Rule> {
+        match s {
+            "exact" => Some(Rule::Exact),
+            "at_most" => Some(Rule::AtMost),
+            "at_least" => Some(Rule::AtLeast),
+            "within" => Some(Rule::Within),
+            _ => None,
+        }
+    }
+
+    /// The rule's name in files and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::Exact => "exact",
+            Rule::AtMost => "at_most",
+            Rule::AtLeast => "at_least",
+            Rule::Within => "within",
+        }
+    }
+
+    /// Whether `actual` passes against `value` with `tolerance` (a fraction).
+    pub fn passes(self, value: f64, actual: f64, tolerance: f64) -> bool {
+        match self {
+            Rule::Exact => actual == value || (actual - value).abs() <= 1e-9 * value.abs().max(1.0),
+            Rule::AtMost => actual <= value * (1.0 + tolerance) + 1e-12,
+            Rule::AtLeast => actual >= value * (1.0 - tolerance) - 1e-12,
+            Rule::Within => (actual - value).abs() <= tolerance * value.abs() + 1e-12,
+        }
+    }
+}
+
+/// One gated metric: its rule and tolerance (a fraction, e.g. 0.02 for 2%).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gate {
+    /// Dotted path into the report (`latency.total.p95_ns`).
+    pub metric: String,
+    /// How it is compared.
+    pub rule: Rule,
+    /// The allowed relative deviation for `at_most`, `at_least` and `within`.
+    pub tolerance: f64,
+    /// Whether the metric depends on the build profile (real-time ratios, instruction counts):
+    /// it is compared only with a baseline blessed from the same profile.
+    pub profile_bound: bool,
+}
+
+impl Gate {
+    /// Tolerance of real-time ratios to raw tokio: a ratio may fall to 60% of its baseline
+    /// before the gate fails. A 2x slowdown halves the ratio and is caught; see README ("Reading
+    /// a gate failure") for the repeated runs this was checked against.
+    pub const REAL_RATIO_TOLERANCE: f64 = 0.40;
+
+    /// Tolerance of instructions per operation: a count may rise by 1% before the gate fails.
+    /// Repeated counts of one build agree to about one part in ten thousand (see README, "What
+    /// each gate catches"); the rest is room for valgrind's and the loader's start-up
+    /// differences.
+    pub const INSTRUCTION_TOLERANCE: f64 = 0.01;
+
+    /// Tolerance of heap bytes (per operation, peak live): allocation sizes follow capacity
+    /// growth, which moves a little with unrelated changes; block counts are exact.
+    pub const HEAP_BYTES_TOLERANCE: f64 = 0.02;
+
+    fn new(metric: &str, rule: Rule, tolerance: f64, profile_bound: bool) -> Gate {
+        Gate {
+            metric: metric.to_owned(),
+            rule,
+            tolerance,
+            profile_bound,
+        }
+    }
+
+    /// A deterministic quantity (a count, a virtual-clock time, an allocation count): equal.
+    pub fn exact(metric: &str) -> Gate {
+        Gate::new(metric, Rule::Exact, 0.0, false)
+    }
+
+    /// A scenario-specific figure (`extra.<key>`), exact.
+    pub fn extra(key: &str) -> Gate {
+        Gate::exact(&format!("extra.{key}"))
+    }
+
+    /// Within `tolerance` (a fraction) either way.
+    pub fn within(metric: &str, tolerance: f64) -> Gate {
+        Gate::new(metric, Rule::Within, tolerance, false)
+    }
+
+    /// A real-time ratio to raw tokio: at least 60% of its baseline, compared only with a
+    /// baseline of the same build profile.
+    pub fn ratio(metric: &str) -> Gate {
+        Gate::new(metric, Rule::AtLeast, Gate::REAL_RATIO_TOLERANCE, true)
+    }
+
+    /// Instructions per operation: at most 1% more, compared only with a baseline of the same
+    /// build profile.
+    pub fn instructions() -> Gate {
+        Gate::new(
+            paths::INSTRUCTIONS,
+            Rule::AtMost,
+            Gate::INSTRUCTION_TOLERANCE,
+            true,
+        )
+    }
+}

@@ -1,0 +1,128 @@
+//! Every way a command can fail, as a typed value with its exit code ([`Exit`]).
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::baseline::BaselineError;
+use crate::engine::user::UserScenarioError;
+use crate::engine::{ReportFileError, SuiteError};
+use crate::instructions::CountError;
+use crate::runner::RunError;
+
+/// The exit codes, nextest-style: one table, shown in `--help` and the README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Every scenario within its baseline (or without one, its invariants holding).
+    Pass = 0,
+    /// A regression: a gated metric outside its baseline, or a broken invariant; for `compare`,
+    /// instructions per operation rose by more than the gate's tolerance.
+    Regression = 1,
+    /// Bad usage or input: a flag, a scenario file, a report or baseline file given.
+    BadInput = 2,
+    /// An I/O or internal failure: a report that cannot be written, valgrind or a companion
+    /// binary missing, a worker that crashed.
+    Failure = 3,
+    /// Stopped by Ctrl-C (the partial report is still written).
+    Interrupted = 130,
+}
+
+impl Exit {
+    /// The table, for `--help`.
+    pub const HELP: &'static str = "Exit codes: 0 every scenario within its baseline (or \
+        without one); 1 a regression (a gated metric outside its baseline, or a broken \
+        invariant; for `compare`, instructions per operation rose by more than 1%); 2 bad usage \
+        or input (a flag, a scenario file, a report or baseline file); 3 an I/O or internal \
+        failure (a report that cannot be written, valgrind missing, a worker that crashed); 130 \
+        stopped by Ctrl-C (the partial report is still written).";
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        std::process::ExitCode::from(e as u8)
+    }
+}
+
+/// A command's failure.
+#[derive(Debug, Error)]
+pub enum CliError {
+    /// A scenario file was refused.
+    #[error(transparent)]
+    Scenarios(#[from] UserScenarioError),
+    /// A `--scenario` pattern matched nothing.
+    #[error("--scenario {0:?} matches no scenario (see the `list` subcommand)")]
+    NoMatch(String),
+    /// `--baselines` names no directory.
+    #[error("--baselines {0}: no such directory (every scenario would run without a baseline and pass unchecked)")]
+    NoBaselines(PathBuf),
+    /// A baseline file could not be used or written.
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+    /// A report file given could not be read.
+    #[error(transparent)]
+    ReportFile(#[from] ReportFileError),
+    /// `compare` was given two reports with no scenario in common.
+    #[error("{0} and {1} share no scenario")]
+    NothingShared(PathBuf, PathBuf),
+    /// `bless` was given patterns matching no scenario of the report.
+    #[error("no scenario in {report} matches {patterns:?}")]
+    NothingToBless {
+        /// The report.
+        report: PathBuf,
+        /// The patterns.
+        patterns: Vec<String>,
+    },
+    /// The suite could not run.
+    #[error(transparent)]
+    Suite(#[from] SuiteError),
+    /// A scenario (the counting child's) cannot run.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// Instructions cannot be counted.
+    #[error("{0} (or pass --no-instructions)")]
+    Count(#[from] CountError),
+    /// A binary this one starts is missing.
+    #[error("{0} is missing; it is built with this binary (`cargo build -p load-tests --bins`)")]
+    MissingCompanion(PathBuf),
+    /// A file or folder could not be read, created or written.
+    #[error("{path}: cannot {what}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What was being done.
+        what: &'static str,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+}
+
+impl CliError {
+    /// The exit code this failure ends the process with.
+    pub fn exit(&self) -> Exit {
+        match self {
+            CliError::Scenarios(_)
+            | CliError::NoMatch(_)
+            | CliError::NoBaselines(_)
+            | CliError::ReportFile(_)
+            | CliError::NothingShared(..)
+            | CliError::NothingToBless { .. }
+            | CliError::Run(_) => Exit::BadInput,
+            CliError::Baseline(e) => CliError::exit_of_baseline(e),
+            CliError::Suite(e) => match e {
+                SuiteError::Invalid(_) => Exit::BadInput,
+                SuiteError::Baseline(b) => CliError::exit_of_baseline(b),
+                _ => Exit::Failure,
+            },
+            CliError::Count(_) | CliError::MissingCompanion(_) | CliError::Io { .. } => {
+                Exit::Failure
+            }
+        }
+    }
+
+    fn exit_of_baseline(e: &BaselineError) -> Exit {
+        match e {
+            BaselineError::Io { .. } | BaselineError::Write { .. } => Exit::Failure,
+            _ => Exit::BadInput,
+        }
+    }
+}

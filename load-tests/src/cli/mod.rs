@@ -1,0 +1,210 @@
+//! The `load-tests` command line: runs the load suite and writes its reports. The binaries in
+//! `src/main.rs` and `src/bin/` are thin wrappers around [`main`] and [`heap_worker_main`].
+//!
+//! ```text
+//! cargo run --release -p load-tests                   # the whole suite at the published reports' full scale
+//! cargo run --release -p load-tests -- list           # scenarios, one line each
+//! cargo run --release -p load-tests -- run --scenario 'phantom_*' --quick
+//! cargo run --release -p load-tests -- compare old.json new.json
+//! cargo run --release -p load-tests -- bless --scenario '*_full'
+//! ```
+
+mod bars;
+mod compare;
+mod error;
+mod run;
+
+pub use error::{CliError, Exit};
+pub use run::heap_worker_main;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::catalog;
+use crate::engine::{self, SuiteReport};
+use crate::scenario::Scenario;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "load-tests",
+    about = "Runs agent-core's load suite and writes JSON and HTML reports",
+    after_help = Exit::HELP,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// `run`'s options, when no subcommand is given.
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Lists the scenarios with one-line descriptions.
+    List {
+        #[command(flatten)]
+        source: Source,
+    },
+    /// Runs the suite (the default): progress, a table per scenario, a summary, reports.
+    Run(RunArgs),
+    /// Compares two suite reports: a table of deltas per scenario. Exits 1 when a scenario's
+    /// instructions per operation rose by more than the instruction gate's tolerance (counts are
+    /// exact, so this is a noise-free verdict between two builds, e.g. a branch and its base).
+    Compare {
+        /// The older report (JSON written by `run`).
+        a: PathBuf,
+        /// The newer report.
+        b: PathBuf,
+    },
+    /// Rewrites baselines from a run's report (refused when CI is set).
+    Bless {
+        /// The suite report to bless from.
+        #[arg(long, default_value = "target/load-report/report.json")]
+        report: PathBuf,
+        /// Only scenarios matching this name or glob (repeatable).
+        #[arg(long)]
+        scenario: Vec<String>,
+        /// The baselines directory.
+        #[arg(long, default_value = default_baselines())]
+        baselines: PathBuf,
+    },
+    /// Runs one scenario's counting form inside the window callgrind counts (the child side of
+    /// instruction counting; started by the suite under valgrind, not by hand).
+    #[command(name = crate::instructions::CHILD_COMMAND, hide = true)]
+    CountInstructions {
+        /// The scenario, as JSON.
+        scenario: PathBuf,
+    },
+}
+
+#[derive(Args, Debug, Default)]
+struct Source {
+    /// Scenarios of your own, from a TOML file (`[[scenario]]` tables, the built-in fields).
+    #[arg(long, value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Test scale (what `cargo nextest run` gates) instead of the published reports' full scale.
+    #[arg(long)]
+    quick: bool,
+    /// Duration of the sustained-load scenario at full scale, in seconds (the published report's: 180).
+    #[arg(long, default_value_t = engine::PUBLISHED_SUSTAINED_S, value_name = "SECS")]
+    sustained_secs: u64,
+}
+
+#[derive(Args, Debug, Default)]
+struct RunArgs {
+    /// Only scenarios matching this name or glob, `*` and `?` (repeatable).
+    #[arg(long, value_name = "NAME|GLOB")]
+    scenario: Vec<String>,
+    #[command(flatten)]
+    source: Source,
+    /// Where the reports go.
+    #[arg(long, default_value = "target/load-report")]
+    out: PathBuf,
+    /// The baselines directory.
+    #[arg(long, default_value = default_baselines())]
+    baselines: PathBuf,
+    /// No progress bars.
+    #[arg(long)]
+    no_progress: bool,
+    /// Do not count instructions under valgrind (their gates then say "not counted").
+    #[arg(long)]
+    no_instructions: bool,
+}
+
+fn default_baselines() -> &'static str {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../baselines")
+}
+
+/// Parses the command line and runs the command (the `load-tests` binary's `main`).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::List { source }) => list(&source),
+        Some(Command::Run(args)) => run::run(&args),
+        None => run::run(&cli.run),
+        Some(Command::Compare { a, b }) => compare::compare(&a, &b),
+        Some(Command::Bless {
+            report,
+            scenario,
+            baselines,
+        }) => bless(&report, &scenario, &baselines),
+        Some(Command::CountInstructions { scenario }) => count_instructions(&scenario),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            eprintln!("load-tests: {e}");
+            e.exit().into()
+        }
+    }
+}
+
+/// The scenarios `source` names: the standard ones at full or test scale, then the file's.
+fn scenarios(source: &Source) -> Result<Vec<Scenario>, CliError> {
+    let mut all = if source.quick {
+        catalog::standard()
+    } else {
+        engine::full_suite(source.sustained_secs)
+    };
+    if let Some(file) = &source.file {
+        let taken: Vec<String> = all.iter().map(|s| s.name.clone()).collect();
+        all.extend(engine::user::load(file, &taken)?);
+    }
+    Ok(all)
+}
+
+fn list(source: &Source) -> Result<Exit, CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    for s in scenarios(source)? {
+        let line = writeln!(
+            out,
+            "{:<32} {:<8} {:>9} ops  {}",
+            s.name,
+            format!("{:?}", s.clock).to_lowercase(),
+            s.total_ops(),
+            s.description
+        );
+        // A closed pipe (`list | head`) ends the listing; it is not an error.
+        if line.is_err() {
+            break;
+        }
+    }
+    Ok(Exit::Pass)
+}
+
+fn count_instructions(file: &Path) -> Result<Exit, CliError> {
+    let text = std::fs::read_to_string(file).map_err(|source| CliError::Io {
+        path: file.to_owned(),
+        what: "read",
+        source,
+    })?;
+    let scenario: Scenario =
+        serde_json::from_str(&text).map_err(|e| crate::engine::ReportFileError::Parse {
+            path: file.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+    let ops = crate::instructions::run_counted(&scenario)?;
+    println!("ops={ops}");
+    Ok(Exit::Pass)
+}
+
+fn bless(report: &Path, patterns: &[String], dir: &Path) -> Result<Exit, CliError> {
+    let suite = SuiteReport::read(report)?;
+    let written = engine::bless(&suite, dir, patterns)?;
+    if written.is_empty() {
+        return Err(CliError::NothingToBless {
+            report: report.to_owned(),
+            patterns: patterns.to_vec(),
+        });
+    }
+    for p in &written {
+        println!("wrote {}", p.display());
+    }
+    Ok(Exit::Pass)
+}

@@ -1,0 +1,131 @@
+//! `run`: the suite with progress bars, a table per scenario, a summary, and the JSON and HTML
+//! reports; and the heap worker it starts for heap-profiled scenarios.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use super::bars::Bars;
+use super::{scenarios, CliError, Exit, RunArgs};
+use crate::engine::{self, console, html};
+use crate::scenario::Scenario;
+
+pub(super) fn run(args: &RunArgs) -> Result<Exit, CliError> {
+    if !args.baselines.is_dir() {
+        return Err(CliError::NoBaselines(args.baselines.clone()));
+    }
+    let selected =
+        engine::select(scenarios(&args.source)?, &args.scenario).map_err(CliError::NoMatch)?;
+    let io = |path: &std::path::Path, what| {
+        let path = path.to_owned();
+        move |source| CliError::Io { path, what, source }
+    };
+    std::fs::create_dir_all(&args.out).map_err(io(&args.out, "create"))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    watch_ctrl_c(Arc::clone(&stop));
+    let helpers = helpers(args.no_instructions)?;
+    let mut bars = Bars::new(selected.len(), !args.no_progress);
+    let report = engine::run_suite(
+        &selected,
+        &args.baselines,
+        args.source.quick,
+        &stop,
+        &mut bars,
+        &helpers,
+    )?;
+    bars.done();
+    print!("{}", console::summary(&report));
+    let json = args.out.join("report.json");
+    let page = args.out.join("report.html");
+    let text = serde_json::to_string_pretty(&report).expect("a suite report always serializes");
+    std::fs::write(&json, text + "\n").map_err(io(&json, "write"))?;
+    std::fs::write(&page, html::render(&report)).map_err(io(&page, "write"))?;
+    println!(
+        "\nReports: {} and {}{}",
+        json.display(),
+        page.display(),
+        if report.partial { " (PARTIAL)" } else { "" }
+    );
+    Ok(if report.partial && stop.load(Ordering::Relaxed) {
+        Exit::Interrupted
+    } else if report.regressed() {
+        Exit::Regression
+    } else {
+        Exit::Pass
+    })
+}
+
+/// This binary's companions: `<this binary>-heap` beside it runs the heap-profiled scenarios,
+/// and this binary itself is what valgrind counts.
+fn helpers(no_instructions: bool) -> Result<engine::Helpers, CliError> {
+    let exe = std::env::current_exe().map_err(|source| CliError::Io {
+        path: PathBuf::from("/proc/self/exe"),
+        what: "find this binary",
+        source,
+    })?;
+    let name = exe
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let heap_worker = exe.with_file_name(format!("{name}-heap"));
+    if !heap_worker.exists() {
+        return Err(CliError::MissingCompanion(heap_worker));
+    }
+    if !no_instructions {
+        crate::instructions::valgrind_version()?;
+    }
+    Ok(engine::Helpers {
+        heap_worker,
+        counter: (!no_instructions).then_some(exe),
+    })
+}
+
+/// The heap worker (`load-tests-heap`): runs the scenario in the JSON file named by its one
+/// argument with dhat counting the heap, and prints its report as JSON.
+pub fn heap_worker_main() -> ExitCode {
+    let Some(file) = std::env::args_os().nth(1).map(PathBuf::from) else {
+        eprintln!("usage: load-tests-heap SCENARIO.json (started by load-tests)");
+        return Exit::BadInput.into();
+    };
+    let result = (|| -> Result<String, CliError> {
+        let text = std::fs::read_to_string(&file).map_err(|source| CliError::Io {
+            path: file.clone(),
+            what: "read",
+            source,
+        })?;
+        let scenario: Scenario =
+            serde_json::from_str(&text).map_err(|e| engine::ReportFileError::Parse {
+                path: file.clone(),
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            })?;
+        let report = engine::run_here(&scenario, &crate::runner::RunOptions::default())?;
+        Ok(report.to_json())
+    })();
+    match result {
+        Ok(json) => {
+            println!("{json}");
+            Exit::Pass.into()
+        }
+        Err(e) => {
+            eprintln!("load-tests-heap: {e}");
+            e.exit().into()
+        }
+    }
+}
+
+/// The first Ctrl-C asks the suite to stop (the current scenario ends early, the partial report
+/// is written); a second one exits at once.
+fn watch_ctrl_c(stop: Arc<AtomicBool>) {
+    let result = ctrlc::set_handler(move || {
+        if stop.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nload-tests: stopping after the current scenario's partial run (Ctrl-C again to quit at once)");
+    });
+    if let Err(e) = result {
+        eprintln!("load-tests: Ctrl-C will not stop cleanly: {e}");
+    }
+}

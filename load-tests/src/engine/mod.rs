@@ -1,0 +1,198 @@
+//! The CLI's engine: which scenarios a run takes ([`select`]), running them one after another
+//! (heap-profiled ones in a worker process, instructions counted under valgrind) with progress,
+//! judging each against its baseline without panicking, and the suite report ([`SuiteReport`])
+//! that the console tables, the HTML report, `compare` and `bless` read.
+
+pub mod console;
+pub mod html;
+pub mod plots;
+mod select;
+mod suite_report;
+pub mod user;
+
+pub use select::{full_scale, full_suite, matches, select, PUBLISHED_SUSTAINED_S};
+pub use suite_report::{
+    bless, judge, ReportFileError, ScenarioResult, SuiteReport, SUITE_SCHEMA_VERSION,
+};
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::baseline::BaselineError;
+pub use crate::baseline::Verdict;
+use crate::report::{Environment, Report};
+use crate::runner::{self, RunError, RunOptions};
+use crate::scenario::Scenario;
+
+/// What can stop a suite run.
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    /// A scenario cannot run as written.
+    #[error(transparent)]
+    Invalid(#[from] RunError),
+    /// A baseline file is broken.
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+    /// The tokio runtime could not be built.
+    #[error("cannot start a tokio runtime: {0}")]
+    Runtime(std::io::Error),
+    /// Instructions could not be counted.
+    #[error(transparent)]
+    Count(#[from] crate::instructions::CountError),
+    /// The heap-profiling worker could not run a scenario.
+    #[error("{worker}: running scenario {scenario} failed: {problem}")]
+    Worker {
+        /// The worker binary.
+        worker: PathBuf,
+        /// The scenario.
+        scenario: String,
+        /// What went wrong.
+        problem: String,
+    },
+}
+
+/// The programs a suite run starts besides itself.
+#[derive(Clone, Debug)]
+pub struct Helpers {
+    /// Runs each heap-profiled scenario in its own process (`load-tests-heap`), so that this
+    /// process, which runs the real-time scenarios, has no counting allocator and never pauses
+    /// tokio's clock.
+    pub heap_worker: PathBuf,
+    /// The binary whose instructions are counted under valgrind (this build's `load-tests`);
+    /// `None` skips counting (`--no-instructions`).
+    pub counter: Option<PathBuf>,
+}
+
+/// Runs `scenario` in this process on a runtime matching its clock, with a heap profiler when it
+/// profiles the heap (which needs dhat's global allocator: [`heap_worker_main`] has it).
+///
+/// [`heap_worker_main`]: crate::cli::heap_worker_main
+pub fn run_here(scenario: &Scenario, options: &RunOptions) -> Result<Report, SuiteError> {
+    let rt = runner::runtime_for(scenario.clock).map_err(SuiteError::Runtime)?;
+    // Heap counts are exact and gated; the profiler starts inside the runtime, as in the tests,
+    // so entering it is not counted.
+    let profile = scenario.profiles_heap();
+    let report = rt.block_on(async {
+        let profiler = if profile {
+            crate::resources::wait_for_main_thread_to_sleep();
+            crate::resources::HeapProfiler::start()
+        } else {
+            None
+        };
+        let report = runner::run(scenario, options).await;
+        drop(profiler);
+        report
+    });
+    drop(rt);
+    Ok(report?)
+}
+
+/// Runs `scenario` in the heap worker and reads its report back.
+fn run_in_worker(worker: &Path, scenario: &Scenario) -> Result<Report, SuiteError> {
+    let fail = |problem: String| SuiteError::Worker {
+        worker: worker.to_owned(),
+        scenario: scenario.name.clone(),
+        problem,
+    };
+    let dir = tempfile::tempdir().map_err(|e| fail(format!("temporary directory: {e}")))?;
+    let file = dir.path().join("scenario.json");
+    std::fs::write(
+        &file,
+        serde_json::to_string(scenario).expect("scenarios serialize"),
+    )
+    .map_err(|e| fail(format!("writing {}: {e}", file.display())))?;
+    let out = std::process::Command::new(worker)
+        .arg(&file)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| fail(format!("cannot start it: {e}")))?;
+    if !out.status.success() {
+        return Err(fail(format!("it exited with {}", out.status)));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| fail(format!("its report is not JSON: {e}")))
+}
+
+/// Observes a suite run (the CLI draws progress bars).
+pub trait Observer {
+    /// Scenario `index` of `total` starts; it will do `ops` operations. When the scenario's
+    /// heap is profiled ([`Scenario::profiles_heap`]), the observer must not allocate until
+    /// [`Observer::finish`]: every allocation in the process is counted.
+    fn start(&mut self, index: usize, total: usize, scenario: &Scenario, ops: u64);
+    /// Returns the callback the runner calls with operations done.
+    fn progress(&mut self) -> Option<Arc<dyn Fn(u64) + Send + Sync>>;
+    /// The scenario finished.
+    fn finish(&mut self, result: &ScenarioResult);
+}
+
+/// Runs `scenarios` one after another, each on a runtime matching its clock, compares each with
+/// `baselines`, and stops after the current scenario when `stop` is set (the report is then
+/// marked partial).
+pub fn run_suite(
+    scenarios: &[Scenario],
+    baselines: &Path,
+    quick: bool,
+    stop: &Arc<AtomicBool>,
+    observer: &mut dyn Observer,
+    helpers: &Helpers,
+) -> Result<SuiteReport, SuiteError> {
+    for s in scenarios {
+        runner::validate(s)?;
+    }
+    let started = Instant::now();
+    let started_unix_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut results = Vec::new();
+    for (i, scenario) in scenarios.iter().enumerate() {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        observer.start(i, scenarios.len(), scenario, scenario.total_ops());
+        let options = RunOptions {
+            progress: observer.progress(),
+            stop: Some(Arc::clone(stop)),
+            ..RunOptions::default()
+        };
+        let mut report = if scenario.profiles_heap() {
+            match run_in_worker(&helpers.heap_worker, scenario) {
+                // Ctrl-C reaches the worker too: what it ran is lost, the suite stops here.
+                Err(_) if stop.load(Ordering::Relaxed) => break,
+                r => r?,
+            }
+        } else {
+            run_here(scenario, &options)?
+        };
+        if let Some(counter) = &helpers.counter {
+            report.instructions = crate::instructions::count(counter, scenario)?;
+        }
+        let result = judge(baselines, report)?;
+        observer.finish(&result);
+        results.push(result);
+    }
+    let partial = results.len() < scenarios.len() || results.iter().any(|r| r.report.partial);
+    Ok(SuiteReport {
+        schema_version: SUITE_SCHEMA_VERSION,
+        partial,
+        quick,
+        started_unix_s,
+        wall_s: started.elapsed().as_secs_f64(),
+        environment: Environment::current(),
+        cpu_model: cpu_model(),
+        results,
+    })
+}
+
+/// The CPU's model name, for naming the machine in reports.
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}

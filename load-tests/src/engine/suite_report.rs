@@ -1,0 +1,158 @@
+//! The suite report (JSON) that the console tables, the HTML report, `compare` and `bless`
+//! read: each scenario's report with its judgement.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::baseline::{self, BaselineError, GateMode, Row, Verdict};
+use crate::report::{Environment, Report};
+
+/// Version of the suite report's layout; 2: scenario reports of schema 3 (`yardstick`,
+/// `rng_seed`).
+pub const SUITE_SCHEMA_VERSION: u32 = 2;
+
+/// A report or scenario file given on the command line that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportFileError {
+    /// It could not be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// It is not what it should be.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The parser's message.
+        message: String,
+    },
+}
+
+/// One scenario's run, compared.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioResult {
+    /// The report, in the same schema the tests write.
+    pub report: Report,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The baseline file compared with, if there was one.
+    pub baseline: Option<PathBuf>,
+    /// Every gated metric.
+    pub checks: Vec<Row>,
+    /// Invariants the run broke (lost messages, leaks, ...), whatever the baseline says.
+    pub violations: Vec<String>,
+    /// Where a failed instruction count went: the functions whose own count moved most.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// Everything a suite run produced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SuiteReport {
+    /// [`SUITE_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Stopped early (Ctrl-C): later scenarios did not run, the last may be partial.
+    pub partial: bool,
+    /// Run with `--quick` (test scale instead of the published reports' full scale).
+    pub quick: bool,
+    /// When it started, seconds since the Unix epoch.
+    pub started_unix_s: u64,
+    /// Wall-clock duration of the whole run.
+    pub wall_s: f64,
+    /// Where it ran.
+    pub environment: Environment,
+    /// The CPU's model name (from `/proc/cpuinfo`; "unknown" elsewhere).
+    pub cpu_model: String,
+    /// One entry per scenario run, in order.
+    pub results: Vec<ScenarioResult>,
+}
+
+impl SuiteReport {
+    /// Whether any scenario regressed.
+    pub fn regressed(&self) -> bool {
+        self.results
+            .iter()
+            .any(|r| r.verdict == Verdict::Regression)
+    }
+
+    /// Reads a suite report written by `run`, naming the file in errors.
+    pub fn read(path: &Path) -> Result<SuiteReport, ReportFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ReportFileError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let parse = |e: serde_json::Error| ReportFileError::Parse {
+            path: path.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        };
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(parse)?;
+        let version = value
+            .get("schema_version")
+            .and_then(serde_json::Value::as_u64);
+        if version != Some(u64::from(SUITE_SCHEMA_VERSION)) {
+            return Err(ReportFileError::Parse {
+                path: path.to_owned(),
+                line: 1,
+                column: 1,
+                message: format!(
+                    "field `schema_version`: is {}, this build reads suite reports of version \
+                     {SUITE_SCHEMA_VERSION} (run the suite again with this build)",
+                    value
+                        .get("schema_version")
+                        .map_or("missing".into(), ToString::to_string)
+                ),
+            });
+        }
+        serde_json::from_str(&text).map_err(parse)
+    }
+}
+
+/// Judges `report` against its baseline under `dir`, if it has one ([`baseline::judge`]).
+pub fn judge(dir: &Path, report: Report) -> Result<ScenarioResult, BaselineError> {
+    let j = baseline::judge(dir, &report)?;
+    let (baseline, checks, notes) = match j.comparison {
+        Some(c) => (Some(c.path), c.rows, c.notes),
+        None => (None, Vec::new(), Vec::new()),
+    };
+    Ok(ScenarioResult {
+        report,
+        verdict: j.verdict,
+        baseline,
+        checks,
+        violations: j.violations,
+        notes,
+    })
+}
+
+/// Rewrites the baselines under `dir` from `suite`'s results whose scenario matches `patterns`
+/// (all when empty), each through [`baseline::bless`] (refused under `CI`, and for a run cut
+/// short or with a broken invariant). Returns the files written.
+pub fn bless(
+    suite: &SuiteReport,
+    dir: &Path,
+    patterns: &[String],
+) -> Result<Vec<PathBuf>, BaselineError> {
+    let mode = GateMode::from_env();
+    suite
+        .results
+        .iter()
+        .filter(|r| {
+            patterns.is_empty()
+                || patterns
+                    .iter()
+                    .any(|p| super::select::matches(p, &r.report.scenario))
+        })
+        .map(|r| baseline::bless(dir, &r.report, mode))
+        .collect()
+}
