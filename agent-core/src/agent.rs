@@ -1,4 +1,6 @@
-//! The [`Agent`] trait that user code implements, and the [`Context`] its handlers receive.
+//! An agent: the [`Agent`] trait that user code implements, the [`Context`] its handlers
+//! receive, and the [`Address`] others send to it with (tell, ask) and watch or stop it by. The
+//! three are generic over one another, so they live together.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -6,9 +8,18 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::address::Address;
+use std::fmt;
+
+use tokio::sync::oneshot;
+
+use crate::envelope::Envelope;
+use crate::error::{AskError, SendError};
+use crate::health::Health;
 use crate::id::{AgentId, TraceId};
+use crate::mailbox::{Enqueued, MailboxSnapshot};
+use crate::metrics::AgentSnapshot;
 use crate::runtime::AgentRuntime;
+use crate::shared::{AgentShared, Letter};
 
 /// The error a handler or start hook returns to report that the agent itself is in trouble.
 ///
@@ -122,5 +133,144 @@ impl<A: Agent> Context<A> {
     /// When the current message was enqueued.
     pub fn enqueued_at(&self) -> Instant {
         self.enqueued_at
+    }
+}
+
+/// A cheap, cloneable handle to one agent.
+pub struct Address<A: Agent> {
+    pub(crate) cell: Arc<AgentShared<A::Msg, A::Reply>>,
+}
+
+impl<A: Agent> Clone for Address<A> {
+    fn clone(&self) -> Self {
+        Address {
+            cell: Arc::clone(&self.cell),
+        }
+    }
+}
+
+impl<A: Agent> fmt::Debug for Address<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Address")
+            .field("id", &self.cell.id)
+            .field("name", &self.cell.name)
+            .field("health", &self.cell.health.get())
+            .finish()
+    }
+}
+
+impl<A: Agent> Address<A> {
+    /// This agent's id.
+    pub fn id(&self) -> AgentId {
+        self.cell.id
+    }
+
+    /// This agent's registered name.
+    pub fn name(&self) -> Option<&Arc<str>> {
+        self.cell.name.as_ref()
+    }
+
+    /// Where the agent is in its life.
+    pub fn health(&self) -> Health {
+        self.cell.health.get()
+    }
+
+    /// Sends without waiting for a reply, under a fresh trace id.
+    pub async fn tell(&self, msg: A::Msg) -> Result<Enqueued, SendError<A::Msg>> {
+        self.tell_traced(msg, TraceId::new()).await
+    }
+
+    /// Sends without waiting for a reply, as part of the work `trace_id` follows.
+    pub async fn tell_traced(
+        &self,
+        msg: A::Msg,
+        trace_id: TraceId,
+    ) -> Result<Enqueued, SendError<A::Msg>> {
+        let letter = Letter {
+            env: Envelope::new(msg, trace_id),
+            reply: None,
+        };
+        self.cell
+            .mailbox
+            .send(letter)
+            .await
+            .map_err(|e| e.map(|l| l.env.msg))
+    }
+
+    /// Sends without waiting for room: under the block policy a full mailbox refuses at once.
+    pub fn try_tell(&self, msg: A::Msg) -> Result<Enqueued, SendError<A::Msg>> {
+        let letter = Letter {
+            env: Envelope::new(msg, TraceId::new()),
+            reply: None,
+        };
+        self.cell
+            .mailbox
+            .try_send(letter)
+            .map_err(|e| e.map(|l| l.env.msg))
+    }
+
+    /// Sends and waits for the handler's reply; `timeout` covers waiting for room and for the reply.
+    /// If it runs out while waiting for room, the message comes back in
+    /// [`AskError::Send`]`(`[`SendError::Timeout`]`)`; if while waiting for the reply, [`AskError::Timeout`].
+    pub async fn ask(&self, msg: A::Msg, timeout: Duration) -> Result<A::Reply, AskError<A::Msg>> {
+        self.ask_traced(msg, TraceId::new(), timeout).await
+    }
+
+    /// [`Address::ask`] as part of the work `trace_id` follows.
+    pub async fn ask_traced(
+        &self,
+        msg: A::Msg,
+        trace_id: TraceId,
+        timeout: Duration,
+    ) -> Result<A::Reply, AskError<A::Msg>> {
+        #[cfg(feature = "inject-regressions")]
+        crate::inject::on_ask();
+        let (tx, rx) = oneshot::channel();
+        let letter = Letter {
+            env: Envelope::new(msg, trace_id),
+            reply: Some(tx),
+        };
+        // One clock read serves both the envelope and the deadline.
+        let deadline = letter.env.enqueued_at + timeout;
+        // No timer on the send: it is armed only if the send has to wait for room.
+        match self.cell.mailbox.send_until(letter, Some(deadline)).await {
+            Err(e) => return Err(AskError::Send(e.map(|l| l.env.msg))),
+            Ok(Enqueued::DroppedNewest) => return Err(AskError::Dropped),
+            Ok(Enqueued::Queued | Enqueued::DroppedOldest) => {}
+        }
+        match tokio::time::timeout_at(deadline, rx).await {
+            Err(_elapsed) => Err(AskError::Timeout(timeout)),
+            Ok(Err(_closed)) => Err(AskError::Dropped),
+            Ok(Ok(Err(failure))) => Err(AskError::Failed(failure)),
+            Ok(Ok(Ok(reply))) => Ok(reply),
+        }
+    }
+
+    /// Asks the agent to stop: its mailbox refuses new messages, it handles what is queued, runs
+    /// its stop hook and ends. Returns at once; await [`Address::stopped`] to wait for the end.
+    pub fn stop(&self) {
+        self.cell.mailbox.close();
+    }
+
+    /// Waits until the agent has stopped or failed.
+    pub async fn stopped(&self) -> Health {
+        loop {
+            let ended = self.cell.ended.notified();
+            let health = self.cell.health.get();
+            if health.is_terminal() {
+                return health;
+            }
+            ended.await;
+        }
+    }
+
+    /// The agent's counters.
+    pub fn snapshot(&self) -> AgentSnapshot {
+        self.cell.snapshot()
+    }
+
+    /// The agent's mailbox counters, taken consistently under the mailbox lock.
+    pub fn mailbox(&self) -> MailboxSnapshot {
+        self.cell.mailbox.snapshot()
     }
 }

@@ -31,7 +31,6 @@
 //! ```
 #![warn(missing_docs)]
 
-mod address;
 mod agent;
 pub mod bus;
 mod envelope;
@@ -48,11 +47,12 @@ pub mod orchestration;
 pub mod pool;
 mod registry;
 mod runtime;
+mod shared;
 mod shutdown;
+mod spawn;
 mod supervision;
 
-pub use address::Address;
-pub use agent::{Agent, Context, HandlerError};
+pub use agent::{Address, Agent, Context, HandlerError};
 pub use bus::{Bus, BusSnapshot, Subscription};
 pub use envelope::Envelope;
 pub use error::{
@@ -70,4 +70,4 @@ pub use shutdown::{ShutdownConfig, ShutdownReport};
 #[doc = include_str!("../../README.md")]
 struct ReadmeExample;
 
-pub use supervision::{Backoff, FailureAction, FailureKind, FailureReport, RestartPolicy};
+pub use supervision::{Backoff, FailureAction, FailureCause, FailureReport, RestartPolicy};

@@ -7,20 +7,20 @@ use std::sync::Arc;
 use futures_util::FutureExt;
 use tokio::time::Instant;
 
-use crate::address::{Address, Cell, Letter};
-use crate::agent::{Agent, Context};
+use crate::agent::{Address, Agent, Context};
 use crate::error::HandlerFailure;
 use crate::health::Health;
 use crate::id::TraceId;
 use crate::runtime::AgentRuntime;
+use crate::shared::{AgentShared, Letter};
 use crate::supervision::{
-    panic_message, Decision, FailureAction, FailureKind, FailureReport, RestartPolicy,
+    panic_message, AfterFailure, FailureAction, FailureCause, FailureReport, RestartPolicy,
     RestartWindow,
 };
 
 /// A failure of a start hook (no trace id) or of a handler on one message.
 struct Failure {
-    kind: FailureKind,
+    cause: FailureCause,
     message: String,
     trace_id: Option<TraceId>,
 }
@@ -52,16 +52,16 @@ pub(crate) async fn run<A, F>(
             Ok(agent) => agent,
             Err(payload) => {
                 let failure = Failure {
-                    kind: FailureKind::Panic,
+                    cause: FailureCause::Panic,
                     message: format!("agent factory: {}", panic_message(&*payload)),
                     trace_id: None,
                 };
                 match on_failure(&cell, &runtime, &policy, &mut window, failure) {
-                    Decision::Restart(delay) => {
+                    AfterFailure::Restart(delay) => {
                         backoff(delay).await;
                         continue;
                     }
-                    Decision::Stop => {
+                    AfterFailure::Stop => {
                         cell.health.set(Health::Stopping);
                         drop(cell.mailbox.abandon());
                         break Health::Failed;
@@ -79,12 +79,12 @@ pub(crate) async fn run<A, F>(
                 handle_until_failure(&mut agent, &mut ctx, &cell, timing).await
             }
             Ok(Err(e)) => Some(Failure {
-                kind: FailureKind::Error,
+                cause: FailureCause::Error,
                 message: format!("start hook: {e}"),
                 trace_id: None,
             }),
             Err(payload) => Some(Failure {
-                kind: FailureKind::Panic,
+                cause: FailureCause::Panic,
                 message: format!("start hook: {}", panic_message(&*payload)),
                 trace_id: None,
             }),
@@ -97,12 +97,12 @@ pub(crate) async fn run<A, F>(
             break Health::Stopped;
         };
         match on_failure(&cell, &runtime, &policy, &mut window, failure) {
-            Decision::Restart(delay) => {
+            AfterFailure::Restart(delay) => {
                 // The failed instance's state is suspect: it is dropped without its stop hook.
                 drop(agent);
                 backoff(delay).await;
             }
-            Decision::Stop => {
+            AfterFailure::Stop => {
                 cell.health.set(Health::Stopping);
                 drop(cell.mailbox.abandon());
                 stop_hook(&mut agent, &mut ctx).await;
@@ -116,7 +116,7 @@ pub(crate) async fn run<A, F>(
 async fn handle_until_failure<A: Agent>(
     agent: &mut A,
     ctx: &mut Context<A>,
-    cell: &Cell<A>,
+    cell: &AgentShared<A::Msg, A::Reply>,
     timing: bool,
 ) -> Option<Failure> {
     // With timing on, the clock is read once per message: after each handler. While the mailbox
@@ -146,7 +146,7 @@ async fn handle_until_failure<A: Agent>(
             );
             last_reading = Some(finished);
         }
-        let (kind, message) = match result {
+        let (cause, message) = match result {
             Ok(Ok(value)) => {
                 if let Some(reply) = reply {
                     // The asker may have timed out and gone; that is its business.
@@ -154,18 +154,18 @@ async fn handle_until_failure<A: Agent>(
                 }
                 continue;
             }
-            Ok(Err(e)) => (FailureKind::Error, e.to_string()),
-            Err(payload) => (FailureKind::Panic, panic_message(&*payload)),
+            Ok(Err(e)) => (FailureCause::Error, e.to_string()),
+            Err(payload) => (FailureCause::Panic, panic_message(&*payload)),
         };
         if let Some(reply) = reply {
-            let failure = match kind {
-                FailureKind::Error => HandlerFailure::Error(message.clone()),
-                FailureKind::Panic => HandlerFailure::Panic(message.clone()),
+            let failure = match cause {
+                FailureCause::Error => HandlerFailure::Error(message.clone()),
+                FailureCause::Panic => HandlerFailure::Panic(message.clone()),
             };
             let _ = reply.send(Err(failure));
         }
         return Some(Failure {
-            kind,
+            cause,
             message,
             trace_id: Some(trace_id),
         });
@@ -174,32 +174,32 @@ async fn handle_until_failure<A: Agent>(
 }
 
 /// Counts and reports a failure, and asks the policy what to do.
-fn on_failure<A: Agent>(
-    cell: &Cell<A>,
+fn on_failure<M, R>(
+    cell: &AgentShared<M, R>,
     runtime: &AgentRuntime,
     policy: &RestartPolicy,
     window: &mut RestartWindow,
     failure: Failure,
-) -> Decision {
-    match failure.kind {
-        FailureKind::Error => cell.stats.errors.add(1),
-        FailureKind::Panic => cell.stats.panics.add(1),
+) -> AfterFailure {
+    match failure.cause {
+        FailureCause::Error => cell.stats.errors.add(1),
+        FailureCause::Panic => cell.stats.panics.add(1),
     }
     let decision = window.decide(policy, Instant::now());
     let action = match decision {
-        Decision::Restart(delay) => {
+        AfterFailure::Restart(delay) => {
             cell.stats.restarts.add(1);
             FailureAction::Restarted {
                 backoff_ms: delay.as_millis() as u64,
             }
         }
-        Decision::Stop => FailureAction::Stopped,
+        AfterFailure::Stop => FailureAction::Stopped,
     };
     runtime.report_failure(FailureReport {
         agent: cell.id,
         agent_name: cell.name.as_deref().map(str::to_owned),
         trace_id: failure.trace_id,
-        kind: failure.kind,
+        cause: failure.cause,
         message: failure.message,
         action,
     });
@@ -228,13 +228,13 @@ async fn stop_hook<A: Agent>(agent: &mut A, ctx: &mut Context<A>) {
 }
 
 /// Retires the agent from the runtime when its task ends, however it ends.
-struct Retire<A: Agent> {
-    cell: Arc<Cell<A>>,
+struct Retire<M, R> {
+    cell: Arc<AgentShared<M, R>>,
     runtime: AgentRuntime,
     health: Health,
 }
 
-impl<A: Agent> Drop for Retire<A> {
+impl<M, R> Drop for Retire<M, R> {
     fn drop(&mut self) {
         // An aborted task leaves queued messages behind; they are abandoned, not lost.
         if !self.cell.mailbox.is_empty() || !self.cell.mailbox.is_closed() {

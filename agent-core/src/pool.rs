@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, TryAcquireError};
 use tokio::time::Instant;
 
-use crate::address::Address;
-use crate::agent::Agent;
+use crate::agent::{Address, Agent};
 use crate::error::{AskError, PoolError, SendError};
 use crate::mailbox::{Enqueued, MailboxConfig};
 use crate::runtime::{AgentConfig, AgentRuntime};

@@ -7,12 +7,11 @@ use std::sync::Arc;
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
 
-use crate::address::Cell;
-use crate::agent::Agent;
 use crate::error::SpawnError;
 use crate::health::Health;
 use crate::id::AgentId;
 use crate::metrics::AgentSnapshot;
+use crate::shared::AgentShared;
 
 /// What the runtime can do with an agent without knowing its type.
 pub(crate) trait Probe: Send + Sync + 'static {
@@ -31,7 +30,7 @@ pub(crate) trait Probe: Send + Sync + 'static {
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 
-impl<A: Agent> Probe for Cell<A> {
+impl<M: Send + 'static, R: Send + 'static> Probe for AgentShared<M, R> {
     fn name(&self) -> Option<&Arc<str>> {
         self.name.as_ref()
     }
@@ -39,7 +38,7 @@ impl<A: Agent> Probe for Cell<A> {
         self.health.get()
     }
     fn snapshot(&self) -> AgentSnapshot {
-        Cell::snapshot(self)
+        AgentShared::snapshot(self)
     }
     fn close(&self) {
         self.mailbox.close();

@@ -1,22 +1,18 @@
-//! [`AgentRuntime`]: spawns agents on the caller's tokio runtime, keeps the registry, the failure
-//! log and the runtime-wide counters, and shuts everything down gracefully.
+//! [`AgentRuntime`]: keeps the registry, the failure log and the runtime-wide counters, and
+//! shuts everything down gracefully. Spawning and typed lookups are in `spawn.rs`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::Notify;
 use tokio_util::task::TaskTracker;
 
-use crate::address::{Address, Cell};
-use crate::agent::Agent;
-use crate::error::{LookupError, SpawnError};
-use crate::health::{Health, HealthCell};
+use crate::health::Health;
 use crate::id::AgentId;
-use crate::lifecycle;
-use crate::mailbox::{Mailbox, MailboxConfig, MailboxSnapshot};
-use crate::metrics::{AgentSnapshot, AgentStats, RuntimeCounters, RuntimeSnapshot};
+use crate::mailbox::{MailboxConfig, MailboxSnapshot};
+use crate::metrics::{AgentSnapshot, RuntimeCounters, RuntimeSnapshot};
 use crate::registry::{Probe, Registry};
+use crate::shared::AgentShared;
 use crate::supervision::{FailureLog, FailureReport, RestartPolicy};
 
 /// Settings for a whole runtime.
@@ -140,74 +136,6 @@ impl AgentRuntime {
         &self.inner.config
     }
 
-    /// Spawns an agent built by `factory` on the current tokio runtime. The factory is called
-    /// again for each restart. Must be called from within a tokio runtime.
-    pub fn spawn<A, F>(&self, config: AgentConfig, factory: F) -> Result<Address<A>, SpawnError>
-    where
-        A: Agent,
-        F: FnMut() -> A + Send + 'static,
-    {
-        if !self.inner.accepting.load(Ordering::Acquire) {
-            return Err(SpawnError::ShuttingDown);
-        }
-        let mailbox_config = config.mailbox.unwrap_or(self.inner.config.default_mailbox);
-        let mailbox = Mailbox::new(mailbox_config).map_err(SpawnError::InvalidMailbox)?;
-        let policy = config.restart.unwrap_or(self.inner.config.default_restart);
-        let id = AgentId::next();
-        let cell = Arc::new(Cell {
-            id,
-            name: config.name.map(Arc::from),
-            mailbox,
-            health: HealthCell::new(),
-            stats: AgentStats::default(),
-            ended: Notify::new(),
-            abort: OnceLock::new(),
-        });
-        self.inner
-            .registry
-            .register(id, Arc::clone(&cell) as Arc<dyn Probe>)?;
-        self.inner.counters.spawned.fetch_add(1, Ordering::Relaxed);
-        let address = Address {
-            cell: Arc::clone(&cell),
-        };
-        let task = self.inner.tracker.spawn(lifecycle::run(
-            factory,
-            address.clone(),
-            self.clone(),
-            policy,
-        ));
-        let _ = cell.abort.set(task.abort_handle());
-        // A shutdown that began after the check above may have missed this mailbox.
-        if !self.inner.accepting.load(Ordering::Acquire) {
-            cell.mailbox.close();
-        }
-        Ok(address)
-    }
-
-    /// The live agent registered under `name`, typed.
-    pub fn lookup<A: Agent>(&self, name: &str) -> Result<Address<A>, LookupError> {
-        let id = self
-            .inner
-            .registry
-            .id_of(name)
-            .ok_or_else(|| LookupError::NotFound(format!("named {name:?}")))?;
-        self.get(id)
-    }
-
-    /// The live agent with `id`, typed.
-    pub fn get<A: Agent>(&self, id: AgentId) -> Result<Address<A>, LookupError> {
-        let probe = self
-            .inner
-            .registry
-            .get(id)
-            .ok_or_else(|| LookupError::NotFound(id.to_string()))?;
-        let cell = probe
-            .as_any()
-            .downcast::<Cell<A>>()
-            .map_err(|_| LookupError::WrongType(id, std::any::type_name::<A>()))?;
-        Ok(Address { cell })
-    }
-
     /// The health of a live agent; `None` once it has ended and left the registry.
     pub fn health(&self, id: AgentId) -> Option<Health> {
         self.inner.registry.get(id).map(|p| p.health())
@@ -281,7 +209,7 @@ impl AgentRuntime {
         self.inner.failures.push(report);
     }
 
-    pub(crate) fn retire<A: Agent>(&self, cell: &Cell<A>, health: Health) {
+    pub(crate) fn retire<M, R>(&self, cell: &AgentShared<M, R>, health: Health) {
         self.inner.registry.deregister(cell.id);
         let last = cell.snapshot();
         let mut retired = self.lock_retired();
@@ -295,6 +223,19 @@ impl AgentRuntime {
             _ => &self.inner.counters.stopped,
         };
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Whether new agents are accepted (false once shutdown began).
+    pub(crate) fn accepting(&self) -> bool {
+        self.inner.accepting.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    pub(crate) fn count_spawned(&self) {
+        self.inner.counters.spawned.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn stop_accepting(&self) {

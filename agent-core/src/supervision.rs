@@ -73,7 +73,7 @@ impl Backoff {
 
 /// The decision after a failure.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Decision {
+pub(crate) enum AfterFailure {
     Restart(Duration),
     Stop,
 }
@@ -85,9 +85,9 @@ pub(crate) struct RestartWindow {
 }
 
 impl RestartWindow {
-    pub(crate) fn decide(&mut self, policy: &RestartPolicy, now: Instant) -> Decision {
+    pub(crate) fn decide(&mut self, policy: &RestartPolicy, now: Instant) -> AfterFailure {
         match *policy {
-            RestartPolicy::Never => Decision::Stop,
+            RestartPolicy::Never => AfterFailure::Stop,
             RestartPolicy::OnFailure {
                 max_restarts,
                 within,
@@ -101,11 +101,11 @@ impl RestartWindow {
                     self.recent.pop_front();
                 }
                 if self.recent.len() >= max_restarts as usize {
-                    return Decision::Stop;
+                    return AfterFailure::Stop;
                 }
                 let n = self.recent.len() as u32;
                 self.recent.push_back(now);
-                Decision::Restart(backoff.delay(n))
+                AfterFailure::Restart(backoff.delay(n))
             }
         }
     }
@@ -114,7 +114,7 @@ impl RestartWindow {
 /// Whether a failure was a returned error or a panic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum FailureKind {
+pub enum FailureCause {
     /// The handler or start hook returned an error.
     Error,
     /// The handler or start hook panicked.
@@ -131,7 +131,7 @@ pub struct FailureReport {
     /// The trace id of the message that failed; `None` for a start hook.
     pub trace_id: Option<TraceId>,
     /// Error or panic.
-    pub kind: FailureKind,
+    pub cause: FailureCause,
     /// The error's or panic's text.
     pub message: String,
     /// What the policy did about it.
@@ -172,7 +172,7 @@ impl FailureLog {
         tracing::warn!(
             agent = %report.agent,
             trace_id = ?report.trace_id,
-            kind = ?report.kind,
+            cause = ?report.cause,
             action = ?report.action,
             "agent failure: {}",
             report.message
@@ -234,18 +234,18 @@ mod tests {
         let t0 = Instant::now();
         assert_eq!(
             w.decide(&policy, t0),
-            Decision::Restart(Duration::from_millis(10))
+            AfterFailure::Restart(Duration::from_millis(10))
         );
         assert_eq!(
             w.decide(&policy, t0),
-            Decision::Restart(Duration::from_millis(20))
+            AfterFailure::Restart(Duration::from_millis(20))
         );
-        assert_eq!(w.decide(&policy, t0), Decision::Stop);
+        assert_eq!(w.decide(&policy, t0), AfterFailure::Stop);
         // A second later the window is empty again.
         let t1 = t0 + Duration::from_secs(1);
         assert_eq!(
             w.decide(&policy, t1),
-            Decision::Restart(Duration::from_millis(10))
+            AfterFailure::Restart(Duration::from_millis(10))
         );
     }
 
@@ -254,7 +254,7 @@ mod tests {
         let mut w = RestartWindow::default();
         assert_eq!(
             w.decide(&RestartPolicy::Never, Instant::now()),
-            Decision::Stop
+            AfterFailure::Stop
         );
     }
 }

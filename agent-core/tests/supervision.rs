@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use agent_core::{
-    AgentConfig, AgentRuntime, AskError, Backoff, FailureAction, FailureKind, HandlerFailure,
+    AgentConfig, AgentRuntime, AskError, Backoff, FailureAction, FailureCause, HandlerFailure,
     Health, RestartPolicy, TraceId,
 };
 use common::{quiet_panics, Flaky, Job};
@@ -56,7 +56,7 @@ async fn a_panic_restarts_the_agent_and_the_messages_behind_it_are_delivered() {
     assert_eq!(failures.len(), 1);
     let f = &failures[0];
     assert_eq!(f.trace_id, Some(trace));
-    assert_eq!(f.kind, FailureKind::Panic);
+    assert_eq!(f.cause, FailureCause::Panic);
     assert_eq!(f.agent_name.as_deref(), Some("flaky"));
     assert!(f.message.contains("on purpose"), "{}", f.message);
     assert_eq!(f.action, FailureAction::Restarted { backoff_ms: 100 });

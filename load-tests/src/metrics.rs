@@ -236,7 +236,7 @@ pub struct Operations {
     /// Operations that failed.
     pub failed: u64,
     /// Failures by kind.
-    pub errors_by_kind: BTreeMap<String, u64>,
+    pub failures_by_cause: BTreeMap<String, u64>,
     /// Operations by workflow type, for mixed workloads.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub by_type: BTreeMap<String, u64>,
@@ -262,10 +262,10 @@ impl Operations {
                 self.failed += n;
                 // Look the kind up before inserting: a String per failed operation would show up
                 // as the run's own allocations in the heap figures.
-                match self.errors_by_kind.get_mut(kind) {
+                match self.failures_by_cause.get_mut(kind) {
                     Some(count) => *count += n,
                     None => {
-                        self.errors_by_kind.insert(kind.to_owned(), n);
+                        self.failures_by_cause.insert(kind.to_owned(), n);
                     }
                 }
             }
@@ -287,8 +287,8 @@ impl Operations {
         self.total += other.total;
         self.succeeded += other.succeeded;
         self.failed += other.failed;
-        for (k, v) in &other.errors_by_kind {
-            *self.errors_by_kind.entry(k.clone()).or_default() += v;
+        for (k, v) in &other.failures_by_cause {
+            *self.failures_by_cause.entry(k.clone()).or_default() += v;
         }
         for (k, v) in &other.by_type {
             *self.by_type.entry(k.clone()).or_default() += v;

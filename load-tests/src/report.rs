@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::instructions::InstructionReport;
 use crate::metrics::Latencies;
 pub use crate::metrics::Operations;
 use crate::resources::{HeapReport, OsReport};
@@ -265,4 +264,37 @@ pub fn lookup(value: &serde_json::Value, path: &str) -> Option<f64> {
         serde_json::Value::Bool(b) => Some(f64::from(u8::from(*b))),
         _ => None,
     }
+}
+
+/// Instructions one scenario executed, per operation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstructionReport {
+    /// Instructions executed in the program's own code (the executable) per operation: gated.
+    pub per_op: f64,
+    /// Instructions executed in shared libraries (libc, the loader) per operation: reported only.
+    pub libraries_per_op: f64,
+    /// Operations in the counted run (its counting form, see `counting_form`).
+    pub ops: u64,
+    /// `valgrind --version` of the counting run.
+    pub valgrind: String,
+    /// `rustc -V` of the build.
+    pub rustc: String,
+    /// `debug` or `release`.
+    pub build_profile: String,
+    /// The functions with the most own instructions per operation, costliest first.
+    pub functions: Vec<FunctionCost>,
+    /// agent-core's functions with the most inclusive instructions (their own and their
+    /// callees') per operation: where in the runtime a change entered.
+    pub agent_core_inclusive: Vec<FunctionCost>,
+}
+
+/// One function's own instructions (not those of what it calls) per operation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionCost {
+    /// Demangled name, generic parameters elided (monomorphizations add up).
+    pub name: String,
+    /// Own instructions per operation.
+    pub per_op: f64,
 }

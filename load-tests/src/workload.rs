@@ -12,7 +12,7 @@ use crate::scenario::{WorkflowType, Workload};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WorkDone {
     /// The workflow type, for mixed workloads.
-    pub kind: Option<WorkflowType>,
+    pub workflow: Option<WorkflowType>,
     /// `Err(kind)` if the operation failed.
     pub result: Result<(), &'static str>,
 }
@@ -20,7 +20,7 @@ pub struct WorkDone {
 /// Runs `workload` once, drawing from `rng` where the workload is random.
 pub async fn perform(workload: &Workload, rng: &mut ChaCha8Rng) -> WorkDone {
     let ok = WorkDone {
-        kind: None,
+        workflow: None,
         result: Ok(()),
     };
     match workload {
@@ -53,7 +53,7 @@ pub async fn perform(workload: &Workload, rng: &mut ChaCha8Rng) -> WorkDone {
                 Ok(())
             };
             WorkDone {
-                kind: Some(kind),
+                workflow: Some(kind),
                 result,
             }
         }

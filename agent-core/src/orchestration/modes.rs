@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use crate::address::Address;
-use crate::agent::Agent;
+use crate::agent::{Address, Agent};
 use crate::bus::Subscription;
 use crate::error::AskError;
 use crate::id::TraceId;

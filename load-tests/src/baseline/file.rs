@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use super::rule::{Gate, Rule};
 use super::table::{Comparison, Row};
 use super::BaselineError;
-use crate::instructions::{attribution, FunctionCost, InstructionReport};
+use crate::instructions::attribution;
 use crate::report::{paths, Report};
+use crate::report::{FunctionCost, InstructionReport};
 
 /// The version of the baseline file format.
 pub const BASELINE_SCHEMA_VERSION: u32 = 3;

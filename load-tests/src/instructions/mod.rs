@@ -19,11 +19,11 @@ mod callgrind;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::kinds::rules::Drive;
 use crate::report::Report;
+pub use crate::report::{FunctionCost, InstructionReport};
 use crate::runner::{self, RunOptions};
 use crate::scenario::Scenario;
 
@@ -32,39 +32,6 @@ pub const CHILD_COMMAND: &str = "count-instructions";
 
 /// Functions kept per report and per baseline, the costliest first, to say where a change went.
 pub const FUNCTIONS_KEPT: usize = 60;
-
-/// Instructions one scenario executed, per operation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InstructionReport {
-    /// Instructions executed in the program's own code (the executable) per operation: gated.
-    pub per_op: f64,
-    /// Instructions executed in shared libraries (libc, the loader) per operation: reported only.
-    pub libraries_per_op: f64,
-    /// Operations in the counted run (its counting form, see `counting_form`).
-    pub ops: u64,
-    /// `valgrind --version` of the counting run.
-    pub valgrind: String,
-    /// `rustc -V` of the build.
-    pub rustc: String,
-    /// `debug` or `release`.
-    pub build_profile: String,
-    /// The functions with the most own instructions per operation, costliest first.
-    pub functions: Vec<FunctionCost>,
-    /// agent-core's functions with the most inclusive instructions (their own and their
-    /// callees') per operation: where in the runtime a change entered.
-    pub agent_core_inclusive: Vec<FunctionCost>,
-}
-
-/// One function's own instructions (not those of what it calls) per operation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FunctionCost {
-    /// Demangled name, generic parameters elided (monomorphizations add up).
-    pub name: String,
-    /// Own instructions per operation.
-    pub per_op: f64,
-}
 
 /// Why a count could not be taken.
 #[derive(Debug, Error)]

@@ -4,7 +4,7 @@
 //! so that [`crate::scenario::Scenario`], which holds a kind, never imports the code that reads
 //! a scenario.
 //!
-//! Adding a kind: a new folder, and one line in [`kind_list`].
+//! Adding a kind: a new folder, and one line in the `kind_list!` macro below.
 
 /// The list of kinds, handed to the macro `$then`: [`Kind`] is declared from it here, the
 /// dispatch to each kind's rules and driver in [`rules`]. A kind under `run_alone` has a driver
@@ -56,7 +56,7 @@ macro_rules! kind_list {
     };
 }
 
-/// Declares [`Kind`] from [`kind_list`].
+/// Declares [`Kind`] from `kind_list!`.
 macro_rules! declare_kind {
     (
         run_alone { $( $(#[$doc:meta])* $variant:ident($module:ident::$ty:ident), )* }

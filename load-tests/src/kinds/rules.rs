@@ -1,5 +1,5 @@
 //! What every kind decides about its scenarios, as two traits each kind implements in its
-//! `run.rs`: [`Drive`] (its driver) and [`Rules`] (its checks, gated metrics, invariants,
+//! `run.rs`: `Drive` (its driver) and [`Rules`] (its checks, gated metrics, invariants,
 //! counting and full-scale forms, headline). Defaults here are the common case; a kind overrides
 //! what differs.
 
@@ -9,9 +9,9 @@ use super::Kind;
 use crate::baseline::Gate;
 use crate::format::{ms, rate};
 use crate::report::Report;
+use crate::runner::context::RunError;
 use crate::runner::context::{DriverOutput, RunContext};
 use crate::runner::limits::Limits;
-use crate::runner::RunError;
 use crate::scenario::{Clock, Scenario};
 
 /// A kind's driver: does the scenario's work and reports what it measured.
@@ -156,7 +156,7 @@ pub(crate) fn success_and(r: &Report, p95: bool) -> String {
 }
 
 /// Declares the dispatch from [`Kind`] to each kind's rules and driver, from
-/// [`super::kind_list`].
+/// `kind_list!` in `kinds/mod.rs`.
 macro_rules! declare_dispatch {
     (
         run_alone { $( $(#[$doc:meta])* $variant:ident($module:ident::$ty:ident), )* }

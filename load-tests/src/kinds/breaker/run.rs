@@ -13,9 +13,9 @@ use super::Breaker;
 use crate::baseline::Gate;
 use crate::kinds::rules::Figures;
 use crate::kinds::rules::{Drive, Rules};
+use crate::runner::context::RunError;
 use crate::runner::context::{DriverOutput, RunContext};
 use crate::runner::limits::Limits;
-use crate::runner::RunError;
 use crate::scenario::Scenario;
 
 /// Times the breaker opened.

@@ -13,14 +13,14 @@ use crate::baseline::Gate;
 use crate::kinds::messaging::raw_tokio::CHANNEL_BOUND;
 use crate::kinds::messaging::traffic::{yardstick, RoundResult};
 use crate::kinds::rules::{Drive, Rules};
-use crate::kinds::steps::agent::{ask_error_kind, Step, StepAgent, STEP_TIMEOUT};
+use crate::kinds::steps::agent::{ask_failure_cause, Step, StepAgent, STEP_TIMEOUT};
 use crate::metrics::{LatencyRecorder, Tallies, Tally, STRIPES};
 use crate::report::paths;
 use crate::report::Operations;
 use crate::resources::process_cpu;
+use crate::runner::context::RunError;
 use crate::runner::context::{DriverOutput, RunContext};
 use crate::runner::limits::{Limits, MAX_BYTES_IN_FLIGHT, MAX_COUNT, MAX_CPU_ITERATIONS};
-use crate::runner::RunError;
 use crate::scenario::Scenario;
 use crate::scenario::Workload;
 use crate::workload::{burn_cpu, touch_memory};
@@ -118,7 +118,7 @@ async fn agent_round(
                             tally.latency.record(total, o.queue, o.service);
                             tally.ops.record(o.result);
                         }
-                        Err(e) => tally.ops.record(Err(ask_error_kind(&e))),
+                        Err(e) => tally.ops.record(Err(ask_failure_cause(&e))),
                     });
                     ctx.done(1);
                 }

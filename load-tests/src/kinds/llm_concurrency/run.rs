@@ -10,9 +10,9 @@ use super::LlmConcurrency;
 use crate::baseline::Gate;
 use crate::kinds::rules::Figures;
 use crate::kinds::rules::{Drive, Rules};
+use crate::runner::context::RunError;
 use crate::runner::context::{DriverOutput, RunContext};
 use crate::runner::limits::Limits;
-use crate::runner::RunError;
 use crate::scenario::Scenario;
 
 /// Waits honouring the limiter's "retry after".

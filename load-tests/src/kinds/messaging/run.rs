@@ -62,16 +62,18 @@ impl Drive for Messaging {
         out.ops.succeeded = delivery.delivered - delivery.out_of_order.min(delivery.delivered);
         out.ops.failed = out.ops.total - out.ops.succeeded;
         if delivery.lost > 0 {
-            out.ops.errors_by_kind.insert("lost".into(), delivery.lost);
+            out.ops
+                .failures_by_cause
+                .insert("lost".into(), delivery.lost);
         }
         if delivery.out_of_order > 0 {
             out.ops
-                .errors_by_kind
+                .failures_by_cause
                 .insert("out_of_order".into(), delivery.out_of_order);
         }
         let refused = delivery.sent - delivery.delivered - delivery.lost;
         if refused > 0 {
-            out.ops.errors_by_kind.insert("refused".into(), refused);
+            out.ops.failures_by_cause.insert("refused".into(), refused);
         }
         out.extra
             .insert("messages_per_repetition".into(), traffic.messages as f64);

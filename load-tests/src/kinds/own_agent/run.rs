@@ -10,7 +10,7 @@ use super::OwnAgent;
 use crate::baseline::Gate;
 use crate::kinds::rules::{Drive, Rules};
 use crate::kinds::sequential::run::{LEAKED_BLOCKS, LEAKED_BYTES};
-use crate::kinds::steps::agent::ask_error_kind;
+use crate::kinds::steps::agent::ask_failure_cause;
 use crate::metrics::{stripes, Tallies};
 use crate::report::{paths, Delivery, Report};
 use crate::resources::heap_now;
@@ -80,7 +80,7 @@ impl<A: Agent> AgentDriver<A> {
                         .record(if right { Ok(()) } else { Err("wrong_reply") });
                 }
                 Err(e) => {
-                    let kind = ask_error_kind(e);
+                    let kind = ask_failure_cause(e);
                     if kind == "handler_failed" {
                         counts.handled = 1;
                     } else {

@@ -10,12 +10,12 @@ use tokio::time::Instant;
 use super::PoolExhaustion;
 use crate::baseline::Gate;
 use crate::kinds::rules::{Drive, Figures, Rules};
-use crate::kinds::steps::agent::{ask_error_kind, Step, StepAgent, STEP_TIMEOUT};
+use crate::kinds::steps::agent::{ask_failure_cause, Step, StepAgent, STEP_TIMEOUT};
 use crate::metrics::{stripes, Tallies};
 use crate::report::PoolReport;
+use crate::runner::context::RunError;
 use crate::runner::context::{DriverOutput, RunContext};
 use crate::runner::limits::Limits;
-use crate::runner::RunError;
 use crate::scenario::Scenario;
 
 impl Drive for PoolExhaustion {
@@ -49,7 +49,7 @@ impl Drive for PoolExhaustion {
                             Ok(lease) => lease
                                 .ask(Step, STEP_TIMEOUT)
                                 .await
-                                .map_err(|e| ask_error_kind(&e)),
+                                .map_err(|e| ask_failure_cause(&e)),
                             Err(PoolError::Exhausted { .. }) => Err("pool_exhausted"),
                             Err(_) => Err("pool_closed"),
                         };

@@ -15,9 +15,9 @@ use super::QueueOverflow;
 use crate::baseline::Gate;
 use crate::kinds::rules::{Drive, Figures, Rules};
 use crate::report::{paths, Delivery, Report};
+use crate::runner::context::RunError;
 use crate::runner::context::{DriverOutput, RunContext};
 use crate::runner::limits::Limits;
-use crate::runner::RunError;
 use crate::scenario::Scenario;
 
 struct SlowConsumer {
@@ -144,7 +144,7 @@ impl Drive for QueueOverflow {
             ("lost", delivery.lost),
         ] {
             if n > 0 {
-                out.ops.errors_by_kind.insert(kind.into(), n);
+                out.ops.failures_by_cause.insert(kind.into(), n);
             }
         }
         out.max_depth = m.max_depth;

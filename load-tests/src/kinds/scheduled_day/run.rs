@@ -10,9 +10,9 @@ use super::ScheduledDay;
 use crate::baseline::Gate;
 use crate::kinds::rules::Figures;
 use crate::kinds::rules::{Drive, Rules};
+use crate::runner::context::RunError;
 use crate::runner::context::{DriverOutput, RunContext};
 use crate::runner::limits::{Limits, MAX_SECONDS};
-use crate::runner::RunError;
 use crate::scenario::{Kind, Scenario};
 
 /// Job runs that fired.

@@ -13,9 +13,9 @@ use crate::kinds::steps::agent::{step, StepAgent};
 use crate::metrics::{stripes, Tallies};
 use crate::report::Report;
 use crate::resources::heap_now;
+use crate::runner::context::RunError;
 use crate::runner::context::{DriverOutput, RunContext};
 use crate::runner::limits::Limits;
-use crate::runner::RunError;
 use crate::scenario::Scenario;
 
 /// Bytes live after teardown that were not before setup.

@@ -13,9 +13,9 @@ use crate::baseline::Gate;
 use crate::kinds::rules::{clock, extra, Figures};
 use crate::kinds::rules::{Drive, Rules};
 use crate::report::Report;
+use crate::runner::context::RunError;
 use crate::runner::context::{DriverOutput, RunContext};
 use crate::runner::limits::Limits;
-use crate::runner::RunError;
 use crate::scenario::{Kind, Scenario};
 
 struct Service {

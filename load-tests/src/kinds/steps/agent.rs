@@ -22,7 +22,7 @@ pub(crate) struct Step;
 pub(crate) struct StepOutcome {
     pub(crate) queue: Duration,
     pub(crate) service: Duration,
-    pub(crate) kind: Option<WorkflowType>,
+    pub(crate) workflow: Option<WorkflowType>,
     pub(crate) result: Result<(), &'static str>,
 }
 
@@ -62,7 +62,7 @@ impl Agent for StepAgent {
         Ok(StepOutcome {
             queue,
             service: started.elapsed(),
-            kind: done.kind,
+            workflow: done.workflow,
             result: done.result,
         })
     }
@@ -86,23 +86,23 @@ pub(crate) async fn step(
             queue,
             service,
             result,
-            kind,
+            workflow,
         }) => {
             t.latency.record(total, queue, service);
             t.ops.record(result);
-            if let Some(kind) = kind {
-                t.ops.count_type(kind.as_str());
+            if let Some(workflow) = workflow {
+                t.ops.count_type(workflow.as_str());
             }
         }
         Err(e) => {
             t.latency.record_total(total);
-            t.ops.record(Err(ask_error_kind(&e)));
+            t.ops.record(Err(ask_failure_cause(&e)));
         }
     });
 }
 
-/// A short name for an ask failure, for `errors_by_kind`.
-pub(crate) fn ask_error_kind<M>(e: &AskError<M>) -> &'static str {
+/// A short name for an ask failure, for `failures_by_cause`.
+pub(crate) fn ask_failure_cause<M>(e: &AskError<M>) -> &'static str {
     match e {
         AskError::Send(_) => "send_refused",
         AskError::Timeout(_) => "ask_timeout",

@@ -13,9 +13,9 @@ use crate::kinds::rules::{Drive, Rules};
 use crate::metrics::{stripes, Tallies};
 use crate::report::paths;
 use crate::report::Delivery;
+use crate::runner::context::RunError;
 use crate::runner::context::{DriverOutput, RunContext};
 use crate::runner::limits::Limits;
-use crate::runner::RunError;
 use crate::scenario::Scenario;
 
 /// Streams whose every chunk arrived, in order.
