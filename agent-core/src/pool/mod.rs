@@ -1,69 +1,25 @@
 //! Pools: N worker agents behind a semaphore, with round-robin or least-loaded dispatch,
 //! utilization counters, and resizing at run time without losing in-flight work.
 
+mod config;
+mod usage;
+
+pub use config::{Dispatch, PoolConfig};
+pub use usage::PoolSnapshot;
+
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, TryAcquireError};
 use tokio::time::Instant;
 
 use crate::agent::{Address, Agent};
 use crate::error::{AskError, PoolError, SendError};
-use crate::mailbox::{Enqueued, MailboxConfig};
+use crate::mailbox::Enqueued;
 use crate::runtime::{AgentConfig, AgentRuntime};
-use crate::supervision::RestartPolicy;
-
-/// How a lease picks its worker.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Dispatch {
-    /// Each lease takes the next worker in turn.
-    #[default]
-    RoundRobin,
-    /// Each lease takes the worker with the fewest leases out (the first such, scanning from a
-    /// rotating start so ties spread out).
-    LeastLoaded,
-}
-
-/// A pool's settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PoolConfig {
-    /// The pool's name (workers are registered as `name/0`, `name/1`, ...).
-    pub name: String,
-    /// How many worker agents.
-    pub workers: usize,
-    /// Concurrent leases allowed per worker; the semaphore holds `workers * slots_per_worker`.
-    pub slots_per_worker: usize,
-    /// How leases pick workers.
-    pub dispatch: Dispatch,
-    /// The workers' mailbox (runtime default if `None`).
-    pub worker_mailbox: Option<MailboxConfig>,
-    /// The workers' restart policy (runtime default if `None`).
-    pub restart: Option<RestartPolicy>,
-}
-
-impl PoolConfig {
-    /// A pool named `name` of `workers` workers, one slot each, round-robin.
-    pub fn new(name: impl Into<String>, workers: usize) -> PoolConfig {
-        PoolConfig {
-            name: name.into(),
-            workers,
-            slots_per_worker: 1,
-            dispatch: Dispatch::RoundRobin,
-            worker_mailbox: None,
-            restart: None,
-        }
-    }
-
-    /// This config with the given dispatch.
-    pub fn with_dispatch(mut self, dispatch: Dispatch) -> PoolConfig {
-        self.dispatch = dispatch;
-        self
-    }
-}
+use usage::Usage;
 
 /// A pool of worker agents. Cheap to clone.
 pub struct Pool<A: Agent> {
@@ -110,65 +66,6 @@ struct Worker<A: Agent> {
     address: Address<A>,
     leases: AtomicUsize,
     idle: Notify,
-}
-
-/// Slots in use over time, for the time-weighted average.
-struct Usage {
-    in_use: u64,
-    max_in_use: u64,
-    since: Instant,
-    last_change: Instant,
-    /// Integral of `in_use` over time, in slot-nanoseconds.
-    area: u128,
-}
-
-impl Usage {
-    fn change(&mut self, now: Instant, up: bool) {
-        self.area +=
-            u128::from(self.in_use) * now.saturating_duration_since(self.last_change).as_nanos();
-        self.last_change = now;
-        if up {
-            self.in_use += 1;
-            self.max_in_use = self.max_in_use.max(self.in_use);
-        } else {
-            self.in_use -= 1;
-        }
-    }
-
-    fn average(&self, now: Instant) -> f64 {
-        let total = now.saturating_duration_since(self.since).as_nanos();
-        if total == 0 {
-            return self.in_use as f64;
-        }
-        let area = self.area
-            + u128::from(self.in_use) * now.saturating_duration_since(self.last_change).as_nanos();
-        area as f64 / total as f64
-    }
-}
-
-/// A pool's counters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PoolSnapshot {
-    /// The pool's name.
-    pub name: String,
-    /// Worker agents now.
-    pub workers: u64,
-    /// Slots (concurrent leases allowed) now.
-    pub capacity: u64,
-    /// Leases out now.
-    pub in_use: u64,
-    /// The most leases out at once.
-    pub max_in_use: u64,
-    /// Successful acquires.
-    pub acquires: u64,
-    /// Acquires that found no free slot and had to wait.
-    pub waits: u64,
-    /// Acquires that gave up at their timeout.
-    pub exhaustions: u64,
-    /// Time-weighted average of leases out since the pool was made.
-    pub avg_in_use: f64,
-    /// `avg_in_use / capacity`.
-    pub avg_utilization: f64,
 }
 
 /// A slot in the pool, bound to one worker. Dropping it frees the slot.
