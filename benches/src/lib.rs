@@ -6,4 +6,5 @@ pub mod paired;
 #[cfg(feature = "peers")]
 pub mod peers;
 pub mod probe;
+pub mod stats;
 pub mod workloads;

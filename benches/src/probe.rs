@@ -70,14 +70,13 @@ impl ProbeBench {
         inject: f64,
     ) -> Duration {
         (self.run)(rt);
-        let mut times: Vec<Duration> = (0..iterations.max(1))
+        let times: Vec<Duration> = (0..iterations.max(1))
             .map(|_| {
                 let t = (self.run)(rt);
                 t + spin(t.mul_f64(inject))
             })
             .collect();
-        times.sort();
-        times[times.len() / 2]
+        crate::stats::median(&times)
     }
 }
 

@@ -9,6 +9,8 @@ use agent_core::{
 use hdrhistogram::Histogram;
 use tokio::sync::{mpsc, oneshot};
 
+pub use crate::stats::median;
+
 /// The bound of every raw tokio channel, matching agent-core's default mailbox.
 pub const CHANNEL_BOUND: usize = 1024;
 /// Generous timeout for asks that must not time out in a benchmark.
@@ -228,14 +230,6 @@ pub async fn spawn_send_stop_tokio(agents: u64, msgs: u64) -> Duration {
     let elapsed = start.elapsed();
     assert_eq!(handled, agents * msgs);
     elapsed
-}
-
-/// The median of interleaved samples (the upper middle one for an even count). `v` must not be
-/// empty.
-pub fn median(v: &[Duration]) -> Duration {
-    let mut s = v.to_vec();
-    s.sort();
-    s[s.len() / 2]
 }
 
 /// A latency histogram in nanoseconds, 3 significant figures.

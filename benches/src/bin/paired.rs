@@ -252,7 +252,7 @@ fn calibrate(
         println!(
             "| {:.0}% | {failing}/{comparisons} | {slower}/{verdicts} | {:.3} ({:.3} - {:.3}) |",
             inject * 100.0,
-            paired::stats::median(&medians),
+            benches::stats::median(&medians),
             medians.first().copied().unwrap_or(f64::NAN),
             medians.last().copied().unwrap_or(f64::NAN),
         );

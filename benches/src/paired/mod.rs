@@ -170,7 +170,7 @@ pub fn verdict(e: &Estimate, threshold: f64) -> Verdict {
 pub fn table(base: &Arm, head: &Arm, settings: &Settings, results: &[BenchResult]) -> String {
     let ms = |v: &[u64]| {
         let f: Vec<f64> = v.iter().map(|&n| n as f64).collect();
-        Duration::from_nanos(stats::median(&f) as u64).as_secs_f64() * 1e3
+        Duration::from_nanos(crate::stats::median(&f) as u64).as_secs_f64() * 1e3
     };
     let mut t = format!(
         "Paired comparison: head `{}` vs base `{}`, {} ABBA rounds ({} pairs per benchmark), \

@@ -4,6 +4,8 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::stats::median;
+
 /// Bootstrap resamples per interval.
 pub const RESAMPLES: usize = 4_000;
 /// Seed of the bootstrap's generator.
@@ -18,18 +20,6 @@ pub struct Estimate {
     pub low: f64,
     /// The interval's upper bound.
     pub high: f64,
-}
-
-/// The median of `v` (the mean of the middle two for an even count). `v` must not be empty.
-pub fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        (s[n / 2 - 1] + s[n / 2]) / 2.0
-    }
 }
 
 /// The median of `ratios` with a `confidence` (for example 0.95) percentile bootstrap interval.
@@ -61,12 +51,6 @@ pub fn bootstrap_median(ratios: &[f64], confidence: f64) -> Estimate {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
-    }
 
     #[test]
     fn interval_brackets_the_median_and_is_reproducible() {
