@@ -38,6 +38,7 @@ fn ns(d: Duration) -> u64 {
 
 impl LatencyRecorder {
     /// Records one operation: end-to-end, and its split into time queued and time in service.
+    #[inline]
     pub fn record(&mut self, total: Duration, queue: Duration, service: Duration) {
         self.total.saturating_record(ns(total).max(1));
         self.queue.saturating_record(ns(queue).max(1));
@@ -45,6 +46,7 @@ impl LatencyRecorder {
     }
 
     /// Records an operation whose split is unknown (only end-to-end).
+    #[inline]
     pub fn record_total(&mut self, total: Duration) {
         self.total.saturating_record(ns(total).max(1));
     }
