@@ -65,9 +65,4 @@ pub use metrics::{AgentSnapshot, RuntimeSnapshot};
 pub use pool::{Dispatch, Pool, PoolConfig, PoolLease, PoolSnapshot};
 pub use runtime::{AgentConfig, AgentRuntime, RuntimeConfig};
 pub use shutdown::{ShutdownConfig, ShutdownReport};
-/// The README's example, compiled and run as a doctest so it cannot go stale.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeExample;
-
 pub use supervision::{Backoff, FailureAction, FailureCause, FailureReport, RestartPolicy};

@@ -27,3 +27,9 @@ pub use load_test::{check_standard, AgentLoad};
 pub use report::{Report, SCHEMA_VERSION};
 pub use runner::{run, runtime_for, RunError, RunOptions};
 pub use scenario::{Arrival, Clock, Kind, Scenario, WorkflowType, Workload};
+
+// The workspace README's examples compile (and those not marked `no_run` run) as doctests here:
+// they use agent-core and load-tests both.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;

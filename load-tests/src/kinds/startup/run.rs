@@ -166,16 +166,33 @@ impl Rules for Startup {
     }
 
     fn headline(&self, r: &Report) -> String {
-        let fleets: Vec<String> = self
+        let ready: Vec<f64> = self
             .counts
             .iter()
-            .map(|c| format!("{c} in {} ms", extra(r, &fleet_key(*c, READY_MS))))
+            .map(|c| extra(r, &fleet_key(*c, READY_MS)))
             .collect();
+        let times = if ready.windows(2).all(|w| w[0] == w[1]) {
+            let (lo, hi) = (self.counts.iter().min(), self.counts.iter().max());
+            match (lo, hi, ready.first()) {
+                (Some(lo), Some(hi), Some(t)) if lo != hi => {
+                    format!("every fleet of {lo} to {hi} agents ready in {t} ms")
+                }
+                (_, Some(hi), Some(t)) => format!("{hi} agents ready in {t} ms"),
+                _ => "no fleet".to_owned(),
+            }
+        } else {
+            let each: Vec<String> = self
+                .counts
+                .iter()
+                .zip(&ready)
+                .map(|(c, t)| format!("{c} in {t} ms"))
+                .collect();
+            format!("agents ready: {}", each.join(", "))
+        };
         format!(
-            "agents ready: {} ({}, {} us init each)",
-            fleets.join(", "),
+            "{times} ({}, {} ms init each)",
             clock(r),
-            self.init_us
+            self.init_us as f64 / 1e3
         )
     }
 }
