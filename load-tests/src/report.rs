@@ -56,6 +56,22 @@ pub mod paths {
     pub const YARDSTICK_CPU: &str = "yardstick.cpu_ratio";
     /// Instructions per operation, counted under callgrind.
     pub const INSTRUCTIONS: &str = "instructions.per_op";
+
+    /// The headline figures of any run, with their labels: the console's table and `compare`
+    /// show these (and then every other gated figure).
+    pub const HEADLINE: [(&str, &str); 11] = [
+        ("operations succeeded", OPERATIONS_SUCCEEDED),
+        ("throughput (ops/s)", THROUGHPUT),
+        ("latency p50 (ns)", LATENCY_TOTAL[0]),
+        ("latency p95 (ns)", LATENCY_TOTAL[1]),
+        ("latency p99 (ns)", LATENCY_TOTAL[2]),
+        ("max queue depth", MAX_QUEUE_DEPTH),
+        ("heap blocks per op", HEAP_BLOCKS_PER_OP),
+        ("heap peak live (bytes)", HEAP_PEAK_LIVE),
+        ("ratio to raw tokio", YARDSTICK_THROUGHPUT),
+        ("CPU per op, ratio to raw tokio", YARDSTICK_CPU),
+        ("instructions per op (callgrind)", INSTRUCTIONS),
+    ];
 }
 
 /// Everything one run measured.

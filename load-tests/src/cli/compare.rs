@@ -21,18 +21,6 @@ pub(super) fn compare(a: &Path, b: &Path) -> Result<Exit, CliError> {
         b.display(),
         rb.environment.git_revision
     );
-    let metrics = [
-        paths::OPERATIONS_SUCCEEDED,
-        paths::THROUGHPUT,
-        paths::LATENCY_TOTAL[0],
-        paths::LATENCY_TOTAL[1],
-        paths::LATENCY_TOTAL[2],
-        paths::HEAP_BLOCKS_PER_OP,
-        paths::HEAP_PEAK_LIVE,
-        paths::YARDSTICK_THROUGHPUT,
-        paths::YARDSTICK_CPU,
-        paths::INSTRUCTIONS,
-    ];
     let mut common = 0;
     let mut rose = Vec::new();
     for x in &ra.results {
@@ -51,7 +39,7 @@ pub(super) fn compare(a: &Path, b: &Path) -> Result<Exit, CliError> {
             y.verdict.as_str()
         );
         println!("   {:<32} {:>16} {:>16} {:>9}", "metric", "A", "B", "delta");
-        for m in metrics {
+        for (_, m) in paths::HEADLINE {
             let (Some(va), Some(vb)) = (x.report.metric(m), y.report.metric(m)) else {
                 continue;
             };

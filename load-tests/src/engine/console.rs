@@ -5,20 +5,7 @@ use std::fmt::Write;
 
 use super::{ScenarioResult, SuiteReport, Verdict};
 use crate::baseline::{Row, Rule};
-
-/// The headline metrics of every scenario: (label, metric path).
-const HEADLINE: &[(&str, &str)] = &[
-    ("operations succeeded", "operations.succeeded"),
-    ("throughput (ops/s)", "throughput_ops_per_s"),
-    ("latency p50 (ns)", "latency.total.p50_ns"),
-    ("latency p95 (ns)", "latency.total.p95_ns"),
-    ("latency p99 (ns)", "latency.total.p99_ns"),
-    ("max queue depth", "queues.max_depth"),
-    ("heap peak live (bytes)", "heap.peak_live_bytes"),
-    ("ratio to raw tokio", "yardstick.throughput_ratio"),
-    ("CPU per op, ratio to raw tokio", "yardstick.cpu_ratio"),
-    ("instructions per op (callgrind)", "instructions.per_op"),
-];
+use crate::report::paths;
 
 /// A number for a table: integers plainly, others with 3 significant decimals.
 pub fn num(v: f64) -> String {
@@ -78,11 +65,11 @@ pub fn scenario_table(r: &ScenarioResult) -> String {
         "metric", "this run", "baseline", "delta"
     );
     let mut shown = Vec::new();
-    for (label, path) in HEADLINE {
+    for (label, path) in paths::HEADLINE.iter().copied() {
         let Some(actual) = rep.metric(path) else {
             continue;
         };
-        match r.checks.iter().find(|c| c.metric == *path) {
+        match r.checks.iter().find(|c| c.metric == path) {
             Some(c) => {
                 let _ = writeln!(
                     out,
@@ -102,7 +89,7 @@ pub fn scenario_table(r: &ScenarioResult) -> String {
                         .map(|n| format!(": {n}"))
                         .unwrap_or_default()
                 );
-                shown.push(*path);
+                shown.push(path);
             }
             None => {
                 let _ = writeln!(
