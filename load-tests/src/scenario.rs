@@ -169,9 +169,9 @@ impl Scenario {
         (self.agents * self.ops_per_agent) as u64
     }
 
-    /// Whether runs count the heap with dhat's profiler: always on the virtual clock (where the
-    /// profiler's cost cannot distort timings) and for the contention scenario (whose subject is
-    /// memory); not for the other real-time scenarios, whose subject is speed.
+    /// Whether runs count the heap with dhat's profiler: on the virtual clock, where the
+    /// profiler's cost cannot distort timings; never on the real clock, whose subject is speed
+    /// (dhat's allocator takes a lock on every allocation).
     pub fn profiles_heap(&self) -> bool {
         self.clock == Clock::Virtual
     }
