@@ -158,11 +158,16 @@ impl NatsServer {
     }
 
     /// Stops the server's process (SIGSTOP): connections stay open but nothing is answered, as
-    /// in a network partition.
+    /// in a network partition. Returns once every thread of the server is stopped (a thread
+    /// running on another core takes a moment to receive the signal).
     pub fn pause(&mut self) {
         if let Some(child) = &self.child {
             let _ = kill(pid_of(child), Signal::SIGSTOP);
             self.paused = true;
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while !all_threads_stopped(child.id()) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
         }
     }
 
@@ -231,6 +236,23 @@ impl Drop for NatsServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Whether every thread of process `pid` is stopped (state `T` in `/proc/<pid>/task/*/stat`);
+/// true where `/proc` cannot be read.
+fn all_threads_stopped(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return true;
+    };
+    tasks.filter_map(Result::ok).all(|task| {
+        std::fs::read_to_string(task.path().join("stat")).map_or(true, |stat| {
+            // The state follows the command name, which is in parentheses and may hold spaces.
+            let state = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next());
+            matches!(state, Some("T" | "t"))
+        })
+    })
 }
 
 fn pid_of(child: &Child) -> Pid {
