@@ -257,7 +257,7 @@ fn counted(
     run: impl FnOnce(&tokio::runtime::Runtime, &RunOptions) -> Result<Report, runner::RunError>,
 ) -> Result<u64, runner::RunError> {
     let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+        .enable_time()
         .start_paused(true)
         .build()
         .expect("a current-thread runtime always builds");

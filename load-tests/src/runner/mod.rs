@@ -162,15 +162,18 @@ async fn measure<D: Drive>(scenario: &Scenario, options: &RunOptions, driver: &D
 }
 
 /// A tokio runtime matching `clock`: current-thread with a paused clock for virtual time,
-/// multi-threaded (one worker per core) for real time.
+/// multi-threaded (one worker per core) for real time. Only tokio's timer is enabled, never its
+/// I/O driver: if a dependency compiles tokio's `net` in (cargo unifies features across the
+/// workspace; a NATS client does), `enable_all` would start the I/O driver in every run and
+/// change what the runs measure.
 pub fn runtime_for(clock: Clock) -> std::io::Result<tokio::runtime::Runtime> {
     match clock {
         Clock::Virtual => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
+            .enable_time()
             .start_paused(true)
             .build(),
         Clock::Real => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
+            .enable_time()
             .build(),
     }
 }
