@@ -5,20 +5,8 @@ use std::fmt::Write;
 
 use super::{ScenarioResult, SuiteReport, Verdict};
 use crate::baseline::{Row, Rule};
+use crate::format::num;
 use crate::report::paths;
-
-/// A number for a table: integers plainly, others with 3 significant decimals.
-pub fn num(v: f64) -> String {
-    if v.is_nan() {
-        "-".into()
-    } else if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else if v.abs() >= 1000.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.3}")
-    }
-}
 
 fn delta(c: &Row) -> String {
     match c.delta_pct() {

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::plots::{self, Series};
-use super::{console, ScenarioResult, SuiteReport, Verdict};
+use super::{ScenarioResult, SuiteReport, Verdict};
 
 /// Escapes text for HTML.
 pub fn escape(s: &str) -> String {
@@ -31,8 +31,9 @@ fn class(v: Verdict) -> &'static str {
     }
 }
 
+/// Nanoseconds as milliseconds, for a table column headed "(ms)".
 fn ms(ns: u64) -> String {
-    format!("{:.3}", ns as f64 / 1e6)
+    crate::format::num(ns as f64 / 1e6)
 }
 
 /// The report as one HTML page.
@@ -95,7 +96,7 @@ pub fn render(suite: &SuiteReport) -> String {
             rep.clock,
             rep.operations.succeeded,
             rep.operations.total,
-            console::num(rep.throughput_ops_per_s.round()),
+            crate::format::num(rep.throughput_ops_per_s.round()),
             ms(rep.latency.total.p50_ns),
             ms(rep.latency.total.p95_ns),
             ms(rep.latency.total.p99_ns),
@@ -106,7 +107,7 @@ pub fn render(suite: &SuiteReport) -> String {
             },
             rep.instructions
                 .as_ref()
-                .map_or_else(|| "-".to_owned(), |i| console::num(i.per_op.round())),
+                .map_or_else(|| "-".to_owned(), |i| crate::format::num(i.per_op.round())),
             rep.yardstick
                 .as_ref()
                 .map_or_else(|| "-".to_owned(), |c| format!("{:.2}x", c.cpu_ratio)),
@@ -184,8 +185,8 @@ fn section(h: &mut String, r: &ScenarioResult) {
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td><td class=\"{}\">{}</td></tr>",
                 escape(&c.metric),
-                console::num(c.actual),
-                console::num(c.baseline),
+                crate::format::num(c.actual),
+                crate::format::num(c.baseline),
                 delta,
                 c.rule.as_str(),
                 if c.rule == crate::baseline::Rule::Exact { String::new() } else { format!("{:.0}%", c.tolerance * 100.0) },

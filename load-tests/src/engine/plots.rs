@@ -203,7 +203,7 @@ pub fn time_series(report: &Report, which: Series) -> Option<String> {
                 if y_max < 10.0 {
                     format!("{y:.1}")
                 } else {
-                    super::console::num(y.round())
+                    crate::format::num(y.round())
                 }
             })
             .draw()

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use super::OwnAgent;
 use crate::baseline::Gate;
 use crate::kinds::rules::{Drive, Rules};
-use crate::kinds::sequential::run::{LEAKED_BLOCKS, LEAKED_BYTES};
+use crate::kinds::sequential::run::{record_leaks, LEAKED_BLOCKS, LEAKED_BYTES};
 use crate::kinds::steps::agent::ask_failure_cause;
 use crate::metrics::{stripes, Tallies};
 use crate::report::{paths, Delivery, Report};
@@ -189,17 +189,7 @@ impl<A: Agent> Drive for AgentDriver<A> {
         ctx.retire(&rt);
         drop(agents);
         drop(rt);
-        tokio::task::yield_now().await;
-        if let (Some(a), Some(b)) = (setup, heap_now()) {
-            out.extra.insert(
-                LEAKED_BYTES.into(),
-                b.live_bytes as f64 - a.live_bytes as f64,
-            );
-            out.extra.insert(
-                LEAKED_BLOCKS.into(),
-                b.live_blocks as f64 - a.live_blocks as f64,
-            );
-        }
+        record_leaks(setup, &mut out).await;
         let tally = tallies.merged();
         let sent = tally.ops.total;
         out.delivery = Some(Delivery {

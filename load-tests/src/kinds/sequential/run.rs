@@ -12,7 +12,7 @@ use crate::kinds::rules::{extra, Drive, Figures, Rules};
 use crate::kinds::steps::agent::{step, StepAgent};
 use crate::metrics::{stripes, Tallies};
 use crate::report::Report;
-use crate::resources::heap_now;
+use crate::resources::{heap_now, HeapPoint};
 use crate::runner::context::RunError;
 use crate::runner::context::{DriverOutput, RunContext};
 use crate::runner::limits::Limits;
@@ -59,17 +59,7 @@ impl Drive for Sequential {
         debug_assert_eq!(shutdown.aborted, 0);
         drop(agents);
         drop(rt);
-        tokio::task::yield_now().await;
-        if let (Some(a), Some(b)) = (setup, heap_now()) {
-            out.extra.insert(
-                LEAKED_BYTES.into(),
-                b.live_bytes as f64 - a.live_bytes as f64,
-            );
-            out.extra.insert(
-                LEAKED_BLOCKS.into(),
-                b.live_blocks as f64 - a.live_blocks as f64,
-            );
-        }
+        record_leaks(setup, &mut out).await;
         let tally = tallies.merged();
         out.ops = tally.ops;
         out.latency = tally.latency;
@@ -81,6 +71,23 @@ impl Drive for Sequential {
             }
         }
         out
+    }
+}
+
+/// Lets the runtime reap what teardown ended, then records what is live now that was not at
+/// `setup` as [`LEAKED_BYTES`] and [`LEAKED_BLOCKS`]. Everything the caller keeps must have been
+/// allocated before `setup`.
+pub(crate) async fn record_leaks(setup: Option<HeapPoint>, out: &mut DriverOutput) {
+    tokio::task::yield_now().await;
+    if let (Some(a), Some(b)) = (setup, heap_now()) {
+        out.extra.insert(
+            LEAKED_BYTES.into(),
+            b.live_bytes as f64 - a.live_bytes as f64,
+        );
+        out.extra.insert(
+            LEAKED_BLOCKS.into(),
+            b.live_blocks as f64 - a.live_blocks as f64,
+        );
     }
 }
 
