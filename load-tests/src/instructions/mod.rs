@@ -84,7 +84,7 @@ pub fn count(exe: &Path, scenario: &Scenario) -> Result<Option<InstructionReport
         return Ok(None);
     };
     let json = serde_json::to_string(&form).expect("a scenario always serializes");
-    count_child(exe, &scenario.name, |dir| {
+    count_child(exe, &scenario.name, &[], |dir| {
         let file = dir.join("scenario.json");
         std::fs::write(&file, json)?;
         Ok(vec![CHILD_COMMAND.into(), file.into_os_string()])
@@ -111,7 +111,7 @@ pub fn count_in_test(
         what: "finding this test binary".into(),
         source,
     })?;
-    count_child(&exe, &scenario.name, |_| {
+    count_child(&exe, &scenario.name, &[(COUNT_IN_TEST_VAR, "1")], |_| {
         Ok(["--exact", test, "--nocapture", "--test-threads=1"]
             .map(std::ffi::OsString::from)
             .to_vec())
@@ -119,11 +119,12 @@ pub fn count_in_test(
     .map(Some)
 }
 
-/// Runs `exe` with the arguments `args` makes (given a scratch directory) under callgrind, and
-/// reads the count.
+/// Runs `exe` with the arguments `args` makes (given a scratch directory) and the variables
+/// `envs` under callgrind, and reads the count.
 fn count_child(
     exe: &Path,
     scenario: &str,
+    envs: &[(&str, &str)],
     args: impl FnOnce(&Path) -> std::io::Result<Vec<std::ffi::OsString>>,
 ) -> Result<InstructionReport, CountError> {
     let valgrind = valgrind_version()?;
@@ -151,7 +152,7 @@ fn count_child(
         .arg(format!("--log-file={}", log_file.display()))
         .arg(exe)
         .args(&args)
-        .env(COUNT_IN_TEST_VAR, "1")
+        .envs(envs.iter().copied())
         .output()
         .map_err(io("starting valgrind"))?;
     let ops = String::from_utf8_lossy(&output.stdout)
