@@ -65,10 +65,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Pub/sub with a subscriber that keeps only the newest 10 messages.
     let bus: Bus<u32> = Bus::local();
-    let sub = bus.subscribe(
-        "ticks",
-        MailboxConfig::bounded(10, OverflowPolicy::DropOldest),
-    )?;
+    let sub = bus
+        .subscribe(
+            "ticks",
+            MailboxConfig::bounded(10, OverflowPolicy::DropOldest),
+        )
+        .await?;
     for tick in 0..100 {
         bus.publish("ticks", tick).await?;
     }

@@ -128,4 +128,7 @@ pub enum BusError {
     /// The subscriber's mailbox configuration is invalid.
     #[error("invalid mailbox configuration: {0}")]
     InvalidMailbox(&'static str),
+    /// A networked transport failed (unreachable server, publish never acknowledged, ...).
+    #[error("transport failed: {0}")]
+    Transport(String),
 }

@@ -7,9 +7,12 @@ use agent_core::{Bus, BusError, MailboxConfig, OverflowPolicy, TraceId};
 #[tokio::test]
 async fn every_subscriber_gets_every_message_in_order() {
     let bus: Bus<u32> = Bus::local();
-    let a = bus.subscribe("t", MailboxConfig::default()).unwrap();
-    let b = bus.subscribe("t", MailboxConfig::default()).unwrap();
-    let other = bus.subscribe("other", MailboxConfig::default()).unwrap();
+    let a = bus.subscribe("t", MailboxConfig::default()).await.unwrap();
+    let b = bus.subscribe("t", MailboxConfig::default()).await.unwrap();
+    let other = bus
+        .subscribe("other", MailboxConfig::default())
+        .await
+        .unwrap();
     let trace = TraceId::new();
     for n in 0..100 {
         let f = bus.publish_traced("t", n, trace).await.unwrap();
@@ -29,12 +32,15 @@ async fn subscriber_policies_are_independent_and_counted() {
     let bus: Bus<u32> = Bus::local();
     let oldest = bus
         .subscribe("t", MailboxConfig::bounded(3, OverflowPolicy::DropOldest))
+        .await
         .unwrap();
     let newest = bus
         .subscribe("t", MailboxConfig::bounded(3, OverflowPolicy::DropNewest))
+        .await
         .unwrap();
     let reject = bus
         .subscribe("t", MailboxConfig::bounded(3, OverflowPolicy::Reject))
+        .await
         .unwrap();
     for n in 0..10 {
         bus.publish("t", n).await.unwrap();
@@ -72,6 +78,7 @@ async fn a_blocking_subscriber_applies_backpressure_to_the_publisher() {
                 },
             ),
         )
+        .await
         .unwrap();
     bus.publish("t", 1).await.unwrap();
     let start = tokio::time::Instant::now();
@@ -84,8 +91,8 @@ async fn a_blocking_subscriber_applies_backpressure_to_the_publisher() {
 #[tokio::test]
 async fn a_departed_subscriber_is_pruned_and_its_backlog_counted_as_abandoned() {
     let bus: Bus<u32> = Bus::local();
-    let stays = bus.subscribe("t", MailboxConfig::default()).unwrap();
-    let leaves = bus.subscribe("t", MailboxConfig::default()).unwrap();
+    let stays = bus.subscribe("t", MailboxConfig::default()).await.unwrap();
+    let leaves = bus.subscribe("t", MailboxConfig::default()).await.unwrap();
     bus.publish("t", 1).await.unwrap();
     drop(leaves);
     let f = bus.publish("t", 2).await.unwrap();
@@ -106,7 +113,7 @@ async fn a_departed_subscriber_is_pruned_and_its_backlog_counted_as_abandoned() 
 #[tokio::test]
 async fn closing_the_bus_ends_subscriptions_after_they_drain() {
     let bus: Bus<u32> = Bus::local();
-    let sub = bus.subscribe("t", MailboxConfig::default()).unwrap();
+    let sub = bus.subscribe("t", MailboxConfig::default()).await.unwrap();
     bus.publish("t", 1).await.unwrap();
     bus.close();
     assert_eq!(bus.publish("t", 2).await.unwrap_err(), BusError::Closed);

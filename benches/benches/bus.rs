@@ -17,22 +17,22 @@ const SUBSCRIBERS: [u64; 3] = [1, 10, 100];
 
 async fn publish_bus(subscribers: u64) -> Duration {
     let bus: Bus<u64> = Bus::local();
-    let readers: Vec<_> = (0..subscribers)
-        .map(|_| {
-            let sub = bus
-                .subscribe("topic", MailboxConfig::default())
-                .expect("subscribe");
-            tokio::spawn(async move {
-                let mut got = 0u64;
-                while got < MESSAGES {
-                    let env = sub.recv().await.expect("open");
-                    std::hint::black_box(env.msg);
-                    got += 1;
-                }
-                got
-            })
-        })
-        .collect();
+    let mut readers = Vec::new();
+    for _ in 0..subscribers {
+        let sub = bus
+            .subscribe("topic", MailboxConfig::default())
+            .await
+            .expect("subscribe");
+        readers.push(tokio::spawn(async move {
+            let mut got = 0u64;
+            while got < MESSAGES {
+                let env = sub.recv().await.expect("open");
+                std::hint::black_box(env.msg);
+                got += 1;
+            }
+            got
+        }));
+    }
     let start = Instant::now();
     for n in 0..MESSAGES {
         bus.publish("topic", n).await.expect("publish");

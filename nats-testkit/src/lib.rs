@@ -69,6 +69,7 @@ pub struct NatsServer {
     port: u16,
     child: Option<Child>,
     paused: bool,
+    jetstream: bool,
 }
 
 impl NatsServer {
@@ -80,6 +81,15 @@ impl NatsServer {
 
     /// [`NatsServer::start`] with the binary `bin`.
     pub fn start_with(bin: &Path) -> Result<NatsServer, ServerError> {
+        NatsServer::launch_new(bin, true)
+    }
+
+    /// A server *without* JetStream (core NATS only), to test that clients refuse it.
+    pub fn start_without_jetstream() -> Result<NatsServer, ServerError> {
+        NatsServer::launch_new(&find_binary()?, false)
+    }
+
+    fn launch_new(bin: &Path, jetstream: bool) -> Result<NatsServer, ServerError> {
         let bin = bin.to_owned();
         let version = check_version(&bin)?;
         let store = tempfile::Builder::new()
@@ -96,6 +106,7 @@ impl NatsServer {
             port: 0,
             child: None,
             paused: false,
+            jetstream,
         };
         // Port -1: the server picks a free one and logs it, so no other process can take it
         // between our choosing and its binding.
@@ -180,9 +191,12 @@ impl NatsServer {
     }
 
     fn launch(&mut self, port: &str) -> Result<(), ServerError> {
-        let mut child = Command::new(&self.bin)
-            .args(["-a", "127.0.0.1", "-p", port, "-js", "-sd"])
-            .arg(self.store.path())
+        let mut command = Command::new(&self.bin);
+        command.args(["-a", "127.0.0.1", "-p", port]);
+        if self.jetstream {
+            command.arg("-js").arg("-sd").arg(self.store.path());
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

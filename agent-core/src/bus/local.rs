@@ -115,7 +115,11 @@ impl<M: Clone + Send + 'static> Transport<M> for LocalTransport<M> {
         Ok(fanout)
     }
 
-    fn subscribe(&self, topic: &str, mailbox: MailboxConfig) -> Result<Subscription<M>, BusError> {
+    async fn subscribe(
+        &self,
+        topic: &str,
+        mailbox: MailboxConfig,
+    ) -> Result<Subscription<M>, BusError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(BusError::Closed);
         }

@@ -6,6 +6,8 @@
 //! subscribers.
 
 mod local;
+#[cfg(feature = "nats")]
+pub mod nats;
 mod transport;
 
 use std::sync::Arc;
@@ -74,13 +76,14 @@ impl<M: Send + 'static, T: Transport<M>> Bus<M, T> {
             .await
     }
 
-    /// Subscribes to `topic` with its own mailbox.
-    pub fn subscribe(
+    /// Subscribes to `topic` with its own mailbox; the subscription sees every message published
+    /// after this returns.
+    pub async fn subscribe(
         &self,
         topic: &str,
         mailbox: MailboxConfig,
     ) -> Result<Subscription<M>, BusError> {
-        self.transport.subscribe(topic, mailbox)
+        self.transport.subscribe(topic, mailbox).await
     }
 
     /// Counters per topic and subscriber.

@@ -33,8 +33,13 @@ pub trait Transport<M>: Send + Sync + 'static {
         env: Envelope<M>,
     ) -> impl Future<Output = Result<Fanout, BusError>> + Send;
 
-    /// Adds a subscriber to `topic` whose messages queue in a mailbox made with `mailbox`.
-    fn subscribe(&self, topic: &str, mailbox: MailboxConfig) -> Result<Subscription<M>, BusError>;
+    /// Adds a subscriber to `topic` whose messages queue in a mailbox made with `mailbox`. It sees
+    /// every message published after this returns.
+    fn subscribe(
+        &self,
+        topic: &str,
+        mailbox: MailboxConfig,
+    ) -> impl Future<Output = Result<Subscription<M>, BusError>> + Send;
 
     /// Counters per topic.
     fn snapshot(&self) -> BusSnapshot;

@@ -193,7 +193,9 @@ mod tests {
         let agent = rt.spawn(AgentConfig::default(), || Append("seen")).unwrap();
         let bus: Bus<String> = Bus::local();
         let forwarder = consume(
-            bus.subscribe("events", MailboxConfig::default()).unwrap(),
+            bus.subscribe("events", MailboxConfig::default())
+                .await
+                .unwrap(),
             agent.clone(),
         );
         for i in 0..25 {

@@ -113,6 +113,7 @@ impl Drive for Modes {
                 .expect("spawn");
             let sub = bus
                 .subscribe(&format!("stream-{a}"), MailboxConfig::default())
+                .await
                 .expect("open bus");
             consumers.push((consume(sub, agent.clone()), agent));
         }

@@ -40,6 +40,7 @@ impl Drive for Streaming {
                 let topic = format!("stream-{p}-{k}");
                 let sub = bus
                     .subscribe(&topic, MailboxConfig::default())
+                    .await
                     .expect("an open bus");
                 let chunks = chunks_per_stream.min(s.ops_per_agent - k * chunks_per_stream) as u64;
                 let key = p * streams_per_producer + k;

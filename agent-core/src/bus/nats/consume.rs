@@ -1,0 +1,373 @@
+//! Consuming: a pull consumer's messages are decoded, checked against the delivery limit and
+//! handed to a local queue; [`Delivery`] settles each one with the server (ack, nak with delay,
+//! or dead letter).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_nats::jetstream::consumer::PullConsumer;
+use async_nats::jetstream::{self, AckKind};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use tokio::task::JoinHandle;
+
+use super::accounting::{bump, ConsumerSnapshot};
+use super::publish::{Encoded, PUBLISHED_HEADER, TRACE_HEADER};
+use super::{NatsError, Shared};
+use crate::envelope::Envelope;
+use crate::error::SendError;
+use crate::id::TraceId;
+use crate::mailbox::{Mailbox, MailboxSnapshot};
+
+/// How long one pull request waits on the server, and the heartbeat inside it by which the
+/// client notices a server that stopped answering.
+const PULL_EXPIRES: Duration = Duration::from_secs(5);
+const PULL_HEARTBEAT: Duration = Duration::from_secs(2);
+/// The pause before a consumer's message stream is opened again after it ended.
+const REOPEN_PAUSE: Duration = Duration::from_millis(250);
+
+/// Settles messages of one consumer with the server and moves the hopeless ones to the dead
+/// letters.
+#[derive(Debug)]
+pub(crate) struct Settler {
+    pub(crate) shared: Arc<Shared>,
+    /// Where this consumer's dead letters go.
+    pub(crate) dead_subject: String,
+}
+
+impl Settler {
+    async fn ack(&self, raw: &jetstream::Message, id: &str) -> Result<(), NatsError> {
+        raw.ack().await.map_err(|e| settle_error(id, e))?;
+        bump(&self.shared.counters.acked);
+        Ok(())
+    }
+
+    async fn nak(&self, raw: &jetstream::Message, id: &str) -> Result<(), NatsError> {
+        raw.ack_with(AckKind::Nak(Some(self.shared.config.nak_delay)))
+            .await
+            .map_err(|e| settle_error(id, e))?;
+        bump(&self.shared.counters.naked);
+        Ok(())
+    }
+
+    /// Publishes the message to the dead-letter stream (same payload and headers, the reason
+    /// added; its id derived from the original so a repeat is de-duplicated), then terminates it.
+    async fn dead_letter(
+        &self,
+        raw: &jetstream::Message,
+        id: &str,
+        reason: &str,
+    ) -> Result<(), NatsError> {
+        let mut headers = raw.headers.clone().unwrap_or_default();
+        headers.insert("Agent-Dead-Reason", reason);
+        let body = Encoded {
+            headers,
+            payload: raw.payload.clone(),
+        };
+        self.shared
+            .publish_encoded(&self.dead_subject, &format!("dead-{id}"), &body)
+            .await?;
+        raw.ack_with(AckKind::Term)
+            .await
+            .map_err(|e| settle_error(id, e))?;
+        bump(&self.shared.counters.dead_lettered);
+        tracing::warn!(id, reason, "message dead-lettered");
+        Ok(())
+    }
+}
+
+fn settle_error(id: &str, e: impl std::fmt::Display) -> NatsError {
+    NatsError::Settle {
+        id: id.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+/// What happened to a message whose handler failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// It will be delivered again after the configured delay.
+    Later,
+    /// It had reached the delivery limit and is now in the dead-letter stream.
+    DeadLettered,
+}
+
+/// One message delivered to a consumer, to be settled once handled: [`Delivery::ack`] after
+/// success, [`Delivery::nak`] after a failure. Dropped unsettled (a crash, or a consumer that
+/// leaves), it is delivered again after the ack wait, to this consumer or another member of its
+/// group.
+#[derive(Debug)]
+pub struct Delivery<M> {
+    msg: M,
+    trace_id: TraceId,
+    message_id: String,
+    attempt: u64,
+    published_at: Option<SystemTime>,
+    raw: jetstream::Message,
+    settler: Arc<Settler>,
+}
+
+impl<M> Delivery<M> {
+    /// The message.
+    pub fn msg(&self) -> &M {
+        &self.msg
+    }
+
+    /// The id it was published with (de-duplication key, the same on every delivery).
+    pub fn message_id(&self) -> &str {
+        &self.message_id
+    }
+
+    /// Which delivery of this message this is, from 1.
+    pub fn attempt(&self) -> u64 {
+        self.attempt
+    }
+
+    /// The publisher's trace id.
+    pub fn trace_id(&self) -> TraceId {
+        self.trace_id
+    }
+
+    /// When the publisher first handed the message to its transport (its wall clock).
+    pub fn published_at(&self) -> Option<SystemTime> {
+        self.published_at
+    }
+
+    /// Handled: the server forgets it for this consumer.
+    pub async fn ack(self) -> Result<(), NatsError> {
+        self.settler.ack(&self.raw, &self.message_id).await
+    }
+
+    /// Not handled: delivered again after the configured delay, or, if this was the last
+    /// delivery allowed, moved to the dead-letter stream.
+    pub async fn nak(self) -> Result<Retry, NatsError> {
+        if self.attempt >= u64::from(self.settler.shared.config.max_deliver) {
+            let reason = format!("handler failed on all {} deliveries", self.attempt);
+            self.settler
+                .dead_letter(&self.raw, &self.message_id, &reason)
+                .await?;
+            return Ok(Retry::DeadLettered);
+        }
+        self.settler.nak(&self.raw, &self.message_id).await?;
+        Ok(Retry::Later)
+    }
+
+    /// Never to be handled: moved to the dead-letter stream now.
+    pub async fn dead_letter(self, reason: &str) -> Result<(), NatsError> {
+        self.settler
+            .dead_letter(&self.raw, &self.message_id, reason)
+            .await
+    }
+}
+
+/// A decoded message and its metadata, before it has a destination.
+struct Decoded<M> {
+    msg: M,
+    trace_id: TraceId,
+    message_id: String,
+    attempt: u64,
+    published_at: Option<SystemTime>,
+}
+
+fn decode<M: DeserializeOwned>(
+    raw: &jetstream::Message,
+) -> (String, u64, Result<Decoded<M>, String>) {
+    let info = raw.info().ok();
+    let attempt = info.as_ref().map_or(1, |i| i.delivered.max(1) as u64);
+    let sequence = info.as_ref().map_or(0, |i| i.stream_sequence);
+    let header = |name: &str| {
+        raw.headers
+            .as_ref()
+            .and_then(|h| h.get(name))
+            .map(|v| v.as_str().to_owned())
+    };
+    let message_id = header(async_nats::header::NATS_MESSAGE_ID.as_ref())
+        .unwrap_or_else(|| format!("seq-{sequence}"));
+    let decoded = serde_json::from_slice::<M>(&raw.payload)
+        .map_err(|e| format!("undecodable payload: {e}"))
+        .map(|msg| Decoded {
+            msg,
+            trace_id: TraceId(
+                header(TRACE_HEADER)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
+            ),
+            message_id: message_id.clone(),
+            attempt,
+            published_at: header(PUBLISHED_HEADER)
+                .and_then(|v| v.parse::<u64>().ok())
+                .map(|us| UNIX_EPOCH + Duration::from_micros(us)),
+        });
+    (message_id, attempt, decoded)
+}
+
+/// Where a pump puts what it pulls.
+pub(crate) enum Sink<M> {
+    /// Deliveries the caller settles after handling them.
+    Deliveries(Arc<Mailbox<Delivery<M>>>),
+    /// Envelopes for a plain subscription: acknowledged once the local queue took them (its
+    /// overflow policy counts drops), naked when it refused them.
+    Envelopes(Arc<Mailbox<Envelope<M>>>),
+}
+
+impl<M> Sink<M> {
+    fn is_closed(&self) -> bool {
+        match self {
+            Sink::Deliveries(m) => m.is_closed(),
+            Sink::Envelopes(m) => m.is_closed(),
+        }
+    }
+}
+
+/// Pulls `consumer`'s messages into `sink` until the sink closes. A message stream that ends (a
+/// restarted server, a deleted consumer) is opened again.
+pub(crate) fn spawn_pump<M>(
+    consumer: PullConsumer,
+    settler: Arc<Settler>,
+    batch: usize,
+    sink: Sink<M>,
+) -> JoinHandle<()>
+where
+    M: DeserializeOwned + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut closed_check = tokio::time::interval(Duration::from_millis(200));
+        while !sink.is_closed() {
+            let opened = consumer
+                .stream()
+                .max_messages_per_batch(batch)
+                .expires(PULL_EXPIRES)
+                .heartbeat(PULL_HEARTBEAT)
+                .messages()
+                .await;
+            let mut messages = match opened {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot open a consumer's message stream; retrying");
+                    tokio::time::sleep(REOPEN_PAUSE).await;
+                    continue;
+                }
+            };
+            loop {
+                let next = tokio::select! {
+                    next = messages.next() => next,
+                    _ = closed_check.tick() => {
+                        if sink.is_closed() { return; }
+                        continue;
+                    }
+                };
+                match next {
+                    Some(Ok(raw)) => {
+                        if !hand_over(raw, &settler, &sink).await {
+                            return;
+                        }
+                    }
+                    Some(Err(e)) => tracing::debug!(error = %e, "consumer stream"),
+                    None => break,
+                }
+            }
+            tokio::time::sleep(REOPEN_PAUSE).await;
+        }
+    })
+}
+
+/// Hands one pulled message to the sink; false once the sink is closed.
+async fn hand_over<M: DeserializeOwned>(
+    raw: jetstream::Message,
+    settler: &Arc<Settler>,
+    sink: &Sink<M>,
+) -> bool {
+    let counters = &settler.shared.counters;
+    bump(&counters.delivered);
+    let (id, attempt, decoded) = decode::<M>(&raw);
+    if attempt > 1 {
+        bump(&counters.redelivered);
+    }
+    let limit = u64::from(settler.shared.config.max_deliver);
+    let outcome = match decoded {
+        Err(reason) => {
+            bump(&counters.undecodable);
+            settler.dead_letter(&raw, &id, &reason).await
+        }
+        Ok(_) if attempt > limit => {
+            let reason = format!("delivered {attempt} times, limit {limit}");
+            settler.dead_letter(&raw, &id, &reason).await
+        }
+        Ok(d) => match sink {
+            Sink::Deliveries(mailbox) => {
+                let delivery = Delivery {
+                    msg: d.msg,
+                    trace_id: d.trace_id,
+                    message_id: d.message_id,
+                    attempt: d.attempt,
+                    published_at: d.published_at,
+                    raw,
+                    settler: Arc::clone(settler),
+                };
+                match mailbox.send(delivery).await {
+                    Ok(_) => Ok(()),
+                    // Left unsettled: the server delivers it again after the ack wait.
+                    Err(SendError::Closed(_)) => return false,
+                    Err(SendError::Full(d) | SendError::Timeout(d)) => {
+                        settler.nak(&d.raw, &d.message_id).await
+                    }
+                }
+            }
+            Sink::Envelopes(mailbox) => {
+                match mailbox.send(Envelope::new(d.msg, d.trace_id)).await {
+                    Ok(_) => settler.ack(&raw, &id).await,
+                    Err(SendError::Closed(_)) => return false,
+                    Err(SendError::Full(_) | SendError::Timeout(_)) => settler.nak(&raw, &id).await,
+                }
+            }
+        },
+    };
+    if let Err(e) = outcome {
+        // The server will deliver it again after the ack wait.
+        tracing::warn!(error = %e, "could not settle a delivery");
+    }
+    true
+}
+
+/// A durable consumer's local end: [`NatsConsumer::recv`] gives [`Delivery`]s to settle.
+/// Dropping it stops pulling; messages queued locally and unsettled are delivered again after
+/// the ack wait (to another member of the group, if any).
+#[derive(Debug)]
+pub struct NatsConsumer<M> {
+    pub(crate) name: String,
+    pub(crate) stream: String,
+    pub(crate) mailbox: Arc<Mailbox<Delivery<M>>>,
+    pub(crate) pump: JoinHandle<()>,
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl<M> NatsConsumer<M> {
+    /// The next delivery; `None` once the consumer is closed and drained.
+    pub async fn recv(&self) -> Option<Delivery<M>> {
+        self.mailbox.recv().await
+    }
+
+    /// The consumer's name on the server.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The local queue's counters.
+    pub fn local(&self) -> MailboxSnapshot {
+        self.mailbox.snapshot()
+    }
+
+    /// The server's view of this consumer (lag, unacknowledged, redelivering) and the local queue.
+    pub async fn snapshot(&self) -> Result<ConsumerSnapshot, NatsError> {
+        self.shared
+            .consumer_snapshot(&self.stream, &self.name, self.mailbox.snapshot())
+            .await
+    }
+}
+
+impl<M> Drop for NatsConsumer<M> {
+    fn drop(&mut self) {
+        self.pump.abort();
+        drop(self.mailbox.abandon());
+    }
+}

@@ -1,0 +1,110 @@
+//! Work queues: one stream per queue with work-queue retention (a message leaves the stream once
+//! acknowledged) and one shared durable consumer, so any number of worker processes, on any
+//! machines, share the work and a worker that dies mid-message loses nothing.
+
+use std::sync::Arc;
+
+use async_nats::jetstream::consumer::pull;
+use async_nats::jetstream::stream::RetentionPolicy;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::config::check_name;
+use super::{join, publish, NatsConsumer, NatsError, Published, Shared};
+use crate::id::TraceId;
+use crate::mailbox::MailboxSnapshot;
+
+/// The name of every work queue's one consumer, which all workers share.
+const WORKERS: &str = "workers";
+
+/// A work queue on JetStream. Submitters and workers may be in different processes: each opens
+/// the queue by name.
+#[derive(Debug)]
+pub struct WorkQueue<M> {
+    shared: Arc<Shared>,
+    name: String,
+    stream: String,
+    subject: String,
+    _msg: std::marker::PhantomData<fn() -> M>,
+}
+
+/// How much work a queue holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Backlog {
+    /// Messages no worker has been given yet.
+    pub waiting: u64,
+    /// Messages given to a worker and not yet acknowledged.
+    pub in_progress: u64,
+}
+
+impl<M> WorkQueue<M>
+where
+    M: Serialize + DeserializeOwned + Send + Sync + 'static,
+{
+    pub(crate) async fn open(shared: Arc<Shared>, name: &str) -> Result<WorkQueue<M>, NatsError> {
+        check_name(name).map_err(|reason| NatsError::BadName {
+            what: "queue",
+            name: name.to_owned(),
+            reason,
+        })?;
+        let stream = format!("{}_Q_{name}", shared.config.stream);
+        let subject = shared.subject("queue", name);
+        shared
+            .ensure_stream(stream.clone(), subject.clone(), RetentionPolicy::WorkQueue)
+            .await?;
+        Ok(WorkQueue {
+            shared,
+            name: name.to_owned(),
+            stream,
+            subject,
+            _msg: std::marker::PhantomData,
+        })
+    }
+
+    /// The queue's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Adds `msg` under message id `id` (submitting the same id again within the duplicate
+    /// window adds nothing: replay an outbox freely).
+    pub async fn submit(
+        &self,
+        id: &str,
+        msg: &M,
+        trace_id: TraceId,
+    ) -> Result<Published, NatsError> {
+        let body = publish::encode(&self.subject, msg, trace_id)?;
+        self.shared.publish_encoded(&self.subject, id, &body).await
+    }
+
+    /// Joins as a worker: up to `in_flight` messages are handed to this process at a time
+    /// (delivered and not yet acknowledged); the others wait for whichever worker is free.
+    pub async fn join(&self, in_flight: usize) -> Result<NatsConsumer<M>, NatsError> {
+        let config = pull::Config {
+            durable_name: Some(WORKERS.to_owned()),
+            ..self
+                .shared
+                .consumer_config(WORKERS, self.subject.clone(), usize::MAX)
+        };
+        let config = pull::Config {
+            // The shared consumer's limit stays unbounded: each worker bounds its own share by
+            // pulling at most `in_flight` at a time into a queue of that size.
+            max_ack_pending: -1,
+            ..config
+        };
+        join(&self.shared, &self.stream, config, &self.name, in_flight).await
+    }
+
+    /// How much work waits and how much is being worked on.
+    pub async fn backlog(&self) -> Result<Backlog, NatsError> {
+        let s = self
+            .shared
+            .consumer_snapshot(&self.stream, WORKERS, MailboxSnapshot::total([]))
+            .await?;
+        Ok(Backlog {
+            waiting: s.pending,
+            in_progress: s.ack_pending,
+        })
+    }
+}
