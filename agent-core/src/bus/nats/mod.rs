@@ -19,14 +19,16 @@ mod accounting;
 mod config;
 mod consume;
 mod error;
+mod for_bus;
 mod publish;
 mod queue;
+mod shared;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy};
-use async_nats::jetstream::stream::{self, RetentionPolicy, StorageType};
+use async_nats::jetstream::consumer::pull;
+use async_nats::jetstream::stream::RetentionPolicy;
 use async_nats::jetstream::{self};
 use dashmap::DashMap;
 use serde::de::DeserializeOwned;
@@ -44,163 +46,16 @@ pub use queue::WorkQueue;
 
 use self::accounting::Counters;
 use self::config::{check_name, check_token};
-use self::consume::{spawn_pump, Settler, Sink};
-use crate::bus::{BusSnapshot, Fanout, Subscription, TopicSnapshot, Transport};
-use crate::envelope::Envelope;
-use crate::error::BusError;
+use self::consume::{spawn_pump, Sink};
+use self::for_bus::TopicRecord;
+pub(crate) use self::shared::Shared;
 use crate::id::TraceId;
-use crate::mailbox::{Capacity, Mailbox, MailboxConfig, MailboxSnapshot, OverflowPolicy};
+use crate::mailbox::{Mailbox, MailboxConfig, OverflowPolicy};
 
 /// The oldest server this transport works with (consumer inactivity thresholds, nak delays and
 /// the publish de-duplication it relies on are all there by 2.10).
 pub const MIN_SERVER_VERSION: (u64, u64) = (2, 10);
 const MIN_SERVER_VERSION_TEXT: &str = "2.10.0";
-
-/// What every handle of one connection shares; not generic, so most of the transport compiles
-/// once.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) js: jetstream::Context,
-    pub(crate) config: NatsConfig,
-    pub(crate) counters: Arc<Counters>,
-    /// Prefix of the message ids this process mints: unique per connection.
-    publisher: String,
-    next_id: AtomicU64,
-}
-
-impl Shared {
-    fn subject(&self, kind: &str, name: &str) -> String {
-        format!("{}.{kind}.{name}", self.config.subject_prefix)
-    }
-
-    /// A message id no other publish of any process uses.
-    fn mint_id(&self) -> String {
-        format!(
-            "{}-{}",
-            self.publisher,
-            self.next_id.fetch_add(1, Ordering::Relaxed)
-        )
-    }
-
-    async fn ensure_stream(
-        &self,
-        name: String,
-        subjects: String,
-        retention: RetentionPolicy,
-    ) -> Result<(), NatsError> {
-        let config = stream::Config {
-            name: name.clone(),
-            subjects: vec![subjects],
-            retention,
-            storage: StorageType::File,
-            duplicate_window: self.config.duplicate_window,
-            ..Default::default()
-        };
-        self.js
-            .get_or_create_stream(config)
-            .await
-            .map(drop)
-            .map_err(|e| NatsError::JetStream {
-                action: format!("create stream {name}"),
-                reason: e.to_string(),
-            })
-    }
-
-    /// A pull consumer on `stream` with explicit acknowledgement.
-    async fn consumer(
-        &self,
-        stream: &str,
-        config: pull::Config,
-    ) -> Result<jetstream::consumer::PullConsumer, NatsError> {
-        let name = config
-            .durable_name
-            .clone()
-            .or_else(|| config.name.clone())
-            .unwrap_or_default();
-        let fail = |e: &dyn std::fmt::Display| NatsError::JetStream {
-            action: format!("create consumer {name} on stream {stream}"),
-            reason: e.to_string(),
-        };
-        let stream = self.js.get_stream(stream).await.map_err(|e| fail(&e))?;
-        stream
-            .get_or_create_consumer(&name, config)
-            .await
-            .map_err(|e| fail(&e))
-    }
-
-    fn consumer_config(&self, name: &str, filter: String, capacity: usize) -> pull::Config {
-        pull::Config {
-            name: Some(name.to_owned()),
-            filter_subject: filter,
-            ack_policy: AckPolicy::Explicit,
-            ack_wait: self.config.ack_wait,
-            // The transport dead-letters past max_deliver itself; the server never gives up.
-            max_deliver: -1,
-            max_ack_pending: i64::try_from(capacity).unwrap_or(i64::MAX),
-            ..Default::default()
-        }
-    }
-
-    fn settler(&self, shared: &Arc<Shared>, of: &str) -> Arc<Settler> {
-        Arc::new(Settler {
-            shared: Arc::clone(shared),
-            dead_subject: self.subject("dead", of),
-        })
-    }
-
-    async fn consumer_snapshot(
-        &self,
-        stream: &str,
-        name: &str,
-        local: MailboxSnapshot,
-    ) -> Result<ConsumerSnapshot, NatsError> {
-        let info = self
-            .js
-            .get_consumer_from_stream::<pull::Config, _, _>(name, stream)
-            .await
-            .map_err(|e| NatsError::JetStream {
-                action: format!("look up consumer {name} on stream {stream}"),
-                reason: e.to_string(),
-            })?
-            .get_info()
-            .await
-            .map_err(|e| NatsError::JetStream {
-                action: format!("read consumer {name} on stream {stream}"),
-                reason: e.to_string(),
-            })?;
-        Ok(ConsumerSnapshot {
-            name: name.to_owned(),
-            stream: stream.to_owned(),
-            pending: info.num_pending,
-            ack_pending: info.num_ack_pending as u64,
-            redelivering: info.num_redelivered as u64,
-            local,
-        })
-    }
-}
-
-/// A local subscription's bookkeeping, for [`Transport::snapshot`] and
-/// [`NatsTransport::snapshot_all`].
-#[derive(Debug)]
-struct Subscriber<M> {
-    consumer: String,
-    mailbox: Arc<Mailbox<Envelope<M>>>,
-}
-
-#[derive(Debug)]
-struct TopicRecord<M> {
-    published: AtomicU64,
-    subscribers: Mutex<Vec<Subscriber<M>>>,
-}
-
-impl<M> Default for TopicRecord<M> {
-    fn default() -> Self {
-        TopicRecord {
-            published: AtomicU64::new(0),
-            subscribers: Mutex::new(Vec::new()),
-        }
-    }
-}
 
 /// A random number from the standard library's per-process hash keys (no RNG dependency needed
 /// for an id prefix).
@@ -478,120 +333,6 @@ fn version_at_least(version: &str, min: (u64, u64)) -> bool {
     let major = parts.next().unwrap_or(0);
     let minor = parts.next().unwrap_or(0);
     (major, minor) >= min
-}
-
-impl<M> Transport<M> for NatsTransport<M>
-where
-    M: Serialize + DeserializeOwned + Send + Sync + 'static,
-{
-    async fn publish(&self, topic: &str, env: Envelope<M>) -> Result<Fanout, BusError> {
-        let id = self.shared.mint_id();
-        let published = self
-            .publish_with_id(topic, &id, &env.msg, env.trace_id)
-            .await
-            .map_err(|e| match e {
-                NatsError::Closed => BusError::Closed,
-                other => BusError::Transport(other.to_string()),
-            })?;
-        // The stream is the one subscriber a publish reaches; its consumers fan out from there.
-        let _ = published;
-        Ok(Fanout {
-            queued: 1,
-            ..Fanout::default()
-        })
-    }
-
-    async fn subscribe(
-        &self,
-        topic: &str,
-        mailbox: MailboxConfig,
-    ) -> Result<Subscription<M>, BusError> {
-        if self.closed.load(Ordering::Acquire) {
-            return Err(BusError::Closed);
-        }
-        check_topic(topic).map_err(|e| BusError::Transport(e.to_string()))?;
-        let queue = Arc::new(Mailbox::new(mailbox).map_err(BusError::InvalidMailbox)?);
-        let in_flight = match mailbox.capacity {
-            Capacity::Bounded(n) => n,
-            Capacity::Unbounded => 1024,
-        };
-        let name = format!("sub-{}", self.shared.mint_id());
-        let filter = self.shared.subject("topic", topic);
-        let config = pull::Config {
-            deliver_policy: DeliverPolicy::New,
-            // A departed subscriber's consumer is removed by the server.
-            inactive_threshold: std::time::Duration::from_secs(60),
-            ..self.shared.consumer_config(&name, filter, in_flight)
-        };
-        let consumer = self
-            .shared
-            .consumer(&self.shared.config.stream, config)
-            .await
-            .map_err(|e| BusError::Transport(e.to_string()))?;
-        let pump = spawn_pump(
-            consumer,
-            self.shared.settler(&self.shared, topic),
-            in_flight,
-            Sink::Envelopes(Arc::clone(&queue)),
-        );
-        self.pumps
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(pump);
-        self.topics
-            .entry(topic.to_owned())
-            .or_default()
-            .subscribers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(Subscriber {
-                consumer: name,
-                mailbox: Arc::clone(&queue),
-            });
-        Ok(Subscription::new(Arc::from(topic), queue))
-    }
-
-    fn snapshot(&self) -> BusSnapshot {
-        let mut topics: Vec<TopicSnapshot> = self
-            .topics
-            .iter()
-            .map(|t| {
-                let list = t.subscribers.lock().unwrap_or_else(PoisonError::into_inner);
-                let snapshots: Vec<MailboxSnapshot> =
-                    list.iter().map(|s| s.mailbox.snapshot()).collect();
-                TopicSnapshot {
-                    topic: t.key().clone(),
-                    published: t.published.load(Ordering::Relaxed),
-                    subscribers: list.iter().filter(|s| !s.mailbox.is_closed()).count() as u64,
-                    mailboxes: MailboxSnapshot::total(&snapshots),
-                }
-            })
-            .collect();
-        topics.sort_by(|a, b| a.topic.cmp(&b.topic));
-        BusSnapshot { topics }
-    }
-
-    fn close(&self) {
-        self.closed.store(true, Ordering::Release);
-        for pump in self
-            .pumps
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .drain(..)
-        {
-            pump.abort();
-        }
-        for t in self.topics.iter() {
-            for s in t
-                .subscribers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .iter()
-            {
-                s.mailbox.close();
-            }
-        }
-    }
 }
 
 #[cfg(test)]
