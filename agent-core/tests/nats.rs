@@ -307,3 +307,17 @@ async fn wait_for(ready: impl Fn() -> bool) {
     .await
     .expect("condition not reached in time");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_name_taken_by_another_topic_is_refused() {
+    let server = NatsServer::start().unwrap();
+    let nats = connect(&server).await;
+    let _first = nats.group("a", "shared-name", 4).await.unwrap();
+    let second = nats.group("b", "shared-name", 4).await;
+    let Err(NatsError::JetStream { reason, .. }) = &second else {
+        panic!("expected a refusal, got {second:?}");
+    };
+    assert!(reason.contains("already reads"), "{reason}");
+    // The same group on the same topic is joined, not refused.
+    nats.group("a", "shared-name", 4).await.unwrap();
+}

@@ -6,6 +6,7 @@
 pub mod baseline;
 pub mod catalog;
 pub mod cli;
+pub mod distributed;
 pub mod engine;
 pub mod format;
 pub mod instructions;

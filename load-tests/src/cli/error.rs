@@ -2,9 +2,11 @@
 
 use std::path::PathBuf;
 
+use agent_core::bus::nats::NatsError;
 use thiserror::Error;
 
 use crate::baseline::BaselineError;
+use crate::distributed::OutboxError;
 use crate::engine::user::UserScenarioError;
 use crate::engine::{ReportFileError, SuiteError};
 use crate::instructions::CountError;
@@ -84,6 +86,20 @@ pub enum CliError {
     /// A binary this one starts is missing.
     #[error("{0} is missing; it is built with this binary (`cargo build -p load-tests --bins`)")]
     MissingCompanion(PathBuf),
+    /// A command-line value is out of range.
+    #[error("{flag}: {problem}")]
+    BadArgument {
+        /// The flag.
+        flag: &'static str,
+        /// What is wrong with its value.
+        problem: String,
+    },
+    /// The NATS server could not be used (`--nats`, `worker`, `publisher`).
+    #[error("--nats: {0}")]
+    Nats(#[from] NatsError),
+    /// A publisher's outbox could not be used.
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
     /// A file or folder could not be read, created or written.
     #[error("{path}: cannot {what}: {source}")]
     Io {
@@ -106,16 +122,31 @@ impl CliError {
             | CliError::ReportFile(_)
             | CliError::NothingShared(..)
             | CliError::NothingToBless { .. }
-            | CliError::Run(_) => Exit::BadInput,
+            | CliError::Run(_)
+            | CliError::BadArgument { .. } => Exit::BadInput,
             CliError::Baseline(e) => CliError::exit_of_baseline(e),
             CliError::Suite(e) => match e {
                 SuiteError::Invalid(_) => Exit::BadInput,
                 SuiteError::Baseline(b) => CliError::exit_of_baseline(b),
                 _ => Exit::Failure,
             },
-            CliError::Count(_) | CliError::MissingCompanion(_) | CliError::Io { .. } => {
-                Exit::Failure
-            }
+            CliError::Nats(e) => CliError::exit_of_nats(e),
+            CliError::Count(_)
+            | CliError::MissingCompanion(_)
+            | CliError::Io { .. }
+            | CliError::Outbox(_) => Exit::Failure,
+        }
+    }
+
+    /// A server that cannot be used as given is bad input; a failure on the way is not.
+    fn exit_of_nats(e: &NatsError) -> Exit {
+        match e {
+            NatsError::Config { .. }
+            | NatsError::Unreachable { .. }
+            | NatsError::NoJetStream { .. }
+            | NatsError::OldServer { .. }
+            | NatsError::BadName { .. } => Exit::BadInput,
+            _ => Exit::Failure,
         }
     }
 

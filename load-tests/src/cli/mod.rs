@@ -11,6 +11,7 @@
 
 mod bars;
 mod compare;
+mod distributed;
 mod error;
 mod run;
 
@@ -71,6 +72,13 @@ enum Command {
         #[arg(long, default_value = default_baselines())]
         baselines: PathBuf,
     },
+    /// Joins a load test as a worker process: takes jobs from the shared work queue on the NATS
+    /// server until SIGTERM or Ctrl-C (start several, on any machines, with the same --nats).
+    Worker(distributed::WorkerOptions),
+    /// Submits a run's jobs at a steady rate through an outbox on disk (the child side of the
+    /// publisher-crash scenario).
+    #[command(hide = true)]
+    Publisher(distributed::PublisherOptions),
     /// Runs one scenario's counting form inside the window callgrind counts (the child side of
     /// instruction counting; started by the suite under valgrind, not by hand).
     #[command(name = crate::instructions::CHILD_COMMAND, hide = true)]
@@ -132,6 +140,8 @@ pub fn main() -> ExitCode {
             baselines,
         }) => bless(&report, &scenario, &baselines),
         Some(Command::CountInstructions { scenario }) => count_instructions(&scenario),
+        Some(Command::Worker(o)) => distributed::worker(&o),
+        Some(Command::Publisher(o)) => distributed::publisher(&o),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -78,11 +78,22 @@ impl Shared {
             action: format!("create consumer {name} on stream {stream}"),
             reason: e.to_string(),
         };
+        let wanted = config.filter_subject.clone();
         let stream = self.js.get_stream(stream).await.map_err(|e| fail(&e))?;
-        stream
+        let consumer: jetstream::consumer::PullConsumer = stream
             .get_or_create_consumer(&name, config)
             .await
-            .map_err(|e| fail(&e))
+            .map_err(|e| fail(&e))?;
+        // A name is per stream: an existing consumer of that name reading other subjects would
+        // silently take messages meant for it.
+        let has = &consumer.cached_info().config.filter_subject;
+        if *has != wanted {
+            return Err(fail(&format!(
+                "a consumer of that name already reads {has:?}, not {wanted:?} (a group name is \
+                 shared by every topic of the stream)"
+            )));
+        }
+        Ok(consumer)
     }
 
     pub(crate) fn consumer_config(

@@ -1,0 +1,103 @@
+//! `load-tests worker` and `load-tests publisher`: the processes of a load test that spans
+//! processes or machines (see [`crate::distributed`]).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use clap::Args;
+
+use super::{CliError, Exit};
+use crate::distributed::{self, PublisherArgs, PublisherError, WorkerArgs};
+
+/// `load-tests worker`'s options.
+#[derive(Args, Debug)]
+pub(super) struct WorkerOptions {
+    /// The NATS server or cluster (comma-separated URLs).
+    #[arg(long, value_name = "URL")]
+    nats: String,
+    /// A number naming this worker in results.
+    #[arg(long, default_value_t = 0)]
+    id: u32,
+    /// Jobs held at once (delivered, not yet acknowledged).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    in_flight: u64,
+}
+
+/// `load-tests publisher`'s options.
+#[derive(Args, Debug)]
+pub(super) struct PublisherOptions {
+    /// The NATS server or cluster (comma-separated URLs).
+    #[arg(long, value_name = "URL")]
+    nats: String,
+    /// The run the jobs belong to.
+    #[arg(long)]
+    run: String,
+    /// Jobs in the run.
+    #[arg(long)]
+    jobs: u64,
+    /// Jobs per second.
+    #[arg(long)]
+    rate: f64,
+    /// Simulated work per job, in microseconds.
+    #[arg(long, default_value_t = 0)]
+    work_us: u64,
+    /// The outbox file (replayed with the same message ids at start).
+    #[arg(long, value_name = "FILE")]
+    outbox: Option<PathBuf>,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| CliError::Io {
+            path: PathBuf::from("tokio runtime"),
+            what: "start",
+            source,
+        })
+}
+
+/// Works until SIGTERM or Ctrl-C, then prints a JSON summary line.
+pub(super) fn worker(o: &WorkerOptions) -> Result<Exit, CliError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    // SIGTERM and SIGINT: finish the job in hand, then leave.
+    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)) {
+        eprintln!("load-tests worker: SIGTERM will not stop cleanly: {e}");
+    }
+    let args = WorkerArgs {
+        url: o.nats.clone(),
+        worker: o.id,
+        in_flight: o.in_flight as usize,
+    };
+    let summary = runtime()?.block_on(distributed::work(&args, stop))?;
+    println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+    Ok(Exit::Pass)
+}
+
+/// Submits the run's jobs, then prints a JSON summary line.
+pub(super) fn publisher(o: &PublisherOptions) -> Result<Exit, CliError> {
+    if !(o.rate.is_finite() && o.rate > 0.0) {
+        return Err(CliError::BadArgument {
+            flag: "--rate",
+            problem: format!("{} is not a positive number of jobs per second", o.rate),
+        });
+    }
+    let args = PublisherArgs {
+        url: o.nats.clone(),
+        run: o.run.clone(),
+        jobs: o.jobs,
+        rate_per_s: o.rate,
+        work_us: o.work_us,
+        outbox: o.outbox.clone(),
+    };
+    let summary = runtime()?
+        .block_on(distributed::publish_jobs(&args))
+        .map_err(|e| match e {
+            PublisherError::Nats(n) => CliError::Nats(n),
+            PublisherError::Outbox(o) => CliError::Outbox(o),
+        })?;
+    println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+    Ok(Exit::Pass)
+}

@@ -1,0 +1,101 @@
+//! The run's end of the results: every job's result counted once, repeats counted apart.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use agent_core::bus::nats::{NatsConsumer, NatsError, NatsTransport};
+use tokio::time::Instant;
+
+use super::{Done, Traffic, DUPLICATES, RESULTS};
+
+/// What came back of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Results {
+    /// Each job's result, by job number (the first that arrived).
+    pub done: BTreeMap<u64, Done>,
+    /// Results that arrived again for a job already counted (a redelivery to the collector).
+    pub repeats: u64,
+    /// Jobs done twice whose second result the stream dropped as a duplicate, as reported by
+    /// the worker that found it.
+    pub duplicates_reported: u64,
+}
+
+impl Results {
+    /// Jobs in `0..jobs` with no result.
+    pub fn missing(&self, jobs: u64) -> u64 {
+        (0..jobs).filter(|s| !self.done.contains_key(s)).count() as u64
+    }
+}
+
+/// Subscribes to run `run`'s results and duplicate reports (durable groups named after the run,
+/// so nothing published before the first receive is missed).
+pub struct Collector {
+    results: NatsConsumer<Traffic>,
+    duplicates: NatsConsumer<Traffic>,
+    /// What has arrived so far.
+    pub got: Results,
+}
+
+impl std::fmt::Debug for Collector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collector").field("got", &self.got).finish()
+    }
+}
+
+impl Collector {
+    /// Starts collecting run `run`'s results.
+    pub async fn start(nats: &NatsTransport<Traffic>, run: &str) -> Result<Collector, NatsError> {
+        // Group names are per stream, so each topic's collector has its own.
+        Ok(Collector {
+            results: nats
+                .group(&format!("{RESULTS}.{run}"), &format!("results-{run}"), 1024)
+                .await?,
+            duplicates: nats
+                .group(&format!("{DUPLICATES}.{run}"), &format!("dups-{run}"), 1024)
+                .await?,
+            got: Results::default(),
+        })
+    }
+
+    /// Takes what arrives until every job in `0..jobs` has a result or `deadline` passes, calling
+    /// `on_new` with the time of each new result.
+    pub async fn until_complete(
+        &mut self,
+        jobs: u64,
+        deadline: Instant,
+        mut on_new: impl FnMut(Instant),
+    ) -> Result<(), NatsError> {
+        while (self.got.done.len() as u64) < jobs {
+            let next = tokio::select! {
+                d = self.results.recv() => d,
+                d = self.duplicates.recv() => {
+                    if let Some(d) = d {
+                        self.got.duplicates_reported += 1;
+                        d.ack().await?;
+                    }
+                    continue;
+                }
+                _ = tokio::time::sleep_until(deadline) => return Ok(()),
+            };
+            let Some(delivery) = next else { return Ok(()) };
+            if let Traffic::Done(done) = delivery.msg().clone() {
+                match self.got.done.entry(done.seq) {
+                    std::collections::btree_map::Entry::Occupied(_) => self.got.repeats += 1,
+                    std::collections::btree_map::Entry::Vacant(slot) => {
+                        slot.insert(done);
+                        on_new(Instant::now());
+                    }
+                }
+            }
+            delivery.ack().await?;
+        }
+        // Duplicate reports published just before the last result may still be on the way.
+        while let Ok(Some(d)) =
+            tokio::time::timeout(Duration::from_millis(300), self.duplicates.recv()).await
+        {
+            self.got.duplicates_reported += 1;
+            d.ack().await?;
+        }
+        Ok(())
+    }
+}

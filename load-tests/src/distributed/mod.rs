@@ -1,0 +1,22 @@
+//! Load across processes on NATS JetStream: worker processes sharing a work queue
+//! (`load-tests worker`), a publisher with an on-disk outbox (`load-tests publisher`), and the
+//! fleet of child processes a delivery scenario starts, kills and restarts.
+//!
+//! One run's traffic is told apart from another's on the same server by its run id: jobs carry
+//! it, results and duplicate reports go to topics named after it. The work queue is shared
+//! (`jobs`), so a worker started by hand on another machine with `--nats URL` joins whatever
+//! run is going on.
+
+mod collect;
+mod fleet;
+mod outbox;
+mod publisher;
+mod traffic;
+mod worker;
+
+pub use collect::{Collector, Results};
+pub use fleet::{Fleet, Role};
+pub use outbox::{Outbox, OutboxError};
+pub use publisher::{publish_jobs, PublisherArgs, PublisherError, PublisherSummary};
+pub use traffic::{nats_config, run_id, Done, Job, Traffic, DUPLICATES, JOBS, RESULTS};
+pub use worker::{work, WorkerArgs, WorkerSummary};

@@ -1,0 +1,99 @@
+//! The publisher's outbox on disk (redb): a job is written before it is submitted and removed
+//! once the stream acknowledged it, so a publisher that dies in between replays it on restart,
+//! with the same message id, and the stream's de-duplication drops what it already had.
+
+use std::path::Path;
+
+use redb::{Database, ReadableTable, TableDefinition};
+use thiserror::Error;
+
+use super::Job;
+
+const PENDING: TableDefinition<u64, &[u8]> = TableDefinition::new("pending");
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const NEXT: &str = "next";
+
+/// An outbox file could not be used.
+#[derive(Debug, Error)]
+#[error("outbox {path}: {reason}")]
+pub struct OutboxError {
+    path: String,
+    reason: String,
+}
+
+/// Jobs accepted but not yet acknowledged by the stream, and the next job number.
+#[derive(Debug)]
+pub struct Outbox {
+    db: Database,
+    path: String,
+}
+
+impl Outbox {
+    /// Opens (or creates) the outbox at `path`.
+    pub fn open(path: &Path) -> Result<Outbox, OutboxError> {
+        let shown = path.display().to_string();
+        let db = Database::create(path).map_err(|e| OutboxError {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let outbox = Outbox { db, path: shown };
+        // Create both tables so that reads of a fresh outbox find them.
+        outbox.write(|_, _| Ok(()))?;
+        Ok(outbox)
+    }
+
+    fn fail(&self, e: impl std::fmt::Display) -> OutboxError {
+        OutboxError {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        }
+    }
+
+    fn write(
+        &self,
+        f: impl FnOnce(
+            &mut redb::Table<'_, u64, &[u8]>,
+            &mut redb::Table<'_, &str, u64>,
+        ) -> Result<(), redb::StorageError>,
+    ) -> Result<(), OutboxError> {
+        let tx = self.db.begin_write().map_err(|e| self.fail(e))?;
+        {
+            let mut pending = tx.open_table(PENDING).map_err(|e| self.fail(e))?;
+            let mut meta = tx.open_table(META).map_err(|e| self.fail(e))?;
+            f(&mut pending, &mut meta).map_err(|e| self.fail(e))?;
+        }
+        tx.commit().map_err(|e| self.fail(e))
+    }
+
+    /// Records `job` as accepted (durably) and the next job number as the one after it.
+    pub fn accept(&self, job: &Job) -> Result<(), OutboxError> {
+        let bytes = serde_json::to_vec(job).map_err(|e| self.fail(e))?;
+        self.write(|pending, meta| {
+            pending.insert(job.seq, bytes.as_slice())?;
+            meta.insert(NEXT, job.seq + 1)?;
+            Ok(())
+        })
+    }
+
+    /// Forgets job `seq`: the stream has it.
+    pub fn acknowledged(&self, seq: u64) -> Result<(), OutboxError> {
+        self.write(|pending, _| pending.remove(seq).map(drop))
+    }
+
+    /// The jobs accepted and never acknowledged, in order, and the next job number.
+    pub fn unacknowledged(&self) -> Result<(Vec<Job>, u64), OutboxError> {
+        let tx = self.db.begin_read().map_err(|e| self.fail(e))?;
+        let pending = tx.open_table(PENDING).map_err(|e| self.fail(e))?;
+        let mut jobs = Vec::new();
+        for row in pending.iter().map_err(|e| self.fail(e))? {
+            let (_, bytes) = row.map_err(|e| self.fail(e))?;
+            jobs.push(serde_json::from_slice(bytes.value()).map_err(|e| self.fail(e))?);
+        }
+        let meta = tx.open_table(META).map_err(|e| self.fail(e))?;
+        let next = meta
+            .get(NEXT)
+            .map_err(|e| self.fail(e))?
+            .map_or(0, |v| v.value());
+        Ok((jobs, next))
+    }
+}
