@@ -197,7 +197,7 @@ impl<A: Agent> AgentLoad<A> {
     /// Runs the load once and returns its report, with the heap counted on the virtual clock
     /// (when [`count_heap!`] is installed); no instructions, no baseline.
     pub async fn run(&self) -> Result<Report, RunError> {
-        measure(&self.scenario, &self.driver).await
+        measure(&self.scenario, &self.driver, None).await
     }
 
     /// Runs the load, counts its instructions, asserts its invariants and compares the report
@@ -234,7 +234,7 @@ pub async fn check_standard(scenario: &Scenario, counter: &Path, baselines: &Pat
             }
         );
     };
-    let mut report = measure(scenario, &driver)
+    let mut report = measure(scenario, &driver, Some(counter))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     report.instructions = count_with(counter, scenario);
@@ -249,7 +249,11 @@ fn count_with(exe: &Path, scenario: &Scenario) -> Option<InstructionReport> {
 
 /// Runs `scenario` with `driver`, with a heap profiler where the scenario counts the heap, and
 /// saves the report under the target directory's `load-reports/` for inspection.
-async fn measure<D: Drive>(scenario: &Scenario, driver: &D) -> Result<Report, RunError> {
+async fn measure<D: Drive>(
+    scenario: &Scenario,
+    driver: &D,
+    fleet_bin: Option<&Path>,
+) -> Result<Report, RunError> {
     let profiler = if scenario.profiles_heap() {
         resources::wait_for_main_thread_to_sleep();
         Some(HeapProfiler::start().unwrap_or_else(|| {
@@ -262,7 +266,11 @@ async fn measure<D: Drive>(scenario: &Scenario, driver: &D) -> Result<Report, Ru
     } else {
         None
     };
-    let report = runner::run_driven(scenario, &RunOptions::default(), driver).await;
+    let options = RunOptions {
+        fleet_bin: fleet_bin.map(Path::to_owned),
+        ..RunOptions::default()
+    };
+    let report = runner::run_driven(scenario, &options, driver).await;
     drop(profiler);
     if let Ok(r) = &report {
         save(r);

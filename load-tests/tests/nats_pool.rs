@@ -27,9 +27,9 @@ async fn workers_share_the_queue_and_a_crash_or_a_leave_loses_nothing() {
     let queue = nats.work_queue(JOBS).await.unwrap();
 
     let mut fleet = Fleet::new(PathBuf::from(env!("CARGO_BIN_EXE_load-tests")), url.clone());
-    let crashes = fleet.start_worker(0, 4).unwrap();
-    let leaves = fleet.start_worker(1, 4).unwrap();
-    let stays = fleet.start_worker(2, 4).unwrap();
+    let crashes = fleet.start_worker(0, 4, None).unwrap();
+    let leaves = fleet.start_worker(1, 4, None).unwrap();
+    let stays = fleet.start_worker(2, 4, None).unwrap();
     // Jobs of 10 ms arrive at 600/s, faster than three workers finish them, so every worker
     // always holds jobs: the SIGKILL strands some.
     let publisher = tokio::spawn(publish_jobs_owned(PublisherArgs {
@@ -39,6 +39,7 @@ async fn workers_share_the_queue_and_a_crash_or_a_leave_loses_nothing() {
         rate_per_s: 600.0,
         work_us: 10_000,
         outbox: None,
+        crash_after_job: None,
     }));
     tokio::time::sleep(Duration::from_millis(250)).await;
     fleet.kill(crashes);
@@ -55,7 +56,7 @@ async fn workers_share_the_queue_and_a_crash_or_a_leave_loses_nothing() {
     assert_eq!(summary.submitted, JOBS_IN_RUN);
     let deadline = Instant::now() + Duration::from_secs(30);
     collector
-        .until_complete(JOBS_IN_RUN, deadline, |_| ())
+        .until_complete(JOBS_IN_RUN, deadline, || ())
         .await
         .unwrap();
     let got = &collector.got;
@@ -76,6 +77,7 @@ async fn workers_share_the_queue_and_a_crash_or_a_leave_loses_nothing() {
     // The queue is empty: work-queue retention removed every acknowledged job.
     let backlog = queue.backlog().await.unwrap();
     assert_eq!((backlog.waiting, backlog.in_progress), (0, 0));
+    assert_eq!(got.stored_twice(), 0, "a job done twice stored one result");
     let (status, _) = fleet.stop(stays).unwrap();
     assert!(status.success());
 }

@@ -59,6 +59,12 @@ impl<M: Send + 'static, T: Transport<M>> Bus<M, T> {
         }
     }
 
+    /// The transport, for what only it offers (a networked one's health and server-side
+    /// counters).
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
     /// Publishes `msg` on `topic` under a fresh trace id.
     pub async fn publish(&self, topic: &str, msg: M) -> Result<Fanout, BusError> {
         self.publish_traced(topic, msg, TraceId::new()).await

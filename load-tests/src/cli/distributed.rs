@@ -22,6 +22,10 @@ pub(super) struct WorkerOptions {
     /// Jobs held at once (delivered, not yet acknowledged).
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=4096))]
     in_flight: u64,
+    /// Kill this process (SIGKILL) on receiving its n-th job, before doing it: a crash in the
+    /// middle of a message, for fault tests.
+    #[arg(long, value_name = "N")]
+    crash_at_job: Option<u64>,
 }
 
 /// `load-tests publisher`'s options.
@@ -45,6 +49,9 @@ pub(super) struct PublisherOptions {
     /// The outbox file (replayed with the same message ids at start).
     #[arg(long, value_name = "FILE")]
     outbox: Option<PathBuf>,
+    /// Kill this process (SIGKILL) once job N is acknowledged, before the outbox records it.
+    #[arg(long, value_name = "N")]
+    crash_after_job: Option<u64>,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
@@ -70,6 +77,7 @@ pub(super) fn worker(o: &WorkerOptions) -> Result<Exit, CliError> {
         url: o.nats.clone(),
         worker: o.id,
         in_flight: o.in_flight as usize,
+        crash_at_job: o.crash_at_job,
     };
     let summary = runtime()?.block_on(distributed::work(&args, stop))?;
     println!("{}", serde_json::to_string(&summary).unwrap_or_default());
@@ -91,6 +99,7 @@ pub(super) fn publisher(o: &PublisherOptions) -> Result<Exit, CliError> {
         rate_per_s: o.rate,
         work_us: o.work_us,
         outbox: o.outbox.clone(),
+        crash_after_job: o.crash_after_job,
     };
     let summary = runtime()?
         .block_on(distributed::publish_jobs(&args))

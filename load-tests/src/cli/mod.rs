@@ -120,6 +120,11 @@ struct RunArgs {
     /// Do not count instructions under valgrind (their gates then say "not counted").
     #[arg(long)]
     no_instructions: bool,
+    /// Run the bus scenarios against this NATS server or cluster (comma-separated URLs) instead
+    /// of a server each scenario starts; the partition and broker-restart faults need a server
+    /// the run controls and fail with --nats.
+    #[arg(long, value_name = "URL")]
+    nats: Option<String>,
 }
 
 fn default_baselines() -> &'static str {

@@ -24,7 +24,11 @@ pub(super) fn run(args: &RunArgs) -> Result<Exit, CliError> {
     std::fs::create_dir_all(&args.out).map_err(io(&args.out, "create"))?;
     let stop = Arc::new(AtomicBool::new(false));
     watch_ctrl_c(Arc::clone(&stop));
-    let helpers = helpers(args.no_instructions)?;
+    let mut helpers = helpers(args.no_instructions)?;
+    if let Some(url) = &args.nats {
+        check_nats(url)?;
+        helpers.nats = Some(url.clone());
+    }
     let mut bars = Bars::new(selected.len(), !args.no_progress);
     let report = engine::run_suite(
         &selected,
@@ -77,8 +81,28 @@ fn helpers(no_instructions: bool) -> Result<engine::Helpers, CliError> {
     }
     Ok(engine::Helpers {
         heap_worker,
-        counter: (!no_instructions).then_some(exe),
+        counter: (!no_instructions).then(|| exe.clone()),
+        fleet: exe,
+        nats: None,
     })
+}
+
+/// Connects to `--nats` once before anything runs, so a server that cannot be used (a malformed
+/// or unreachable URL, no JetStream, too old) is a clear error and exit 2, not a failed scenario.
+fn check_nats(url: &str) -> Result<(), CliError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| CliError::Io {
+            path: PathBuf::from("tokio runtime"),
+            what: "start",
+            source,
+        })?;
+    let config = crate::distributed::nats_config(url);
+    rt.block_on(agent_core::bus::nats::NatsTransport::<
+        crate::distributed::Traffic,
+    >::connect(config))?;
+    Ok(())
 }
 
 /// The heap worker (`load-tests-heap`): runs the scenario in the JSON file named by its one

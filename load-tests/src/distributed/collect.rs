@@ -13,14 +13,25 @@ use super::{Done, Traffic, DUPLICATES, RESULTS};
 pub struct Results {
     /// Each job's result, by job number (the first that arrived).
     pub done: BTreeMap<u64, Done>,
-    /// Results that arrived again for a job already counted (a redelivery to the collector).
+    /// When each job's result arrived, by job number.
+    pub arrived: BTreeMap<u64, Instant>,
+    /// Results that arrived again for a job already counted: a redelivery to the collector, or
+    /// a second result stored for the job.
     pub repeats: u64,
+    /// Stored results seen (distinct stream sequence numbers): more than the jobs if a job's
+    /// result was stored twice, which ids derived from the job prevent.
+    pub stored: std::collections::BTreeSet<u64>,
     /// Jobs done twice whose second result the stream dropped as a duplicate, as reported by
     /// the worker that found it.
     pub duplicates_reported: u64,
 }
 
 impl Results {
+    /// Results stored beyond one per job (a job whose effect happened twice).
+    pub fn stored_twice(&self) -> u64 {
+        (self.stored.len() as u64).saturating_sub(self.done.len() as u64)
+    }
+
     /// Jobs in `0..jobs` with no result.
     pub fn missing(&self, jobs: u64) -> u64 {
         (0..jobs).filter(|s| !self.done.contains_key(s)).count() as u64
@@ -58,12 +69,12 @@ impl Collector {
     }
 
     /// Takes what arrives until every job in `0..jobs` has a result or `deadline` passes, calling
-    /// `on_new` with the time of each new result.
+    /// `on_new` for each new result.
     pub async fn until_complete(
         &mut self,
         jobs: u64,
         deadline: Instant,
-        mut on_new: impl FnMut(Instant),
+        mut on_new: impl FnMut(),
     ) -> Result<(), NatsError> {
         while (self.got.done.len() as u64) < jobs {
             let next = tokio::select! {
@@ -79,11 +90,13 @@ impl Collector {
             };
             let Some(delivery) = next else { return Ok(()) };
             if let Traffic::Done(done) = delivery.msg().clone() {
+                self.got.stored.insert(delivery.sequence());
                 match self.got.done.entry(done.seq) {
                     std::collections::btree_map::Entry::Occupied(_) => self.got.repeats += 1,
                     std::collections::btree_map::Entry::Vacant(slot) => {
+                        self.got.arrived.insert(done.seq, Instant::now());
                         slot.insert(done);
-                        on_new(Instant::now());
+                        on_new();
                     }
                 }
             }

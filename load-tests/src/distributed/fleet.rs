@@ -45,9 +45,15 @@ impl Fleet {
         }
     }
 
-    /// Starts worker number `worker`; returns its index in the fleet.
-    pub fn start_worker(&mut self, worker: u32, in_flight: usize) -> std::io::Result<usize> {
-        let args = vec![
+    /// Starts worker number `worker` (which kills itself on its `crash_at_job`-th job, if
+    /// given); returns its index in the fleet.
+    pub fn start_worker(
+        &mut self,
+        worker: u32,
+        in_flight: usize,
+        crash_at_job: Option<u64>,
+    ) -> std::io::Result<usize> {
+        let mut args = vec![
             "worker".to_owned(),
             "--nats".to_owned(),
             self.url.clone(),
@@ -56,6 +62,10 @@ impl Fleet {
             "--in-flight".to_owned(),
             in_flight.to_string(),
         ];
+        if let Some(n) = crash_at_job {
+            args.push("--crash-at-job".to_owned());
+            args.push(n.to_string());
+        }
         self.start(Role::Worker, args)
     }
 
@@ -77,6 +87,10 @@ impl Fleet {
         if let Some(outbox) = &p.outbox {
             args.push("--outbox".to_owned());
             args.push(outbox.display().to_string());
+        }
+        if let Some(n) = p.crash_after_job {
+            args.push("--crash-after-job".to_owned());
+            args.push(n.to_string());
         }
         self.start(Role::Publisher, args)
     }

@@ -11,6 +11,7 @@ mod collect;
 mod fleet;
 mod outbox;
 mod publisher;
+mod server;
 mod traffic;
 mod worker;
 
@@ -18,5 +19,6 @@ pub use collect::{Collector, Results};
 pub use fleet::{Fleet, Role};
 pub use outbox::{Outbox, OutboxError};
 pub use publisher::{publish_jobs, PublisherArgs, PublisherError, PublisherSummary};
+pub use server::{fleet_bin, RunServer};
 pub use traffic::{nats_config, run_id, Done, Job, Traffic, DUPLICATES, JOBS, RESULTS};
 pub use worker::{work, WorkerArgs, WorkerSummary};

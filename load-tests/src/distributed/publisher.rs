@@ -26,6 +26,11 @@ pub struct PublisherArgs {
     /// The outbox file; without one a job accepted in memory is lost if the process dies before
     /// the stream acknowledged it.
     pub outbox: Option<PathBuf>,
+    /// Kill this process with SIGKILL once job `n` is sent and acknowledged but before the outbox
+    /// has recorded the acknowledgement: from the outbox's view, a crash after the send whose
+    /// outcome it cannot know (the publisher-crash fault). A restarted publisher replays that job
+    /// and the stream drops it as a duplicate.
+    pub crash_after_job: Option<u64>,
 }
 
 /// What a publisher did (printed as one JSON line by `load-tests publisher`).
@@ -96,6 +101,10 @@ pub async fn publish_jobs(args: &PublisherArgs) -> Result<PublisherSummary, Publ
             summary.deduplicated += 1;
         } else {
             summary.submitted += 1;
+        }
+        if args.crash_after_job == Some(seq) {
+            let _ =
+                nix::sys::signal::kill(nix::unistd::Pid::this(), nix::sys::signal::Signal::SIGKILL);
         }
         if let Some(o) = &outbox {
             o.acknowledged(seq)?;

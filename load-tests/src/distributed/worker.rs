@@ -20,6 +20,9 @@ pub struct WorkerArgs {
     pub worker: u32,
     /// Jobs this process holds at once (delivered and not yet acknowledged).
     pub in_flight: usize,
+    /// Kill this process with SIGKILL on receiving its n-th job, before doing it: a crash in
+    /// the middle of a message, at a known point (the consumer-crash fault).
+    pub crash_at_job: Option<u64>,
 }
 
 /// What a worker did (printed as one JSON line by `load-tests worker` when it leaves).
@@ -39,12 +42,20 @@ pub async fn work(args: &WorkerArgs, stop: Arc<AtomicBool>) -> Result<WorkerSumm
     let queue = nats.work_queue(JOBS).await?;
     let jobs = queue.join(args.in_flight).await?;
     let mut summary = WorkerSummary::default();
+    let mut received = 0u64;
     while !stop.load(Ordering::SeqCst) {
         let delivery = tokio::select! {
             d = jobs.recv() => d,
             _ = tokio::time::sleep(Duration::from_millis(100)) => continue,
         };
         let Some(delivery) = delivery else { break };
+        received += 1;
+        if args.crash_at_job == Some(received) {
+            // Nothing after this runs: the job in hand and those queued behind it are
+            // unacknowledged, and the server gives them to another worker after the ack wait.
+            let _ =
+                nix::sys::signal::kill(nix::unistd::Pid::this(), nix::sys::signal::Signal::SIGKILL);
+        }
         let Traffic::Job(job) = delivery.msg().clone() else {
             delivery.dead_letter("not a job").await?;
             continue;

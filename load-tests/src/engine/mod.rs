@@ -63,6 +63,11 @@ pub struct Helpers {
     /// The binary whose instructions are counted under valgrind (this build's `load-tests`);
     /// `None` skips counting (`--no-instructions`).
     pub counter: Option<PathBuf>,
+    /// The binary delivery scenarios start as worker and publisher processes (this one).
+    pub fleet: PathBuf,
+    /// The NATS server or cluster the bus scenarios use (`--nats`); `None` starts one per
+    /// scenario.
+    pub nats: Option<String>,
 }
 
 /// Runs `scenario` in this process on a runtime matching its clock, with a heap profiler when it
@@ -70,7 +75,7 @@ pub struct Helpers {
 ///
 /// [`heap_worker_main`]: crate::cli::heap_worker_main
 pub fn run_here(scenario: &Scenario, options: &RunOptions) -> Result<Report, SuiteError> {
-    let rt = runner::runtime_for(scenario.clock).map_err(SuiteError::Runtime)?;
+    let rt = runner::runtime_for_scenario(scenario).map_err(SuiteError::Runtime)?;
     // Heap counts are exact and gated; the profiler starts inside the runtime, as in the tests,
     // so entering it is not counted.
     let profile = scenario.profiles_heap();
@@ -153,6 +158,8 @@ pub fn run_suite(
         let options = RunOptions {
             progress: observer.progress(),
             stop: Some(Arc::clone(stop)),
+            nats: helpers.nats.clone(),
+            fleet_bin: Some(helpers.fleet.clone()),
             ..RunOptions::default()
         };
         let mut report = if scenario.profiles_heap() {

@@ -47,6 +47,10 @@ macro_rules! kind_list {
                 Modes(modes::Modes),
                 /// CPU-heavy and memory-heavy workflows at once, against the same work on raw tokio.
                 Contention(contention::Contention),
+                /// Paced publishers and subscribers on the in-process bus or NATS JetStream.
+                EventBus(event_bus::EventBus),
+                /// Jobs through worker processes on NATS JetStream while a fault strikes.
+                Delivery(delivery::UnderFault),
             }
             needs_its_test {
                 /// A team's own agent type under load ([`crate::AgentLoad`]).
@@ -84,6 +88,8 @@ macro_rules! declare_kind {
 
 pub mod breaker;
 pub mod contention;
+pub mod delivery;
+pub mod event_bus;
 pub mod llm_concurrency;
 pub mod messaging;
 pub mod modes;

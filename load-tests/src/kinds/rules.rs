@@ -62,6 +62,12 @@ pub trait Rules {
         Ok(())
     }
 
+    /// Whether its driver talks to a server over the network (its runtime then has tokio's I/O
+    /// driver).
+    fn needs_network(&self) -> bool {
+        false
+    }
+
     /// The common figures this kind produces.
     fn figures(&self) -> Figures {
         Figures::COMMON

@@ -26,6 +26,12 @@ pub struct RunOptions {
     /// A run whose instructions are being counted ([`crate::instructions`]): real-time drivers
     /// do their traffic once, without the raw tokio calibration rounds.
     pub counting: bool,
+    /// A NATS server or cluster (comma-separated URLs) for the bus scenarios; `None` starts one
+    /// for each scenario (faults that need control of the server only run then).
+    pub nats: Option<String>,
+    /// The `load-tests` binary, which delivery scenarios start as worker and publisher
+    /// processes; `None` uses this process's own executable if it is `load-tests`.
+    pub fleet_bin: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -33,6 +39,8 @@ impl std::fmt::Debug for RunOptions {
         f.debug_struct("RunOptions")
             .field("rounds", &self.rounds)
             .field("counting", &self.counting)
+            .field("nats", &self.nats)
+            .field("fleet_bin", &self.fleet_bin)
             .finish_non_exhaustive()
     }
 }
@@ -75,12 +83,18 @@ pub(crate) struct DriverOutput {
     pub(crate) elapsed: Option<Duration>,
 }
 
+/// Reads the depth of a queue the runner cannot see by itself.
+pub(crate) type DepthSource = Arc<dyn Fn() -> u64 + Send + Sync>;
+
 /// Shared between the runner, its driver and the sampler.
 pub(crate) struct RunContext {
     pub(crate) scenario: Scenario,
     pub(crate) options: RunOptions,
     pub(crate) ops_done: AtomicU64,
     pub(crate) watched: Mutex<Vec<AgentRuntime>>,
+    /// Queues that are not an agent runtime's (a bus's subscribers, a broker's consumer lag),
+    /// added to the queue-depth series.
+    pub(crate) depth_sources: Mutex<Vec<DepthSource>>,
     /// Whether every runtime retired from the watch ([`RunContext::retire`]) was conserved.
     pub(crate) retired_conserved: AtomicBool,
 }
@@ -100,6 +114,14 @@ impl RunContext {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(runtime.clone());
+    }
+
+    /// Adds `source` to the queue-depth series (it must not allocate: it runs in the sampler).
+    pub(crate) fn watch_depth(&self, source: DepthSource) {
+        self.depth_sources
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(source);
     }
 
     /// Makes room to watch `n` more runtimes now, so that watching them later allocates
@@ -143,6 +165,13 @@ impl RunContext {
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
             .map(AgentRuntime::pending_messages)
-            .sum()
+            .sum::<u64>()
+            + self
+                .depth_sources
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .map(|source| source())
+                .sum::<u64>()
     }
 }

@@ -57,6 +57,7 @@ async fn measure<D: Drive>(scenario: &Scenario, options: &RunOptions, driver: &D
         options: options.clone(),
         ops_done: AtomicU64::new(0),
         watched: Mutex::new(Vec::new()),
+        depth_sources: Mutex::new(Vec::new()),
         retired_conserved: AtomicBool::new(true),
     });
 
@@ -167,15 +168,27 @@ async fn measure<D: Drive>(scenario: &Scenario, options: &RunOptions, driver: &D
 /// workspace; a NATS client does), `enable_all` would start the I/O driver in every run and
 /// change what the runs measure.
 pub fn runtime_for(clock: Clock) -> std::io::Result<tokio::runtime::Runtime> {
-    match clock {
-        Clock::Virtual => tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build(),
-        Clock::Real => tokio::runtime::Builder::new_multi_thread()
-            .enable_time()
-            .build(),
+    runtime_with(clock, false)
+}
+
+/// The runtime `scenario` runs on: [`runtime_for`] its clock, with tokio's I/O driver only for
+/// kinds that talk to a server (every other scenario's timers then cost what they cost an
+/// agent-core user without it).
+pub fn runtime_for_scenario(scenario: &Scenario) -> std::io::Result<tokio::runtime::Runtime> {
+    runtime_with(scenario.clock, scenario.kind.rules().needs_network())
+}
+
+fn runtime_with(clock: Clock, io: bool) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = match clock {
+        Clock::Virtual => tokio::runtime::Builder::new_current_thread(),
+        Clock::Real => tokio::runtime::Builder::new_multi_thread(),
+    };
+    if io {
+        builder.enable_all();
+    } else {
+        builder.enable_time();
     }
+    builder.start_paused(clock == Clock::Virtual).build()
 }
 
 /// Samples progress, queue depth and heap on the scenario's clock: every millisecond (virtual) or

@@ -123,6 +123,12 @@ impl<M> Delivery<M> {
         self.attempt
     }
 
+    /// The stream's sequence number of the message: two deliveries with the same number are
+    /// one stored message delivered twice; two numbers are two stored messages.
+    pub fn sequence(&self) -> u64 {
+        self.raw.info().map_or(0, |i| i.stream_sequence)
+    }
+
     /// The publisher's trace id.
     pub fn trace_id(&self) -> TraceId {
         self.trace_id

@@ -2,6 +2,8 @@
 //! seeds' own except where a comment says how and why a scenario is shortened; the CLI runs the
 //! full seed scale.
 
+mod bus;
+
 use agent_core::OverflowPolicy;
 
 use crate::kinds::{
@@ -15,7 +17,7 @@ use crate::scenario::{Arrival, Clock, Kind, Scenario, WorkflowType, Workload};
 
 const RNG_SEED: u64 = 0x5eed_2026;
 
-fn base(name: &str, description: &str, source: &str, kind: Kind) -> Scenario {
+pub(crate) fn base(name: &str, description: &str, source: &str, kind: Kind) -> Scenario {
     Scenario {
         name: name.to_owned(),
         description: description.to_owned(),
@@ -127,6 +129,13 @@ fn orchestration(batch: usize) -> Scenario {
 
 /// Every standard scenario, in suite order.
 pub fn standard() -> Vec<Scenario> {
+    let mut all = seeds();
+    all.extend(bus::scenarios());
+    all
+}
+
+/// The scenarios of seeds 000 to 004 that run in one process.
+fn seeds() -> Vec<Scenario> {
     vec![
         veritas_concurrent(100),
         veritas_concurrent(250),
