@@ -402,6 +402,36 @@ pub const PUBLISHED_CLAIMS: &[PublishedClaim] = &[
         report: "004 CUGAr-SALES",
         claimed: "100% succeed, p95 2,022 ms",
     },
+    PublishedClaim {
+        scenario: "eventbus_sustained_nats",
+        report: "002 agents",
+        claimed: "200 msgs/s sustained, p95 < 100 ms (RabbitMQ)",
+    },
+    PublishedClaim {
+        scenario: "eventbus_burst_nats",
+        report: "002 agents",
+        claimed: "500 msgs/s for 1 minute",
+    },
+    PublishedClaim {
+        scenario: "delivery_consumer_crash",
+        report: "002 agents",
+        claimed: "zero loss, duplicates handled, recovery < 60 s",
+    },
+    PublishedClaim {
+        scenario: "delivery_partition",
+        report: "002 agents",
+        claimed: "zero loss, duplicates handled, recovery < 60 s",
+    },
+    PublishedClaim {
+        scenario: "delivery_broker_restart",
+        report: "002 agents",
+        claimed: "zero loss, duplicates handled, recovery < 60 s",
+    },
+    PublishedClaim {
+        scenario: "delivery_publisher_crash",
+        report: "002 agents",
+        claimed: "zero loss, duplicates handled, recovery < 60 s",
+    },
 ];
 
 /// The published claim about `scenario` (matching its test-scale or full-scale name).

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use tokio::task::JoinHandle;
 
 use super::accounting::{bump, ConsumerSnapshot};
-use super::publish::{Encoded, PUBLISHED_HEADER, TRACE_HEADER};
+use super::publish::{Encoded, TRACE_HEADER};
 use super::{NatsError, Shared};
 use crate::envelope::Envelope;
 use crate::error::SendError;
@@ -134,7 +134,7 @@ impl<M> Delivery<M> {
         self.trace_id
     }
 
-    /// When the publisher first handed the message to its transport (its wall clock).
+    /// When the stream stored the message (the server's clock).
     pub fn published_at(&self) -> Option<SystemTime> {
         self.published_at
     }
@@ -200,9 +200,10 @@ fn decode<M: DeserializeOwned>(
             ),
             message_id: message_id.clone(),
             attempt,
-            published_at: header(PUBLISHED_HEADER)
-                .and_then(|v| v.parse::<u64>().ok())
-                .map(|us| UNIX_EPOCH + Duration::from_micros(us)),
+            published_at: info.as_ref().and_then(|i| {
+                let ns = u64::try_from(i.published.unix_timestamp_nanos()).ok()?;
+                Some(UNIX_EPOCH + Duration::from_nanos(ns))
+            }),
         });
     (message_id, attempt, decoded)
 }

@@ -171,11 +171,15 @@ where
         let body = publish::encode(&subject, msg, trace_id)?;
         let published = self.shared.publish_encoded(&subject, id, &body).await?;
         if !published.duplicate {
-            self.topics
-                .entry(topic.to_owned())
-                .or_default()
-                .published
-                .fetch_add(1, Ordering::Relaxed);
+            match self.topics.get(topic) {
+                Some(t) => t.published.fetch_add(1, Ordering::Relaxed),
+                None => self
+                    .topics
+                    .entry(topic.to_owned())
+                    .or_default()
+                    .published
+                    .fetch_add(1, Ordering::Relaxed),
+            };
         }
         Ok(published)
     }

@@ -1,9 +1,8 @@
 //! Publishing: every message carries an id; a publish whose acknowledgement is lost or late is
 //! sent again with the same id, so the stream stores it once.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use std::future::IntoFuture;
+use std::time::Duration;
 
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::HeaderMap;
@@ -16,9 +15,6 @@ use crate::id::TraceId;
 
 /// The header carrying the publisher's trace id.
 pub(crate) const TRACE_HEADER: &str = "Agent-Trace-Id";
-/// The header carrying when the message was first handed to the transport, in microseconds
-/// since the Unix epoch (the publisher's wall clock).
-pub(crate) const PUBLISHED_HEADER: &str = "Agent-Published-Us";
 
 /// The longest pause between two publish attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
@@ -40,7 +36,7 @@ pub(crate) struct Encoded {
     pub(crate) payload: Bytes,
 }
 
-/// Encodes `msg` as JSON with the trace id and the publish time as headers.
+/// Encodes `msg` as JSON with the trace id as a header (the stream stamps the time itself).
 pub(crate) fn encode<M: Serialize>(
     subject: &str,
     msg: &M,
@@ -52,11 +48,6 @@ pub(crate) fn encode<M: Serialize>(
     })?;
     let mut headers = HeaderMap::new();
     headers.insert(TRACE_HEADER, trace_id.0.to_string().as_str());
-    let now_us = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_micros();
-    headers.insert(PUBLISHED_HEADER, now_us.to_string().as_str());
     Ok(Encoded {
         headers,
         payload: Bytes::from(payload),
