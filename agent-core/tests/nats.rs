@@ -202,10 +202,14 @@ async fn a_work_queue_is_shared_and_emptied() {
     }
     let mut done = Vec::new();
     while done.len() < 100 {
-        let d = tokio::select! {
-            d = w1.recv() => d,
-            d = w2.recv() => d,
-        }
+        let d = timeout(PATIENCE, async {
+            tokio::select! {
+                d = w1.recv() => d,
+                d = w2.recv() => d,
+            }
+        })
+        .await
+        .expect("a job within the patience")
         .unwrap();
         done.push(*d.msg());
         d.ack().await.unwrap();
