@@ -65,6 +65,29 @@ fn an_unusable_server_is_exit_2_naming_why() {
 }
 
 #[test]
+fn faults_on_the_server_are_refused_with_nats() {
+    let server = NatsServer::start().unwrap();
+    let out = std::env::temp_dir()
+        .join("lt-nats-cli-faults")
+        .display()
+        .to_string();
+    refused(
+        &[
+            "run",
+            "--quick",
+            "--no-instructions",
+            "--scenario",
+            "delivery_*",
+            "--out",
+            &out,
+            "--nats",
+            &server.url(),
+        ],
+        "delivery_partition and delivery_broker_restart pause or kill the server",
+    );
+}
+
+#[test]
 fn a_worker_refuses_an_unusable_server_too() {
     refused(
         &[

@@ -376,7 +376,15 @@ impl Baseline {
                     continue;
                 }
             }
-            row.actual = report.metric(name).ok_or_else(unknown)?;
+            let Some(actual) = report.metric(name) else {
+                // The baseline is fine; the run did not produce the figure (it failed early).
+                row.passed = false;
+                row.note =
+                    Some("missing from this run's report: the run did not produce it".into());
+                rows.push(row);
+                continue;
+            };
+            row.actual = actual;
             row.passed = e.rule.passes(e.value, row.actual, e.tolerance);
             if name == paths::INSTRUCTIONS && !row.passed {
                 if let (Some(b), Some(a)) = (&self.instructions, &report.instructions) {

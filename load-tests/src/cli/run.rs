@@ -26,6 +26,21 @@ pub(super) fn run(args: &RunArgs) -> Result<Exit, CliError> {
     watch_ctrl_c(Arc::clone(&stop));
     let mut helpers = helpers(args.no_instructions)?;
     if let Some(url) = &args.nats {
+        let faults: Vec<&str> = selected
+            .iter()
+            .filter(|s| s.kind.rules().needs_own_server())
+            .map(|s| s.name.as_str())
+            .collect();
+        if !faults.is_empty() {
+            return Err(CliError::BadArgument {
+                flag: "--nats",
+                problem: format!(
+                    "{} pause or kill the server, which a run against --nats does not control; \
+                     select the others with --scenario (e.g. 'eventbus_*' 'delivery_*crash')",
+                    faults.join(" and ")
+                ),
+            });
+        }
         check_nats(url)?;
         helpers.nats = Some(url.clone());
     }

@@ -68,6 +68,12 @@ pub trait Rules {
         false
     }
 
+    /// Whether it acts on the server itself (pauses or kills it), so it cannot run against a
+    /// server given with `--nats`.
+    fn needs_own_server(&self) -> bool {
+        false
+    }
+
     /// The common figures this kind produces.
     fn figures(&self) -> Figures {
         Figures::COMMON

@@ -48,6 +48,7 @@ impl Drive for UnderFault {
         match self.run(ctx).await {
             Ok(out) => out,
             Err(reason) => {
+                eprintln!("{}: {reason}", ctx.scenario.name);
                 let mut out = DriverOutput::default();
                 out.ops
                     .record_n(Err(&format!("run_failed: {reason}")), self.jobs);
@@ -254,6 +255,10 @@ impl Rules for UnderFault {
         true
     }
 
+    fn needs_own_server(&self) -> bool {
+        self.fault.on_server()
+    }
+
     fn check(&self, s: &Scenario, l: &Limits<'_>) -> Result<(), RunError> {
         l.positive("kind.jobs", self.jobs)?;
         l.rate("kind.rate_per_s", self.rate_per_s)?;
@@ -308,19 +313,21 @@ impl Rules for UnderFault {
 
     fn invariants(&self, r: &Report, broken: &mut Vec<String>) {
         let twice = extra(r, STORED_TWICE);
-        if twice != 0.0 {
+        // Absent when the run failed before it began (its gate row says so).
+        if twice.is_finite() && twice != 0.0 {
             broken.push(format!(
                 "{twice} jobs had their result stored twice, must be 0"
             ));
         }
         // The crashed worker died holding jobs; another worker must have been given them.
         let redelivered = extra(r, REDELIVERED);
-        if self.fault == Fault::ConsumerCrash && (redelivered.is_nan() || redelivered < 1.0) {
+        if self.fault == Fault::ConsumerCrash && redelivered.is_finite() && redelivered < 1.0 {
             broken.push("no job was redelivered after the worker crashed mid-job".into());
         }
         // It died after the stream stored a job and before its outbox knew: the replay must
         // send that job again and the stream must drop it as a duplicate.
         if self.fault == Fault::PublisherCrash
+            && extra(r, REPLAYED).is_finite()
             && (extra(r, REPLAYED) != 1.0 || extra(r, DEDUPLICATED_ON_PUBLISH) != 1.0)
         {
             broken.push(format!(

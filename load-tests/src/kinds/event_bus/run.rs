@@ -91,14 +91,23 @@ impl Drive for EventBus {
         match self.transport {
             BusTransport::Local => self.on(ctx, Bus::local()).await,
             BusTransport::Nats => {
-                let server = match RunServer::for_run(&ctx.options) {
-                    Ok(s) => s,
-                    Err(reason) => return self.unavailable(&reason),
+                let connected = match RunServer::for_run(&ctx.options) {
+                    Ok(server) => {
+                        let config = crate::distributed::nats_config(server.url());
+                        NatsTransport::connect(config)
+                            .await
+                            .map(|nats| (server, nats))
+                            .map_err(|e| e.to_string())
+                    }
+                    Err(reason) => Err(reason),
                 };
-                let config = crate::distributed::nats_config(server.url());
-                match NatsTransport::connect(config).await {
-                    Ok(nats) => self.on(ctx, Bus::with_transport(nats)).await,
-                    Err(e) => self.unavailable(&e.to_string()),
+                match connected {
+                    // The server (when the run started it) lives until the run ends.
+                    Ok((_server, nats)) => self.on(ctx, Bus::with_transport(nats)).await,
+                    Err(reason) => {
+                        eprintln!("{}: {reason}", ctx.scenario.name);
+                        self.unavailable(&reason)
+                    }
                 }
             }
         }
