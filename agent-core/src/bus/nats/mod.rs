@@ -9,8 +9,9 @@
 //!   acknowledged (delivered again after [`NatsConfig::nak_delay`]) after it fails, delivered
 //!   again after [`NatsConfig::ack_wait`] if its process dies, and moved to the dead-letter
 //!   stream after [`NatsConfig::max_deliver`] deliveries.
-//! - The [`Transport`] implementation (for [`crate::Bus`]) gives each subscriber its own consumer
-//!   and acknowledges a message once the subscriber's local mailbox took it.
+//! - The [`Transport`](crate::bus::Transport) implementation (for [`crate::Bus`]) gives each
+//!   subscriber its own consumer and acknowledges a message once the subscriber's local mailbox
+//!   took it.
 //!
 //! Delivery is at least once; with handlers idempotent by [`Delivery::message_id`] the effect is
 //! once. ARCHITECTURE.md describes the guarantees and failure modes.
