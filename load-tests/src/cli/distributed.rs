@@ -54,7 +54,8 @@ pub(super) struct PublisherOptions {
     crash_after_job: Option<u64>,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+/// A runtime with tokio's I/O driver, for the commands that talk to a NATS server.
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -105,14 +105,7 @@ fn helpers(no_instructions: bool) -> Result<engine::Helpers, CliError> {
 /// Connects to `--nats` once before anything runs, so a server that cannot be used (a malformed
 /// or unreachable URL, no JetStream, too old) is a clear error and exit 2, not a failed scenario.
 fn check_nats(url: &str) -> Result<(), CliError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| CliError::Io {
-            path: PathBuf::from("tokio runtime"),
-            what: "start",
-            source,
-        })?;
+    let rt = super::distributed::runtime()?;
     let config = crate::distributed::nats_config(url);
     rt.block_on(agent_core::bus::nats::NatsTransport::<
         crate::distributed::Traffic,
