@@ -45,15 +45,13 @@ where
 {
     async fn publish(&self, topic: &str, env: Envelope<M>) -> Result<Fanout, BusError> {
         let id = self.shared.mint_id();
-        let published = self
-            .publish_with_id(topic, &id, &env.msg, env.trace_id)
+        self.publish_with_id(topic, &id, &env.msg, env.trace_id)
             .await
             .map_err(|e| match e {
                 NatsError::Closed => BusError::Closed,
                 other => BusError::Transport(other.to_string()),
             })?;
         // The stream is the one subscriber a publish reaches; its consumers fan out from there.
-        let _ = published;
         Ok(Fanout {
             queued: 1,
             ..Fanout::default()
