@@ -10,18 +10,8 @@ use nix::unistd::Pid;
 
 use super::PublisherArgs;
 
-/// What a child process does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// `load-tests worker`.
-    Worker,
-    /// `load-tests publisher`.
-    Publisher,
-}
-
 #[derive(Debug)]
 struct Member {
-    role: Role,
     args: Vec<String>,
     child: Option<Child>,
 }
@@ -66,7 +56,7 @@ impl Fleet {
             args.push("--crash-at-job".to_owned());
             args.push(n.to_string());
         }
-        self.start(Role::Worker, args)
+        self.start(args)
     }
 
     /// Starts a publisher; returns its index in the fleet.
@@ -92,13 +82,12 @@ impl Fleet {
             args.push("--crash-after-job".to_owned());
             args.push(n.to_string());
         }
-        self.start(Role::Publisher, args)
+        self.start(args)
     }
 
-    fn start(&mut self, role: Role, args: Vec<String>) -> std::io::Result<usize> {
+    fn start(&mut self, args: Vec<String>) -> std::io::Result<usize> {
         let child = self.spawn(&args)?;
         self.members.push(Member {
-            role,
             args,
             child: Some(child),
         });
@@ -112,11 +101,6 @@ impl Fleet {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-    }
-
-    /// The role of member `i`.
-    pub fn role(&self, i: usize) -> Role {
-        self.members[i].role
     }
 
     /// Kills member `i` with SIGKILL (a crash: nothing runs after it) and reaps it.

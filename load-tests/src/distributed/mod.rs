@@ -16,7 +16,7 @@ mod traffic;
 mod worker;
 
 pub use collect::{Collector, Results};
-pub use fleet::{Fleet, Role};
+pub use fleet::Fleet;
 pub use outbox::{Outbox, OutboxError};
 pub use publisher::{publish_jobs, PublisherArgs, PublisherError, PublisherSummary};
 pub use server::{fleet_bin, RunServer};

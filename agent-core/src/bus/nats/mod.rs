@@ -207,10 +207,9 @@ where
             reason,
         })?;
         let filter = self.shared.subject("topic", topic);
-        let config = self.shared.consumer_config(group, filter, capacity);
         let config = pull::Config {
             durable_name: Some(group.to_owned()),
-            ..config
+            ..self.shared.consumer_config(group, filter, capacity)
         };
         let stream = self.shared.config.stream.clone();
         join(&self.shared, &stream, config, topic, capacity).await

@@ -83,15 +83,12 @@ where
     pub async fn join(&self, in_flight: usize) -> Result<NatsConsumer<M>, NatsError> {
         let config = pull::Config {
             durable_name: Some(WORKERS.to_owned()),
-            ..self
-                .shared
-                .consumer_config(WORKERS, self.subject.clone(), usize::MAX)
-        };
-        let config = pull::Config {
             // The shared consumer's limit stays unbounded: each worker bounds its own share by
             // pulling at most `in_flight` at a time into a queue of that size.
             max_ack_pending: -1,
-            ..config
+            ..self
+                .shared
+                .consumer_config(WORKERS, self.subject.clone(), usize::MAX)
         };
         join(&self.shared, &self.stream, config, &self.name, in_flight).await
     }

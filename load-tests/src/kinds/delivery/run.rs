@@ -140,14 +140,7 @@ impl UnderFault {
         let mut fault_at = Instant::now();
         match (self.fault, &publisher) {
             (Fault::ConsumerCrash, _) => {
-                while !fleet.has_exited(workers[0]) {
-                    if Instant::now() > deadline {
-                        return Err("worker 0 never reached the job it was to crash on".into());
-                    }
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-                fault_at = Instant::now();
-                fleet.kill(workers[0]);
+                fault_at = crashed(&mut fleet, workers[0], deadline, "worker 0").await?;
             }
             (Fault::Partition, _) => {
                 let own = server.own().expect("checked above");
@@ -162,14 +155,7 @@ impl UnderFault {
                 own.restart().map_err(|e| text(&e))?;
             }
             (Fault::PublisherCrash, Publisher::Child(p)) => {
-                while !fleet.has_exited(*p) {
-                    if Instant::now() > deadline {
-                        return Err("the publisher never reached the job it was to crash on".into());
-                    }
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-                fault_at = Instant::now();
-                fleet.kill(*p);
+                fault_at = crashed(&mut fleet, *p, deadline, "the publisher").await?;
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 fleet.restart(*p).map_err(|e| text(&e))?;
             }
@@ -248,6 +234,25 @@ impl UnderFault {
         }
         Ok(out)
     }
+}
+
+/// Waits until fleet member `member`, which kills itself at a known point, has died; reaps it
+/// and returns when that was seen (within 5 ms).
+async fn crashed(
+    fleet: &mut Fleet,
+    member: usize,
+    deadline: Instant,
+    who: &str,
+) -> Result<Instant, String> {
+    while !fleet.has_exited(member) {
+        if Instant::now() > deadline {
+            return Err(format!("{who} never reached the job it was to crash on"));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let at = Instant::now();
+    fleet.kill(member);
+    Ok(at)
 }
 
 impl Rules for UnderFault {
