@@ -53,6 +53,16 @@ impl LatencyRecorder {
         self.total.saturating_record(ns(total).max(1));
     }
 
+    /// Records the end-to-end latency of an operation that was due every `expected_interval`,
+    /// measured from when it actually started, with HdrHistogram's correction for coordinated
+    /// omission (a sample longer than the interval adds the samples a stalled sender would
+    /// have taken meanwhile).
+    pub fn record_total_corrected(&mut self, total: Duration, expected_interval: Duration) {
+        let v = ns(total).clamp(1, MAX_NS);
+        // In range by the clamp, so recording cannot fail.
+        let _ = self.total.record_correct(v, ns(expected_interval));
+    }
+
     /// Adds another recorder's samples.
     pub fn merge(&mut self, other: &LatencyRecorder) {
         // Same bounds on both sides, so `add` cannot fail.

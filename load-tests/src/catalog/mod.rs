@@ -3,6 +3,7 @@
 //! full seed scale.
 
 mod bus;
+mod paced;
 
 use agent_core::OverflowPolicy;
 
@@ -130,6 +131,7 @@ fn orchestration(batch: usize) -> Scenario {
 /// Every standard scenario, in suite order.
 pub fn standard() -> Vec<Scenario> {
     let mut all = seeds();
+    all.extend(paced::scenarios());
     all.extend(bus::scenarios());
     all
 }

@@ -23,6 +23,9 @@ macro_rules! kind_list {
                 /// Senders spread messages over agents: loss and order checked, throughput and
                 /// CPU as ratios to raw tokio.
                 Messaging(messaging::Messaging),
+                /// The messaging traffic paced at a fixed rate (open loop): latency at equal load,
+                /// beside raw tokio on the same schedule.
+                Paced(paced::Paced),
                 /// Streams of chunks over a bus topic; order and completeness checked.
                 Streaming(streaming::Streaming),
                 /// More requests than pool slots.
@@ -96,6 +99,7 @@ pub mod modes;
 pub mod monitoring_overhead;
 pub mod orchestration;
 pub mod own_agent;
+pub mod paced;
 pub mod pool_exhaustion;
 pub mod queue_overflow;
 pub mod rules;

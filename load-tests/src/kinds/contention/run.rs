@@ -138,6 +138,7 @@ async fn agent_round(
             elapsed,
             p99_ns,
             cpu,
+            p99_from_send_ns: 0,
         },
         ops,
         latency,
@@ -188,6 +189,7 @@ async fn raw_round(shape: &Shape) -> RoundResult {
         elapsed,
         p99_ns: tallies.merged().latency.summary().total.p99_ns,
         cpu,
+        p99_from_send_ns: 0,
     }
 }
 

@@ -4,7 +4,7 @@
 //! with the same traffic over raw tokio channels, in the same process, rounds interleaved.
 
 pub(crate) mod raw_tokio;
-mod run;
+pub(crate) mod run;
 pub(crate) mod traffic;
 
 use serde::{Deserialize, Serialize};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::traffic::{MeshMsg, OrderCheck, RoundResult, Traffic};
+use super::traffic::{p99_of, MeshMsg, OrderCheck, RoundResult, Traffic};
 use crate::metrics::{Tallies, STRIPES};
 use crate::resources::process_cpu;
 
@@ -18,14 +18,16 @@ pub(crate) const CHANNEL_BOUND: usize = 1024;
 /// messages, same order check and latency recording.
 pub(crate) async fn raw_messaging(traffic: Traffic) -> RoundResult {
     let latency = Arc::new(Tallies::new(STRIPES));
+    let from_send = traffic.send_tallies(false);
     let mut txs = Vec::with_capacity(traffic.agents);
     let mut receivers = Vec::with_capacity(traffic.agents);
     for i in 0..traffic.agents {
         let (tx, mut rx) = mpsc::channel::<MeshMsg>(CHANNEL_BOUND);
         txs.push(tx);
         let latency = Arc::clone(&latency);
+        let from_send = from_send.clone();
         receivers.push(tokio::spawn(async move {
-            let mut check = OrderCheck::new(latency, i);
+            let mut check = OrderCheck::new(latency, i).timing_sends(from_send);
             while let Some(msg) = rx.recv().await {
                 check.see(&msg, None);
             }
@@ -38,7 +40,8 @@ pub(crate) async fn raw_messaging(traffic: Traffic) -> RoundResult {
         .map(|s| {
             let txs = txs.clone();
             tokio::spawn(async move {
-                for (target, msg) in traffic.sender_messages(s) {
+                for (target, mut msg) in traffic.sender_messages(s, start) {
+                    traffic.pace(&mut msg).await;
                     txs[target].send(msg).await.expect("receiver alive");
                 }
             })
@@ -63,5 +66,6 @@ pub(crate) async fn raw_messaging(traffic: Traffic) -> RoundResult {
         elapsed,
         p99_ns: latency.summary().total.p99_ns,
         cpu,
+        p99_from_send_ns: p99_of(from_send.as_ref()),
     }
 }

@@ -92,7 +92,7 @@ impl Drive for Messaging {
 }
 
 /// The traffic once through agent-core, for counting its instructions: no sizing, no raw rounds.
-async fn counted(ctx: &Arc<RunContext>, traffic: Traffic) -> DriverOutput {
+pub(crate) async fn counted(ctx: &Arc<RunContext>, traffic: Traffic) -> DriverOutput {
     let r = agent_round(ctx, traffic, true).await;
     let mut out = DriverOutput {
         latency: r.latency,
@@ -122,6 +122,7 @@ fn combine(results: &[RoundResult]) -> RoundResult {
         elapsed: results.iter().map(|r| r.elapsed).sum(),
         p99_ns: median(&p99s) as u64,
         cpu: results.iter().map(|r| r.cpu).sum(),
+        p99_from_send_ns: 0,
     }
 }
 

@@ -24,6 +24,9 @@ pub(crate) struct RoundResult {
     /// Process CPU time (user + system, every thread) over the round: cost on the side that is
     /// not the bottleneck shows here even when throughput does not move.
     pub(crate) cpu: Duration,
+    /// For paced traffic: p99 latency from each message's actual send, corrected for
+    /// coordinated omission (0 in a closed loop).
+    pub(crate) p99_from_send_ns: u64,
 }
 
 /// One message of the mesh traffic.
@@ -31,7 +34,12 @@ pub(crate) struct RoundResult {
 pub(crate) struct MeshMsg {
     pub(crate) sender: u32,
     pub(crate) seq: u64,
+    /// When the message was meant to be sent: when it was made (closed loop), or its slot in
+    /// the sender's schedule (paced). Latency is measured from here, so a late send is counted.
     pub(crate) sent_at: Instant,
+    /// When the send was made: `sent_at` in a closed loop; for paced traffic, when the pacer woke
+    /// (late by tokio's millisecond timer ticks at least).
+    pub(crate) left_at: Instant,
     pub(crate) payload: Vec<u8>,
 }
 
@@ -57,6 +65,8 @@ pub(crate) struct OrderCheck {
     pub(crate) tally: MeshTally,
     latency: Arc<Tallies>,
     key: usize,
+    /// For paced traffic: latency from the actual send, and each sender's interval.
+    from_send: Option<(Arc<Tallies>, Duration)>,
 }
 
 impl OrderCheck {
@@ -66,7 +76,15 @@ impl OrderCheck {
             tally: MeshTally::default(),
             latency,
             key,
+            from_send: None,
         }
+    }
+
+    /// Also records latency from each message's actual send into `tallies`, corrected for
+    /// coordinated omission with `interval`, each sender's time between messages.
+    pub(crate) fn timing_sends(mut self, from_send: Option<(Arc<Tallies>, Duration)>) -> Self {
+        self.from_send = from_send;
+        self
     }
 
     pub(crate) fn see(&mut self, msg: &MeshMsg, queue: Option<Duration>) {
@@ -85,6 +103,12 @@ impl OrderCheck {
             Some(q) => t.latency.record(total, q, total.saturating_sub(q)),
             None => t.latency.record_total(total),
         });
+        if let Some((tallies, interval)) = &self.from_send {
+            let from_send = msg.left_at.elapsed();
+            tallies.with(self.key, |t| {
+                t.latency.record_total_corrected(from_send, *interval);
+            });
+        }
     }
 }
 
@@ -118,22 +142,36 @@ pub(crate) struct Traffic {
     pub(crate) senders: usize,
     pub(crate) messages: u64,
     pub(crate) bytes: usize,
+    /// Closed loop (`None`: each sender sends as fast as its sends are accepted), or paced at
+    /// this many messages per second in total (open loop: message `j` is due `j / rate` after
+    /// the round starts, whatever happened to the ones before it).
+    pub(crate) rate_per_s: Option<f64>,
 }
 
 impl Traffic {
     /// The messages sender `s` sends, in order, each with the index of its target agent. Made
-    /// lazily, so each is stamped just before it is sent; the agent-core rounds and the raw tokio
-    /// calibration both send exactly this traffic.
-    pub(crate) fn sender_messages(self, s: usize) -> impl Iterator<Item = (usize, MeshMsg)> {
+    /// lazily, so each is stamped just before it is sent (closed loop) or with its slot in the
+    /// schedule from `start` (paced); the agent-core rounds and the raw tokio calibration both
+    /// send exactly this traffic.
+    pub(crate) fn sender_messages(
+        self,
+        s: usize,
+        start: Instant,
+    ) -> impl Iterator<Item = (usize, MeshMsg)> {
         let mut seq = vec![0u64; self.agents];
         (s as u64..self.messages)
             .step_by(self.senders)
             .map(move |j| {
                 let target = (j % self.agents as u64) as usize;
+                let sent_at = match self.rate_per_s {
+                    None => Instant::now(),
+                    Some(rate) => start + Duration::from_secs_f64(j as f64 / rate),
+                };
                 let msg = MeshMsg {
                     sender: s as u32,
                     seq: seq[target],
-                    sent_at: Instant::now(),
+                    sent_at,
+                    left_at: sent_at,
                     payload: vec![(j & 0xff) as u8; self.bytes],
                 };
                 seq[target] += 1;
@@ -141,6 +179,32 @@ impl Traffic {
             })
     }
 
+    /// Waits for `msg`'s slot when the traffic is paced; returns how late the send leaves
+    /// (the pacer's own error: tokio's timer wakes on millisecond ticks).
+    #[inline(always)]
+    pub(crate) async fn pace(self, msg: &mut MeshMsg) -> Duration {
+        if self.rate_per_s.is_none() {
+            return Duration::ZERO;
+        }
+        tokio::time::sleep_until(msg.sent_at).await;
+        msg.left_at = Instant::now();
+        msg.left_at - msg.sent_at
+    }
+
+    /// Each sender's time between messages, for paced traffic.
+    pub(crate) fn interval(self) -> Option<Duration> {
+        self.rate_per_s
+            .map(|rate| Duration::from_secs_f64(self.senders as f64 / rate))
+    }
+
+    /// Tallies of latency from the actual send, for paced traffic (`None` in a closed loop and
+    /// in the counted form, whose histograms would be most of what is counted).
+    pub(crate) fn send_tallies(self, counting: bool) -> Option<(Arc<Tallies>, Duration)> {
+        let interval = self.interval().filter(|_| !counting)?;
+        Some((Arc::new(Tallies::new(STRIPES)), interval))
+    }
+
+    /// The scenario's traffic, closed loop.
     pub(crate) fn of(ctx: &RunContext) -> Traffic {
         let s = &ctx.scenario;
         Traffic {
@@ -148,6 +212,7 @@ impl Traffic {
             senders: s.concurrency,
             messages: s.total_ops(),
             bytes: s.message_bytes,
+            rate_per_s: None,
         }
     }
 }
@@ -158,6 +223,8 @@ pub(crate) struct AgentRound {
     pub(crate) latency: LatencyRecorder,
     pub(crate) delivery: Delivery,
     pub(crate) max_depth: u64,
+    /// How late paced sends left their slots (`None` for closed-loop traffic).
+    pub(crate) send_lateness: Option<LatencyRecorder>,
 }
 
 pub(crate) async fn agent_round(
@@ -171,11 +238,13 @@ pub(crate) async fn agent_round(
     });
     ctx.watch(&rt);
     let latency = Arc::new(Tallies::new(STRIPES));
+    let from_send = traffic.send_tallies(ctx.options.counting);
     let agents: Vec<_> = (0..traffic.agents)
         .map(|i| {
             let latency = Arc::clone(&latency);
+            let from_send = from_send.clone();
             rt.spawn(AgentConfig::named(format!("mesh-{i}")), move || MeshAgent {
-                check: OrderCheck::new(Arc::clone(&latency), i),
+                check: OrderCheck::new(Arc::clone(&latency), i).timing_sends(from_send.clone()),
             })
             .expect("a fresh runtime accepts agents")
         })
@@ -189,7 +258,15 @@ pub(crate) async fn agent_round(
             tokio::spawn(async move {
                 let mut sent = 0u64;
                 let mut refused = 0u64;
-                for (target, msg) in traffic.sender_messages(s) {
+                // Only paced traffic has lateness, and it is not measured in the counted form
+                // (its histograms would be most of what is counted).
+                let mut lateness =
+                    (traffic.rate_per_s.is_some() && !ctx.options.counting).then(Vec::new);
+                for (target, mut msg) in traffic.sender_messages(s, start) {
+                    let late = traffic.pace(&mut msg).await;
+                    if let Some(lateness) = &mut lateness {
+                        lateness.push(late);
+                    }
                     sent += 1;
                     if agents[target].tell(MeshCmd::Msg(msg)).await.is_err() {
                         refused += 1;
@@ -199,15 +276,22 @@ pub(crate) async fn agent_round(
                     }
                 }
                 ctx.done(sent % 1024);
-                (sent, refused)
+                (sent, refused, lateness)
             })
         })
         .collect();
     let (mut sent, mut refused) = (0, 0);
+    let mut send_lateness: Option<LatencyRecorder> = None;
     for s in senders {
-        let (a, b) = s.await.expect("sender task");
+        let (a, b, lateness) = s.await.expect("sender task");
         sent += a;
         refused += b;
+        if let Some(lateness) = lateness {
+            let recorder = send_lateness.get_or_insert_with(LatencyRecorder::default);
+            for late in lateness {
+                recorder.record_total(late);
+            }
+        }
     }
     let mut tally = MeshTally::default();
     for a in &agents {
@@ -240,11 +324,18 @@ pub(crate) async fn agent_round(
             elapsed,
             p99_ns: latency.summary().total.p99_ns,
             cpu,
+            p99_from_send_ns: p99_of(from_send.as_ref()),
         },
         latency,
         delivery,
         max_depth: m.max_depth,
+        send_lateness,
     }
+}
+
+/// The p99 of latencies recorded from the actual send, or 0 when none were.
+pub(crate) fn p99_of(from_send: Option<&(Arc<Tallies>, Duration)>) -> u64 {
+    from_send.map_or(0, |(t, _)| t.merged().latency.summary().total.p99_ns)
 }
 
 pub(crate) fn accumulate(total: &mut Delivery, d: &Delivery) {
