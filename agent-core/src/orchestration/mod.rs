@@ -6,6 +6,7 @@
 pub mod approval;
 pub mod breaker;
 pub mod budget;
+pub mod cron;
 pub mod llm;
 pub mod modes;
 pub mod retry;
@@ -20,6 +21,7 @@ pub use approval::{
 };
 pub use breaker::{BreakerConfig, BreakerError, BreakerSnapshot, BreakerState, CircuitBreaker};
 pub use budget::{Budget, BudgetError, BudgetSnapshot, Budgets, Cost, Reservation};
+pub use cron::{CronError, CronSchedule};
 pub use llm::{Completion, DurationRange, LlmConfig, LlmError, LlmSnapshot, SimulatedLlm};
 pub use modes::{consume, Chain, TaskQueue};
 pub use retry::{retry, RetryPolicy, RetryStats};

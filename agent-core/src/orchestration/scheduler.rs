@@ -1,4 +1,4 @@
-//! A scheduler of interval and at-time jobs with an overrun policy, on tokio's clock. Each job
+//! A scheduler of interval, at-time and cron jobs with an overrun policy, on tokio's clock. Each job
 //! counts its firings, missed and duplicate slots, and records its drift (how late each firing
 //! started) in a histogram, so schedule accuracy over a simulated day is exact and instant.
 
@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+
+use super::cron::CronSchedule;
 
 /// What to do with slots that passed while the previous firing was still running.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +37,34 @@ pub enum Schedule {
     },
     /// Once at each of these instants.
     At(Vec<Instant>),
+    /// At the times of a cron expression. Firings whose time passed while the previous one
+    /// ran are skipped (counted as missed), as cron does.
+    Cron(CronSchedule),
+}
+
+impl Schedule {
+    /// The instants its slots are due at, when the job starts at `start`.
+    fn slots(&self, start: Instant) -> Box<dyn Iterator<Item = Instant> + Send> {
+        match self {
+            Schedule::Every { interval, .. } => {
+                let interval = *interval;
+                Box::new((1u32..).map(move |k| start + interval * k))
+            }
+            Schedule::At(times) => Box::new(times.clone().into_iter()),
+            Schedule::Cron(cron) => Box::new(cron.instants(start)),
+        }
+    }
+
+    /// Whether slots already past when a firing ends are skipped.
+    fn skips_overruns(&self) -> bool {
+        matches!(
+            self,
+            Schedule::Every {
+                overrun: Overrun::Skip,
+                ..
+            } | Schedule::Cron(_)
+        )
+    }
 }
 
 /// One firing, as the job sees it.
@@ -154,17 +184,10 @@ async fn run_job(
     stats: Arc<JobStats>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let start = Instant::now();
-    let slot_time = |k: u64, interval: Duration| start + interval * (k as u32 + 1);
+    let mut slots = schedule.slots(Instant::now()).peekable();
+    let skips = schedule.skips_overruns();
     let mut k = 0u64;
-    loop {
-        let due = match &schedule {
-            Schedule::Every { interval, .. } => slot_time(k, *interval),
-            Schedule::At(times) => match times.get(k as usize) {
-                Some(t) => *t,
-                None => return,
-            },
-        };
+    while let Some(due) = slots.next() {
         tokio::select! {
             biased;
             _ = stop.wait_for(|s| *s) => return,
@@ -177,14 +200,10 @@ async fn run_job(
         })
         .await;
         k += 1;
-        if let Schedule::Every {
-            interval,
-            overrun: Overrun::Skip,
-        } = &schedule
-        {
+        if skips {
             // Slots already past when the firing finished are skipped.
             let now = Instant::now();
-            while slot_time(k, *interval) < now {
+            while slots.next_if(|&t| t < now).is_some() {
                 stats.miss();
                 k += 1;
             }

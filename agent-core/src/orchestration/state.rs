@@ -4,10 +4,12 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use lru::LruCache;
 use redb::{Database, TableDefinition};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -192,13 +194,16 @@ impl StateStore for DiskStore {
     }
 }
 
-/// A read cache in front of another store (writes go through), counting hits and misses.
+/// A read cache in front of another store (writes go through), counting hits, misses and
+/// evictions. Unbounded by default; [`CachedStore::bounded`] keeps the most recently used
+/// entries only, as a Redis cache with an LRU eviction policy does.
 #[derive(Debug, Clone)]
 pub struct CachedStore<S> {
     inner: S,
-    cache: MemoryStore,
+    cache: Arc<Mutex<LruCache<String, Vec<u8>>>>,
     hits: Arc<AtomicU64>,
     misses: Arc<AtomicU64>,
+    evictions: Arc<AtomicU64>,
 }
 
 /// A cache's counters.
@@ -208,22 +213,35 @@ pub struct CacheSnapshot {
     pub hits: u64,
     /// Loads that went to the store.
     pub misses: u64,
+    /// Entries dropped to make room (always zero for an unbounded cache).
+    pub evictions: u64,
     /// `hits / (hits + misses)`, in percent.
     pub hit_rate_pct: f64,
 }
 
 impl<S: StateStore> CachedStore<S> {
-    /// `inner` behind an empty cache.
+    /// `inner` behind an empty, unbounded cache.
     pub fn new(inner: S) -> CachedStore<S> {
+        CachedStore::with_cache(inner, LruCache::unbounded())
+    }
+
+    /// `inner` behind an empty cache of at most `capacity` entries, evicting the least
+    /// recently used.
+    pub fn bounded(inner: S, capacity: NonZeroUsize) -> CachedStore<S> {
+        CachedStore::with_cache(inner, LruCache::new(capacity))
+    }
+
+    fn with_cache(inner: S, cache: LruCache<String, Vec<u8>>) -> CachedStore<S> {
         CachedStore {
             inner,
-            cache: MemoryStore::default(),
+            cache: Arc::new(Mutex::new(cache)),
             hits: Arc::default(),
             misses: Arc::default(),
+            evictions: Arc::default(),
         }
     }
 
-    /// Hits, misses and hit rate.
+    /// Hits, misses, evictions and hit rate.
     pub fn snapshot(&self) -> CacheSnapshot {
         let (hits, misses) = (
             self.hits.load(Ordering::Relaxed),
@@ -233,6 +251,7 @@ impl<S: StateStore> CachedStore<S> {
         CacheSnapshot {
             hits,
             misses,
+            evictions: self.evictions.load(Ordering::Relaxed),
             hit_rate_pct: if total == 0 {
                 0.0
             } else {
@@ -240,30 +259,48 @@ impl<S: StateStore> CachedStore<S> {
             },
         }
     }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, LruCache<String, Vec<u8>>> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn keep(&self, key: &str, value: Vec<u8>) {
+        let mut cache = self.cache();
+        let full = cache.len() == cache.cap().get() && !cache.contains(key);
+        if let Some((old, _)) = cache.push(key.to_owned(), value) {
+            // `push` hands back the replaced entry too; only a different key is an eviction.
+            if full && old != key {
+                self.evictions.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 impl<S: StateStore> StateStore for CachedStore<S> {
     async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
-        if let Some(v) = self.cache.load(key).await? {
+        let cached = self.cache().get(key).cloned();
+        if let Some(v) = cached {
             self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(Some(v));
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
         let v = self.inner.load(key).await?;
         if let Some(v) = &v {
-            self.cache.save(key, v.clone()).await?;
+            self.keep(key, v.clone());
         }
         Ok(v)
     }
 
     async fn save(&self, key: &str, value: Vec<u8>) -> Result<(), StateError> {
         self.inner.save(key, value.clone()).await?;
-        self.cache.save(key, value).await
+        self.keep(key, value);
+        Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<(), StateError> {
         self.inner.delete(key).await?;
-        self.cache.delete(key).await
+        self.cache().pop(key);
+        Ok(())
     }
 }
 
@@ -314,6 +351,23 @@ mod tests {
         let s = store.snapshot();
         assert_eq!((s.hits, s.misses), (9, 1));
         assert!((s.hit_rate_pct - 90.0).abs() < 1e-9);
+    }
+
+    #[tokio::test]
+    async fn a_bounded_cache_evicts_the_least_recently_used() {
+        let store = CachedStore::bounded(MemoryStore::default(), NonZeroUsize::new(2).unwrap());
+        for k in ["a", "b", "c"] {
+            store.save(k, k.as_bytes().to_vec()).await.unwrap();
+        }
+        // "a" was evicted by "c"; reading it back evicts "b", the least recently used.
+        assert_eq!(store.load("a").await.unwrap(), Some(b"a".to_vec()));
+        assert_eq!(store.load("c").await.unwrap(), Some(b"c".to_vec()));
+        assert_eq!(store.load("b").await.unwrap(), Some(b"b".to_vec()));
+        let s = store.snapshot();
+        assert_eq!((s.hits, s.misses, s.evictions), (1, 2, 3));
+        // Saving a key already cached replaces it without an eviction.
+        store.save("b", b"B".to_vec()).await.unwrap();
+        assert_eq!(store.snapshot().evictions, 3);
     }
 
     #[tokio::test]
