@@ -99,7 +99,9 @@ mod tests {
         let d = Arc::clone(&daily_at);
         s.add(
             "daily_report",
-            Schedule::Cron(CronSchedule::parse("0 9 * * *", monday()).unwrap()),
+            Schedule::Cron(Box::new(
+                CronSchedule::parse("0 9 * * *", monday()).unwrap(),
+            )),
             move |f| {
                 d.lock().unwrap().push(f.scheduled - start);
                 async {}
@@ -109,7 +111,9 @@ mod tests {
         let r = Arc::clone(&runs);
         s.add(
             "poll",
-            Schedule::Cron(CronSchedule::parse("*/5 * * * *", monday()).unwrap()),
+            Schedule::Cron(Box::new(
+                CronSchedule::parse("*/5 * * * *", monday()).unwrap(),
+            )),
             move |_| {
                 r.fetch_add(1, Ordering::Relaxed);
                 async {}

@@ -39,7 +39,7 @@ pub enum Schedule {
     At(Vec<Instant>),
     /// At the times of a cron expression. Firings whose time passed while the previous one
     /// ran are skipped (counted as missed), as cron does.
-    Cron(CronSchedule),
+    Cron(Box<CronSchedule>),
 }
 
 impl Schedule {
