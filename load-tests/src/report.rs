@@ -254,6 +254,10 @@ pub struct Sample {
     pub queue_depth: u64,
     /// Heap bytes live (when profiled).
     pub heap_live_bytes: Option<u64>,
+    /// CPU time the process used since the previous sample over the wall time between them
+    /// (1.0 is one core busy); real-time scenarios only.
+    #[serde(default)]
+    pub cpu_cores_used: Option<f64>,
 }
 
 impl Report {

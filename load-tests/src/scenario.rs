@@ -56,6 +56,14 @@ pub enum Workload {
         /// Bytes per operation.
         bytes: usize,
     },
+    /// Allocates `bytes` and holds them through a wait of `wait_us` on tokio's clock (data kept
+    /// while its I/O runs), then touches and frees them: memory that is live for a while.
+    Hold {
+        /// Bytes per operation.
+        bytes: usize,
+        /// The wait, in microseconds.
+        wait_us: u64,
+    },
     /// Workflow types drawn by weight from the seeded RNG, each with its own duration, variance,
     /// CPU, memory and failure rate.
     Mixed {
@@ -150,6 +158,29 @@ pub enum Arrival {
         /// Operations per second across the whole scenario.
         rate_per_s: f64,
     },
+    /// Operations arrive in bursts of `size` at once, one burst every `every_ms`; open loop like
+    /// `Open` (latency from the burst's start).
+    Bursts {
+        /// Operations per burst.
+        size: usize,
+        /// Milliseconds from one burst to the next.
+        every_ms: u64,
+    },
+}
+
+impl Arrival {
+    /// When operation `i` is due after the run starts, or `None` in a closed loop.
+    pub fn due(&self, i: u64) -> Option<std::time::Duration> {
+        match *self {
+            Arrival::Closed => None,
+            Arrival::Open { rate_per_s } => {
+                Some(std::time::Duration::from_secs_f64(i as f64 / rate_per_s))
+            }
+            Arrival::Bursts { size, every_ms } => Some(std::time::Duration::from_millis(
+                (i / size.max(1) as u64) * every_ms,
+            )),
+        }
+    }
 }
 
 /// Which clock a scenario runs on.

@@ -37,6 +37,12 @@ pub async fn perform(workload: &Workload, rng: &mut ChaCha8Rng) -> WorkDone {
             touch_memory(*bytes);
             ok
         }
+        Workload::Hold { bytes, wait_us } => {
+            let held = vec![1u8; *bytes];
+            tokio::time::sleep(Duration::from_micros(*wait_us)).await;
+            touch_held(&held);
+            ok
+        }
         Workload::Mixed { mix } => {
             let kind = pick(mix, rng);
             let p = kind.profile();
@@ -81,6 +87,12 @@ pub fn touch_memory(bytes: usize) {
         v[i] = 1;
     }
     std::hint::black_box(&v);
+}
+
+/// Reads one byte per page of `held`, so the memory is really used.
+fn touch_held(held: &[u8]) {
+    let sum: u64 = held.iter().step_by(4096).map(|&b| u64::from(b)).sum();
+    std::hint::black_box(sum);
 }
 
 fn pick(mix: &[(WorkflowType, u32)], rng: &mut ChaCha8Rng) -> WorkflowType {

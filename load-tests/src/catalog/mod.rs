@@ -4,15 +4,16 @@
 
 mod bus;
 mod paced;
+mod seed002;
 
 use agent_core::OverflowPolicy;
 
 use crate::kinds::{
     breaker::Breaker, contention::Contention, llm_concurrency::LlmConcurrency,
     messaging::Messaging, modes::Modes, monitoring_overhead::MonitoringOverhead,
-    orchestration::Orchestration, pool_exhaustion::PoolExhaustion, queue_overflow::QueueOverflow,
-    scheduled_day::ScheduledDay, sequential::Sequential, startup::Startup,
-    state_persistence::StatePersistence, steps::Steps, streaming::Streaming,
+    orchestration::Orchestration, pool_exhaustion::PoolExhaustion, quality_gate::QualityGate,
+    queue_overflow::QueueOverflow, scheduled_day::ScheduledDay, sequential::Sequential,
+    startup::Startup, state_persistence::StatePersistence, steps::Steps, streaming::Streaming,
 };
 use crate::scenario::{Arrival, Clock, Kind, Scenario, WorkflowType, Workload};
 
@@ -131,6 +132,7 @@ fn orchestration(batch: usize) -> Scenario {
 /// Every standard scenario, in suite order.
 pub fn standard() -> Vec<Scenario> {
     let mut all = seeds();
+    all.extend(seed002::scenarios());
     all.extend(paced::scenarios());
     all.extend(bus::scenarios());
     all
@@ -178,6 +180,20 @@ fn seeds() -> Vec<Scenario> {
                     chunks_per_stream: 10,
                     chunk_interval_us: 5_000,
                 }),
+            )
+        },
+        Scenario {
+            // The seed names the test (10,000 evaluations) and left it pending; the check is
+            // this suite's: see `kinds/quality_gate/score.rs`.
+            agents: 4,
+            ops_per_agent: 2_500,
+            concurrency: 100,
+            clock: Clock::Real,
+            ..base(
+                "veritas_quality_gate",
+                "10,000 candidate responses from 100 submitters scored by 4 quality-gate agents (length, citations, vocabulary, banned terms; pass at 0.6)",
+                "seed 000 (VERITAS), test_quality_gate(10000)",
+                Kind::QualityGate(QualityGate { threshold: 0.6 }),
             )
         },
         Scenario {

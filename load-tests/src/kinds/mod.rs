@@ -50,6 +50,16 @@ macro_rules! kind_list {
                 Modes(modes::Modes),
                 /// CPU-heavy and memory-heavy workflows at once, against the same work on raw tokio.
                 Contention(contention::Contention),
+                /// Candidate responses scored by quality-gate agents against a threshold.
+                QualityGate(quality_gate::QualityGate),
+                /// Agents read their state through a bounded LRU cache (a Zipf access pattern).
+                Cache(cache::Cache),
+                /// Time to first token per simulated LLM provider profile.
+                LlmTtft(llm_ttft::LlmTtft),
+                /// Cron expressions through the scheduler over simulated days.
+                CronSchedule(cron_schedule::CronScheduleKind),
+                /// Heap per agent as agents are added, and a long soak whose live heap must be flat.
+                AgentMemory(agent_memory::AgentMemory),
                 /// Paced publishers and subscribers on the in-process bus or NATS JetStream.
                 EventBus(event_bus::EventBus),
                 /// Jobs through worker processes on NATS JetStream while a fault strikes.
@@ -89,11 +99,15 @@ macro_rules! declare_kind {
     };
 }
 
+pub mod agent_memory;
 pub mod breaker;
+pub mod cache;
 pub mod contention;
+pub mod cron_schedule;
 pub mod delivery;
 pub mod event_bus;
 pub mod llm_concurrency;
+pub mod llm_ttft;
 pub mod messaging;
 pub mod modes;
 pub mod monitoring_overhead;
@@ -101,6 +115,7 @@ pub mod orchestration;
 pub mod own_agent;
 pub mod paced;
 pub mod pool_exhaustion;
+pub mod quality_gate;
 pub mod queue_overflow;
 pub mod rules;
 pub mod scheduled_day;

@@ -20,6 +20,8 @@ pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
 /// Bytes in flight at once (concurrency x message_bytes): what senders may hold before their
 /// sends block.
 pub const MAX_BYTES_IN_FLIGHT: u64 = 4 << 30;
+/// The most bytes one operation may hold at once.
+pub const MAX_HELD_BYTES: u64 = 256 << 20;
 /// Any rate (messages, refills) per second: ten million per second is several times what one
 /// process sustains here; a rate must also be positive and finite.
 pub const MAX_RATE_PER_S: f64 = 1e7;
@@ -167,8 +169,13 @@ pub fn check_common(s: &Scenario) -> Result<(), RunError> {
         MAX_BYTES_IN_FLIGHT,
         "concurrency x message_bytes, the bytes senders hold at once",
     )?;
-    if let Arrival::Open { rate_per_s } = s.arrival {
-        l.rate("arrival.rate_per_s", rate_per_s)?;
+    match s.arrival {
+        Arrival::Open { rate_per_s } => l.rate("arrival.rate_per_s", rate_per_s)?,
+        Arrival::Bursts { size, every_ms } => {
+            l.count("arrival.size", size)?;
+            l.seconds("arrival.every_ms", every_ms, 1000)?;
+        }
+        Arrival::Closed => {}
     }
     match &s.workload {
         Workload::Mixed { mix } => {
@@ -197,6 +204,15 @@ pub fn check_common(s: &Scenario) -> Result<(), RunError> {
             MAX_MESSAGE_BYTES as u64,
             "allocated per operation",
         )?,
+        Workload::Hold { bytes, wait_us } => {
+            l.at_most(
+                "workload.bytes",
+                *bytes as u64,
+                MAX_HELD_BYTES,
+                "held per operation",
+            )?;
+            l.seconds("workload.wait_us", *wait_us, 1_000_000)?;
+        }
         Workload::None => {}
     }
     Ok(())

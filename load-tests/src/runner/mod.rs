@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::kinds::rules::Drive;
 use crate::report::{Environment, QueueReport, Report, Sample, SCHEMA_VERSION};
-use crate::resources::{heap_now, HeapPoint, HeapReport, OsPoint, OsReport};
+use crate::resources::{heap_now, process_cpu, HeapPoint, HeapReport, OsPoint, OsReport};
 use crate::scenario::{Clock, Scenario};
 use context::RunContext;
 
@@ -205,6 +205,8 @@ async fn sample(
         Clock::Real => Duration::from_millis(10),
     };
     let mut cost = SamplerCost::default();
+    let real = ctx.scenario.clock == Clock::Real;
+    let mut last_cpu = (std::time::Instant::now(), process_cpu());
     while running.load(Ordering::Relaxed) {
         // What taking a sample allocates is the harness's, not the run's: it is measured and
         // subtracted (exactly so on the single-threaded virtual clock).
@@ -216,6 +218,13 @@ async fn sample(
             ops_done: ctx.ops_done.load(Ordering::Relaxed),
             queue_depth,
             heap_live_bytes: heap_now().map(|h| h.live_bytes),
+            cpu_cores_used: real.then(|| {
+                let now = (std::time::Instant::now(), process_cpu());
+                let wall = now.0.duration_since(last_cpu.0).as_secs_f64();
+                let used = now.1.saturating_sub(last_cpu.1).as_secs_f64() / wall.max(1e-9);
+                last_cpu = now;
+                used
+            }),
         });
         if samples.len() >= 1000 {
             let mut keep = false;

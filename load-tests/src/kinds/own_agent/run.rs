@@ -151,17 +151,16 @@ impl<A: Agent> Drive for AgentDriver<A> {
                     counts.refused += c.refused;
                 }
             }
-            Arrival::Open { rate_per_s } => {
+            Arrival::Open { .. } | Arrival::Bursts { .. } => {
                 // Requests start on schedule whatever earlier ones are doing; latency runs from
                 // each one's intended start.
                 let start = Instant::now();
-                let period = Duration::from_secs_f64(1.0 / rate_per_s);
                 let mut tasks = Vec::with_capacity(total as usize);
                 for i in 0..total {
                     if ctx.stopping() {
                         break;
                     }
-                    let intended = start + period.mul_f64(i as f64);
+                    let intended = start + s.arrival.due(i).unwrap_or_default();
                     tokio::time::sleep_until(intended).await;
                     let agent = agents[(i % agents.len() as u64) as usize].clone();
                     let (this, ctx, tallies) =

@@ -33,7 +33,7 @@ pub(crate) const SEND_LATENESS_P99_NS: &str = "send_lateness_p99_ns";
 fn rate_of(s: &Scenario) -> f64 {
     match s.arrival {
         Arrival::Open { rate_per_s } => rate_per_s,
-        Arrival::Closed => f64::NAN,
+        Arrival::Closed | Arrival::Bursts { .. } => f64::NAN,
     }
 }
 
@@ -92,7 +92,7 @@ impl Drive for Paced {
 
 impl Rules for Paced {
     fn check(&self, s: &Scenario, l: &Limits<'_>) -> Result<(), RunError> {
-        if s.arrival == Arrival::Closed {
+        if !matches!(s.arrival, Arrival::Open { .. }) {
             return l.invalid(
                 "arrival",
                 "a paced scenario needs `arrival = { type = \"open\", rate_per_s = ... }`".into(),

@@ -1,7 +1,6 @@
 //! The steps driver and rules.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use agent_core::{Address, AgentConfig, AgentRuntime, RuntimeConfig, ShutdownConfig};
 use tokio::time::Instant;
@@ -59,17 +58,16 @@ impl Drive for Steps {
                     d.await.expect("driver task");
                 }
             }
-            Arrival::Open { rate_per_s } => {
+            Arrival::Open { .. } | Arrival::Bursts { .. } => {
                 // Steps start on schedule whether or not earlier ones are done; each is its own
                 // task.
                 let start = Instant::now();
-                let period = Duration::from_secs_f64(1.0 / rate_per_s);
                 let mut tasks = Vec::with_capacity(s.total_ops() as usize);
                 for i in 0..s.total_ops() {
                     if ctx.stopping() {
                         break;
                     }
-                    let intended = start + period.mul_f64(i as f64);
+                    let intended = start + s.arrival.due(i).unwrap_or_default();
                     tokio::time::sleep_until(intended).await;
                     let agent = agents[i as usize % agents.len()].clone();
                     let ctx = Arc::clone(ctx);
