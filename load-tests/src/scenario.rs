@@ -126,11 +126,13 @@ impl WorkflowType {
             }
         };
         match self {
+            // The CPU-bound types burn CPU (rounds of a hash mix), which the virtual clock does
+            // not see and the instruction count does.
             WorkflowType::Simple => p(20_000, 10_000, 0, 1024, 10),
-            WorkflowType::Complex => p(120_000, 60_000, 0, 4096, 30),
+            WorkflowType::Complex => p(120_000, 60_000, 20_000, 4096, 30),
             WorkflowType::DataIntensive => p(60_000, 30_000, 0, 256 * 1024, 20),
-            WorkflowType::Optimization => p(90_000, 45_000, 0, 8192, 40),
-            WorkflowType::Reporting => p(50_000, 20_000, 0, 16 * 1024, 15),
+            WorkflowType::Optimization => p(90_000, 45_000, 100_000, 8192, 40),
+            WorkflowType::Reporting => p(50_000, 20_000, 5_000, 16 * 1024, 15),
         }
     }
 

@@ -3,6 +3,7 @@
 //! full seed scale.
 
 mod bus;
+mod netra;
 mod paced;
 mod seed002;
 
@@ -69,20 +70,25 @@ fn phantom(name: &str, agents: usize, per_agent: usize, senders: usize, bytes: u
     }
 }
 
+/// Seed 003's workflow types, by weight.
+fn netra_mix() -> Workload {
+    Workload::Mixed {
+        mix: vec![
+            (WorkflowType::Simple, 40),
+            (WorkflowType::Complex, 15),
+            (WorkflowType::DataIntensive, 15),
+            (WorkflowType::Optimization, 10),
+            (WorkflowType::Reporting, 20),
+        ],
+    }
+}
+
 fn netra_workflows(n: usize) -> Scenario {
     Scenario {
         agents: n,
         ops_per_agent: 4,
         concurrency: n,
-        workload: Workload::Mixed {
-            mix: vec![
-                (WorkflowType::Simple, 40),
-                (WorkflowType::Complex, 15),
-                (WorkflowType::DataIntensive, 15),
-                (WorkflowType::Optimization, 10),
-                (WorkflowType::Reporting, 20),
-            ],
-        },
+        workload: netra_mix(),
         ..base(
             &format!("netra_workflows_{n}"),
             &format!("{n} concurrent workflows x 4, mixed types with seeded variance and failures"),
@@ -132,6 +138,7 @@ fn orchestration(batch: usize) -> Scenario {
 /// Every standard scenario, in suite order.
 pub fn standard() -> Vec<Scenario> {
     let mut all = seeds();
+    all.extend(netra::scenarios());
     all.extend(seed002::scenarios());
     all.extend(paced::scenarios());
     all.extend(bus::scenarios());

@@ -11,7 +11,7 @@ use crate::kinds::rules::{ops_and_p95, success_and, Drive, Figures, Rules};
 use crate::metrics::{stripes, Tallies};
 use crate::report::Report;
 use crate::runner::context::{DriverOutput, RunContext};
-use crate::scenario::{Arrival, Scenario, Workload};
+use crate::scenario::{Arrival, Clock, Scenario, Workload};
 
 impl Drive for Steps {
     async fn drive(&self, ctx: &Arc<RunContext>) -> DriverOutput {
@@ -122,10 +122,30 @@ impl Rules for Steps {
         })
     }
 
-    /// Mixed workflows (which can fail) show how many succeed and their p99.
+    /// Mixed workflows (which can fail) show how many succeed and their p99; CPU work on the
+    /// real clock shows how busy the cores were; held memory its peak.
     fn headline(&self, r: &Report) -> String {
         match r.config.workload {
             Workload::Mixed { .. } => success_and(r, false),
+            Workload::Cpu { .. } if r.clock == Clock::Real => {
+                let peak = r
+                    .samples
+                    .iter()
+                    .filter_map(|s| s.cpu_cores_used)
+                    .fold(0.0, f64::max);
+                format!(
+                    "{}; CPU {:.0}% of {} cores on average, {:.0}% at peak",
+                    ops_and_p95(r),
+                    r.os.cpu_cores_used * 100.0 / r.environment.cores.max(1) as f64,
+                    r.environment.cores,
+                    peak * 100.0 / r.environment.cores.max(1) as f64
+                )
+            }
+            Workload::Hold { .. } => format!(
+                "{}; peak live heap {:.1} MiB (allocator-counted)",
+                ops_and_p95(r),
+                r.heap.as_ref().map_or(0, |h| h.peak_live_bytes) as f64 / (1024.0 * 1024.0)
+            ),
             _ => ops_and_p95(r),
         }
     }
