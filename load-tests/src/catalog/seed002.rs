@@ -1,12 +1,13 @@
 //! Seed 002's scenarios beyond its first ones: the state cache's hit rate (2.1), time to first
-//! token per provider (5.1), cron accuracy (6.2) and memory per agent (4.1).
+//! token per provider (5.1), cron accuracy (6.2), memory per agent (4.1) and CPU use (4.2).
 
 use super::base;
 use crate::kinds::agent_memory::AgentMemory;
 use crate::kinds::cache::Cache;
+use crate::kinds::cpu_use::CpuUse;
 use crate::kinds::cron_schedule::{CronJob, CronScheduleKind};
 use crate::kinds::llm_ttft::{LlmTtft, Provider};
-use crate::scenario::{Kind, Scenario};
+use crate::scenario::{Clock, Kind, Scenario};
 
 fn provider(
     name: &str,
@@ -101,6 +102,23 @@ pub(super) fn scenarios() -> Vec<Scenario> {
                     step: 10,
                     soak_hours: 4,
                     message_every_s: 10,
+                }),
+            )
+        },
+        Scenario {
+            // The seed's 95 agents (its four pools); the load is the seed's peak EventBus rate
+            // (500 msgs/s) for 1 s.
+            agents: 95,
+            message_bytes: 256,
+            clock: Clock::Real,
+            ..base(
+                "cpu_use",
+                "95 agents started, idle for 1 s, then 500 msgs/s of 256 B for 1 s: CPU use in each phase",
+                "seed 002, resource utilization 4.2, CPU < 5% idle, 50-70% under load",
+                Kind::CpuUse(CpuUse {
+                    idle_ms: 1_000,
+                    rate_per_s: 500.0,
+                    load_ms: 1_000,
                 }),
             )
         },

@@ -60,6 +60,8 @@ macro_rules! kind_list {
                 CronSchedule(cron_schedule::CronScheduleKind),
                 /// Heap per agent as agents are added, and a long soak whose live heap must be flat.
                 AgentMemory(agent_memory::AgentMemory),
+                /// The process's CPU use while agents start, sit idle and take a paced load.
+                CpuUse(cpu_use::CpuUse),
                 /// Paced publishers and subscribers on the in-process bus or NATS JetStream.
                 EventBus(event_bus::EventBus),
                 /// Jobs through worker processes on NATS JetStream while a fault strikes.
@@ -103,6 +105,7 @@ pub mod agent_memory;
 pub mod breaker;
 pub mod cache;
 pub mod contention;
+pub mod cpu_use;
 pub mod cron_schedule;
 pub mod delivery;
 pub mod event_bus;
