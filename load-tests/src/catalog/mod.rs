@@ -334,9 +334,15 @@ fn seeds() -> Vec<Scenario> {
             ops_per_agent: 1,
             ..base(
                 "modes_concurrent",
-                "collaborative 5 tasks/s, autonomous 20 tasks/s, continuous 10 msgs/s per agent and a scheduled job, for 60 s",
-                "seed 002, concurrent execution modes",
-                Kind::Modes(Modes { duration_s: 60 }),
+                "collaborative 5 tasks/s through 10 agents, autonomous 20 tasks/s on 50 workers, continuous 10 msgs/s to each of 20 agents, 15 scheduled reports, for 60 s",
+                "seed 002, concurrent execution modes (1.2)",
+                Kind::Modes(Modes {
+                    duration_s: 60,
+                    collaborative_agents: 10,
+                    autonomous_agents: 50,
+                    continuous_agents: 20,
+                    scheduled_agents: 15,
+                }),
             )
         },
         Scenario {
