@@ -1,6 +1,9 @@
 //! Seed 002's state persistence: agents save their state to a durable store on disk (redb)
 //! again and again while a heartbeat agent keeps answering; saves run on the blocking pool, so
-//! the heartbeat is not held up. Real time: disk latency is the subject.
+//! the heartbeat is not held up. Real time: disk latency is the subject, so it is gated as a
+//! ratio to the same saves made straight from tokio tasks in the same process, and "no
+//! blocking" as the heartbeat's p99 against a save's median: a save that held up the runtime
+//! would make the heartbeat wait as long as a save.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,8 +15,9 @@ use tokio::time::Instant;
 
 use super::StatePersistence;
 use crate::baseline::Gate;
-use crate::kinds::rules::{Drive, Rules};
+use crate::kinds::rules::{extra, Drive, Rules};
 use crate::metrics::LatencyRecorder;
+use crate::report::Report;
 use crate::runner::context::{DriverOutput, RunContext};
 use crate::scenario::Scenario;
 
@@ -63,6 +67,46 @@ impl Agent for Heartbeat {
 
 /// Agents whose last saved state read back intact after reopening.
 pub(crate) const STATES_VERIFIED_AFTER_REOPEN: &str = "states_verified_after_reopen";
+/// The same saves' p95 made straight from tokio tasks over ours through agents: 1.0 is no
+/// cost, below 1 the agents add latency.
+pub(crate) const SAVE_P95_RATIO: &str = "save_p95_ratio";
+/// The heartbeat's p99 over a save's median: far below 1 when saves block nothing.
+pub(crate) const HEARTBEAT_OVER_SAVE: &str = "heartbeat_p99_over_save_p50";
+/// The most [`HEARTBEAT_OVER_SAVE`] may be: a heartbeat stuck behind saves would wait about a
+/// save's time (a ratio near 1).
+const BLOCKING_RATIO: f64 = 0.5;
+
+/// The same saves as the agents make, straight from one tokio task per agent: the yardstick.
+async fn raw_saves(agents: usize, per: usize) -> LatencyRecorder {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = DiskStore::open(dir.path().join("raw.redb")).expect("a writable directory");
+    let tasks: Vec<_> = (0..agents)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut latency = LatencyRecorder::default();
+                for n in 0..per {
+                    let state = SavedState {
+                        agent: i,
+                        saves: n as u64 + 1,
+                        notes: "conversation summary ".repeat(8),
+                    };
+                    let t = Instant::now();
+                    save_json(&store, &format!("agent-{i}"), &state)
+                        .await
+                        .expect("raw save");
+                    latency.record_total(t.elapsed());
+                }
+                latency
+            })
+        })
+        .collect();
+    let mut all = LatencyRecorder::default();
+    for t in tasks {
+        all.merge(&t.await.expect("raw saver"));
+    }
+    all
+}
 
 impl Drive for StatePersistence {
     async fn drive(&self, ctx: &Arc<RunContext>) -> DriverOutput {
@@ -142,10 +186,21 @@ impl Drive for StatePersistence {
         drop(reopened);
         drop(dir);
         let saves = out.latency.summary().service;
+        let raw = raw_saves(s.agents, s.ops_per_agent).await.summary().total;
         out.extra
             .insert(STATES_VERIFIED_AFTER_REOPEN.into(), f64::from(verified));
         out.extra
             .insert("save_p95_ms".into(), saves.p95_ns as f64 / 1e6);
+        out.extra
+            .insert("raw_save_p95_ms".into(), raw.p95_ns as f64 / 1e6);
+        out.extra.insert(
+            SAVE_P95_RATIO.into(),
+            raw.p95_ns as f64 / saves.p95_ns.max(1) as f64,
+        );
+        out.extra.insert(
+            HEARTBEAT_OVER_SAVE.into(),
+            beat.p99_ns as f64 / saves.p50_ns.max(1) as f64,
+        );
         out.extra
             .insert("heartbeat_p99_ms".into(), beat.p99_ns as f64 / 1e6);
         out.extra
@@ -155,8 +210,32 @@ impl Drive for StatePersistence {
 }
 
 impl Rules for StatePersistence {
-    /// Disk latency is the subject and is reported, not gated (real time, no yardstick).
+    /// Every state verified; the save p95 as a ratio to the same saves without agents.
     fn gates(&self, _s: &Scenario) -> Vec<Gate> {
-        vec![Gate::extra(STATES_VERIFIED_AFTER_REOPEN)]
+        vec![
+            Gate::extra(STATES_VERIFIED_AFTER_REOPEN),
+            Gate::ratio(&format!("extra.{SAVE_P95_RATIO}")),
+        ]
+    }
+
+    /// No blocking (seed 002): the heartbeat kept answering far faster than a save takes.
+    fn invariants(&self, r: &Report, broken: &mut Vec<String>) {
+        let ratio = extra(r, HEARTBEAT_OVER_SAVE);
+        if ratio.is_nan() || ratio >= BLOCKING_RATIO {
+            broken.push(format!(
+                "heartbeat p99 is {ratio:.2}x a save's median (at most {BLOCKING_RATIO}): saves held up the runtime"
+            ));
+        }
+    }
+
+    fn headline(&self, r: &Report) -> String {
+        format!(
+            "save p95 {:.1} ms ({:.2}x the same saves without agents), heartbeat p99 {:.2} ms; {} of {} states verified (real time)",
+            extra(r, "save_p95_ms"),
+            1.0 / extra(r, SAVE_P95_RATIO),
+            extra(r, "heartbeat_p99_ms"),
+            extra(r, STATES_VERIFIED_AFTER_REOPEN),
+            r.config.agents
+        )
     }
 }
