@@ -123,6 +123,12 @@ pub struct Report {
     /// Instructions per operation, counted under callgrind in a separate run of the scenario's
     /// counting form; `None` when not counted.
     pub instructions: Option<InstructionReport>,
+    /// Figures (dotted paths, or prefixes ending in `.`) that restate the scenario's inputs: on
+    /// the virtual clock every time figure is the model's (1 ms of simulated work gives a p95 of
+    /// 1 ms), and some kinds' own figures echo what they were offered. Model checks, not
+    /// measurements: shown as such, never as headlines.
+    #[serde(default)]
+    pub model_checks: Vec<String>,
 }
 
 /// Where and how a report was produced.
@@ -261,6 +267,18 @@ pub struct Sample {
 }
 
 impl Report {
+    /// Whether the figure at `path` restates the scenario's inputs (see
+    /// [`Report::model_checks`]).
+    pub fn is_model_check(&self, path: &str) -> bool {
+        self.model_checks.iter().any(|m| {
+            if m.ends_with('.') {
+                path.starts_with(m.as_str())
+            } else {
+                path == m
+            }
+        })
+    }
+
     /// The report as pretty JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a report always serializes")

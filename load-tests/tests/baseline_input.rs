@@ -57,6 +57,7 @@ fn report(succeeded: u64) -> Report {
                 per_op: 600.0,
             }],
         }),
+        model_checks: Vec::new(),
     };
     r.operations.total = 10;
     r.operations.succeeded = succeeded;

@@ -3,6 +3,7 @@
 //! full seed scale.
 
 mod bus;
+mod claims;
 mod netra;
 mod paced;
 mod seed002;
@@ -17,6 +18,8 @@ use crate::kinds::{
     startup::Startup, state_persistence::StatePersistence, steps::Steps, streaming::Streaming,
 };
 use crate::scenario::{Arrival, Clock, Kind, Scenario, WorkflowType, Workload};
+
+pub use claims::{published_claim, Basis, PublishedClaim, PUBLISHED_CLAIMS};
 
 const RNG_SEED: u64 = 0x5eed_2026;
 
@@ -362,113 +365,6 @@ fn seeds() -> Vec<Scenario> {
 /// The standard scenario named `name`.
 pub fn by_name(name: &str) -> Option<Scenario> {
     standard().into_iter().find(|s| s.name == name)
-}
-
-/// What a published load-test report (one of the seeds) claimed for one of our scenarios.
-#[derive(Clone, Copy, Debug)]
-pub struct PublishedClaim {
-    /// Our scenario's name at test scale (its full-scale `_full` run matches too).
-    pub scenario: &'static str,
-    /// The published report.
-    pub report: &'static str,
-    /// Its figures, as published. Their methods differ from ours (RSS deltas for leaks,
-    /// averages, runs of a fraction of a second); ours are the kind's headline of the run.
-    pub claimed: &'static str,
-}
-
-/// Every claim the summary compares, in suite order.
-pub const PUBLISHED_CLAIMS: &[PublishedClaim] = &[
-    PublishedClaim {
-        scenario: "veritas_concurrent_100",
-        report: "000 VERITAS",
-        claimed: "17,466 ops/s, p95 25 ms",
-    },
-    PublishedClaim {
-        scenario: "veritas_concurrent_250",
-        report: "000 VERITAS",
-        claimed: "19,086 ops/s, p95 59 ms (a 0.07 s run)",
-    },
-    PublishedClaim {
-        scenario: "veritas_leak_detection",
-        report: "000 VERITAS",
-        claimed: "0.0 MB leaked (RSS delta)",
-    },
-    PublishedClaim {
-        scenario: "phantom_low",
-        report: "001 PhantomMesh",
-        claimed: "2-3k msg/s, p99 0.25 ms",
-    },
-    PublishedClaim {
-        scenario: "phantom_medium",
-        report: "001 PhantomMesh",
-        claimed: "5-8k msg/s, p99 1.5 ms",
-    },
-    PublishedClaim {
-        scenario: "phantom_high",
-        report: "001 PhantomMesh",
-        claimed: "8-12k msg/s, p99 5 ms",
-    },
-    PublishedClaim {
-        scenario: "phantom_extreme",
-        report: "001 PhantomMesh",
-        claimed: "10-15k msg/s, p99 10 ms",
-    },
-    PublishedClaim {
-        scenario: "startup_5_to_30",
-        report: "002 agents",
-        claimed: "20 agents ready in < 5 s",
-    },
-    PublishedClaim {
-        scenario: "modes_concurrent",
-        report: "002 agents",
-        claimed: "collaborative 5 tasks/s, autonomous 20 tasks/s",
-    },
-    PublishedClaim {
-        scenario: "netra_workflows_50",
-        report: "003 Netra",
-        claimed: ">= 70% succeed, p99 < 30 s",
-    },
-    PublishedClaim {
-        scenario: "orchestration_batch_50",
-        report: "004 CUGAr-SALES",
-        claimed: "100% succeed, p95 2,022 ms",
-    },
-    PublishedClaim {
-        scenario: "eventbus_sustained_nats",
-        report: "002 agents",
-        claimed: "200 msgs/s sustained, p95 < 100 ms (RabbitMQ)",
-    },
-    PublishedClaim {
-        scenario: "eventbus_burst_nats",
-        report: "002 agents",
-        claimed: "500 msgs/s for 1 minute",
-    },
-    PublishedClaim {
-        scenario: "delivery_consumer_crash",
-        report: "002 agents",
-        claimed: "zero loss, duplicates handled, recovery < 60 s",
-    },
-    PublishedClaim {
-        scenario: "delivery_partition",
-        report: "002 agents",
-        claimed: "zero loss, duplicates handled, recovery < 60 s",
-    },
-    PublishedClaim {
-        scenario: "delivery_broker_restart",
-        report: "002 agents",
-        claimed: "zero loss, duplicates handled, recovery < 60 s",
-    },
-    PublishedClaim {
-        scenario: "delivery_publisher_crash",
-        report: "002 agents",
-        claimed: "zero loss, duplicates handled, recovery < 60 s",
-    },
-];
-
-/// The published claim about `scenario` (matching its test-scale or full-scale name).
-pub fn published_claim(scenario: &str) -> Option<&'static PublishedClaim> {
-    let base = scenario.strip_suffix("_full").unwrap_or(scenario);
-    PUBLISHED_CLAIMS.iter().find(|c| c.scenario == base)
 }
 
 #[cfg(test)]

@@ -57,6 +57,13 @@ pub fn scenario_table(r: &ScenarioResult) -> String {
         let Some(actual) = rep.metric(path) else {
             continue;
         };
+        let marked;
+        let label = if rep.is_model_check(path) {
+            marked = format!("{label} (model check)");
+            marked.as_str()
+        } else {
+            label
+        };
         match r.checks.iter().find(|c| c.metric == path) {
             Some(c) => {
                 let _ = writeln!(
@@ -164,28 +171,39 @@ pub fn summary(suite: &SuiteReport) -> String {
             what.join("; ")
         );
     }
-    let claims: Vec<_> = suite
-        .results
-        .iter()
-        .filter_map(|r| Some((r, crate::catalog::published_claim(&r.report.scenario)?)))
-        .collect();
-    if !claims.is_empty() {
-        let _ = writeln!(out, "\nThe published reports' figures beside ours:");
+    let (compared, model_checks) = super::claims(suite);
+    if !compared.is_empty() {
         let _ = writeln!(
             out,
-            "  {:<28} {:<16} {:<44} ours",
-            "scenario", "report", "it claimed"
+            "\nThe published reports' figures beside ours (like for like; clock of ours):"
         );
-        for (r, c) in claims {
+        let _ = writeln!(
+            out,
+            "  {:<28} {:<16} {:<44} {:<8} ours",
+            "scenario", "report", "it claimed", "clock"
+        );
+        for (r, c) in compared {
             let _ = writeln!(
                 out,
-                "  {:<28} {:<16} {:<44} {}",
+                "  {:<28} {:<16} {:<44} {:<8} {}",
                 r.report.scenario,
                 c.report,
                 c.claimed,
+                super::clock_name(r.report.clock),
                 r.report.config.kind.rules().headline(&r.report)
             );
         }
+    }
+    if !model_checks.is_empty() {
+        let names: Vec<&str> = model_checks
+            .iter()
+            .map(|(r, _)| r.report.scenario.as_str())
+            .collect();
+        let _ = writeln!(
+            out,
+            "  Not compared (our figures restate the scenario's inputs: model checks): {}",
+            names.join(", ")
+        );
     }
     let e = &suite.environment;
     let _ = writeln!(

@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use super::plots::{self, Series};
 use super::{ScenarioResult, SuiteReport, Verdict};
+use crate::report::paths;
 
 /// Escapes text for HTML.
 pub fn escape(s: &str) -> String {
@@ -20,7 +21,8 @@ th{background:#f3f3f3}.pass{color:#1a7f37;font-weight:600}.regression{color:#c62
 .no_baseline,.partial{color:#8a6d00;font-weight:600}.banner{padding:.6em 1em;border-radius:4px;margin:1em 0}\
 .banner.bad{background:#fdecea}.banner.good{background:#e6f4ea}.banner.warn{background:#fff4d6}\
 section{border-top:2px solid #ddd;margin-top:2em;padding-top:.5em}.plots{display:flex;flex-wrap:wrap;gap:8px}\
-.plots svg{border:1px solid #eee}.muted{color:#666;font-size:13px}";
+.plots svg{border:1px solid #eee}.muted{color:#666;font-size:13px}\
+.model{color:#7a5c00;font-size:12px}.note{color:#555;font-size:13px;max-width:1100px}";
 
 fn class(v: Verdict) -> &'static str {
     match v {
@@ -28,6 +30,15 @@ fn class(v: Verdict) -> &'static str {
         Verdict::Regression => "regression",
         Verdict::NoBaseline => "no_baseline",
         Verdict::Partial => "partial",
+    }
+}
+
+/// `text`, marked as a model check when the figure at `path` restates the scenario's inputs.
+fn model(rep: &crate::report::Report, path: &str, text: String) -> String {
+    if rep.is_model_check(path) {
+        format!("{text} <span class=\"model\">(model)</span>")
+    } else {
+        text
     }
 }
 
@@ -96,10 +107,10 @@ pub fn render(suite: &SuiteReport) -> String {
             rep.clock,
             rep.operations.succeeded,
             rep.operations.total,
-            crate::format::num(rep.throughput_ops_per_s.round()),
-            ms(rep.latency.total.p50_ns),
-            ms(rep.latency.total.p95_ns),
-            ms(rep.latency.total.p99_ns),
+            model(rep, paths::THROUGHPUT, crate::format::num(rep.throughput_ops_per_s.round())),
+            model(rep, "latency.total.p50_ns", ms(rep.latency.total.p50_ns)),
+            model(rep, "latency.total.p95_ns", ms(rep.latency.total.p95_ns)),
+            model(rep, "latency.total.p99_ns", ms(rep.latency.total.p99_ns)),
             if r.checks.is_empty() {
                 "-".to_owned()
             } else {
@@ -116,22 +127,39 @@ pub fn render(suite: &SuiteReport) -> String {
     h.push_str("</table>");
 
     h.push_str(
-        "<h2>The published reports' figures beside ours</h2><table><tr><th>scenario</th>\
-        <th>report</th><th>it claimed</th><th>ours</th></tr>",
+        "<p class=\"note\">Figures marked <span class=\"model\">(model)</span> restate the \
+        scenario's inputs (on the virtual clock every time figure is the model's): model checks, \
+        not measurements.</p>",
     );
-    for r in &suite.results {
-        if let Some(c) = crate::catalog::published_claim(&r.report.scenario) {
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&r.report.scenario),
-                escape(c.report),
-                escape(c.claimed),
-                escape(&r.report.config.kind.rules().headline(&r.report))
-            );
-        }
+    h.push_str(
+        "<h2>The published reports' figures beside ours (like for like)</h2><table><tr><th>scenario</th>\
+        <th>report</th><th>it claimed</th><th>ours</th><th>our clock</th></tr>",
+    );
+    let (compared, model_checks) = super::claims(suite);
+    for (r, c) in compared {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&r.report.scenario),
+            escape(c.report),
+            escape(c.claimed),
+            escape(&r.report.config.kind.rules().headline(&r.report)),
+            super::clock_name(r.report.clock)
+        );
     }
     h.push_str("</table>");
+    if !model_checks.is_empty() {
+        let names: Vec<String> = model_checks
+            .iter()
+            .map(|(r, c)| format!("{} ({}: {})", r.report.scenario, c.report, c.claimed))
+            .collect();
+        let _ = write!(
+            h,
+            "<p class=\"note\">Not compared: our figures for {} restate the scenario's inputs \
+            (model checks of behaviour, not measurements of speed).</p>",
+            escape(&names.join("; "))
+        );
+    }
 
     for r in &suite.results {
         section(&mut h, r);
@@ -184,7 +212,11 @@ fn section(h: &mut String, r: &ScenarioResult) {
             let _ = write!(
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td><td class=\"{}\">{}</td></tr>",
-                escape(&c.metric),
+                if r.report.is_model_check(&c.metric) {
+                    format!("{} <span class=\"model\">(model)</span>", escape(&c.metric))
+                } else {
+                    escape(&c.metric)
+                },
                 crate::format::num(c.actual),
                 crate::format::num(c.baseline),
                 delta,

@@ -22,6 +22,7 @@ use std::time::Instant;
 
 use crate::baseline::BaselineError;
 pub use crate::baseline::Verdict;
+use crate::catalog::{Basis, PublishedClaim};
 use crate::report::{Environment, Report};
 use crate::runner::{self, RunError, RunOptions};
 use crate::scenario::Scenario;
@@ -202,4 +203,25 @@ pub fn cpu_model() -> String {
                 .map(|m| m.trim().to_owned())
         })
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// A scenario's result beside what a published report claimed for it.
+pub(crate) type Claimed<'a> = (&'a ScenarioResult, &'static PublishedClaim);
+
+/// The published claims about the suite's scenarios: those our figures answer like for like,
+/// and those where our figures restate the scenario's inputs (model checks), in suite order.
+pub(crate) fn claims(suite: &SuiteReport) -> (Vec<Claimed<'_>>, Vec<Claimed<'_>>) {
+    suite
+        .results
+        .iter()
+        .filter_map(|r| Some((r, crate::catalog::published_claim(&r.report.scenario)?)))
+        .partition(|(_, c)| c.basis == Basis::LikeForLike)
+}
+
+/// How a table names a clock.
+pub(crate) fn clock_name(clock: crate::scenario::Clock) -> &'static str {
+    match clock {
+        crate::scenario::Clock::Real => "real",
+        crate::scenario::Clock::Virtual => "virtual",
+    }
 }

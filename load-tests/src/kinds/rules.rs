@@ -100,10 +100,35 @@ pub trait Rules {
         None
     }
 
+    /// The kind's own figures (dotted paths, or prefixes ending in `.`) that restate the
+    /// scenario's inputs; the virtual clock's time figures are added for every kind (see
+    /// [`model_checks`]).
+    fn restated(&self, _s: &Scenario) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The run's figures in one line, for the summary beside the published report's claim.
     fn headline(&self, r: &Report) -> String {
         ops_and_p95(r)
     }
+}
+
+/// The figures of a run of `s` that restate its inputs: on the virtual clock, every time figure
+/// (elapsed, throughput, latency), then what the kind adds ([`Rules::restated`]).
+pub fn model_checks(s: &Scenario) -> Vec<String> {
+    let mut m = Vec::new();
+    if s.clock == Clock::Virtual {
+        m.extend(
+            [
+                crate::report::paths::ELAPSED_S,
+                crate::report::paths::THROUGHPUT,
+                "latency.",
+            ]
+            .map(String::from),
+        );
+    }
+    m.extend(s.kind.rules().restated(s));
+    m
 }
 
 /// A headline of throughput and p95 latency.

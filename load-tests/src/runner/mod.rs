@@ -159,6 +159,7 @@ async fn measure<D: Drive>(scenario: &Scenario, options: &RunOptions, driver: &D
         extra: out.extra,
         samples,
         instructions: None,
+        model_checks: crate::kinds::rules::model_checks(scenario),
     }
 }
 

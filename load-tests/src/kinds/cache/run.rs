@@ -235,6 +235,13 @@ impl Rules for Cache {
         }
     }
 
+    /// The hit and miss latencies are the modelled round trips.
+    fn restated(&self, _s: &Scenario) -> Vec<String> {
+        [HIT_P95_MS, MISS_P95_MS]
+            .map(|k| format!("extra.{k}"))
+            .to_vec()
+    }
+
     fn headline(&self, r: &Report) -> String {
         format!(
             "hit rate {:.1}% ({:.1}% with a cache smaller than the working set); exact (virtual clock)",

@@ -396,6 +396,11 @@ impl Rules for EventBus {
         })
     }
 
+    /// The publishing rate is the schedule's.
+    fn restated(&self, _s: &Scenario) -> Vec<String> {
+        vec![format!("extra.{PUBLISHED_PER_S}")]
+    }
+
     fn headline(&self, r: &Report) -> String {
         format!(
             "{} events/s, delivery p95 {} (real time), backlog at most {}",

@@ -193,6 +193,22 @@ impl Rules for LlmTtft {
         }
     }
 
+    /// Every latency and rate of a provider restates its profile.
+    fn restated(&self, _s: &Scenario) -> Vec<String> {
+        self.providers
+            .iter()
+            .flat_map(|p| {
+                [
+                    "ttft_p50_ms",
+                    "ttft_p95_ms",
+                    "completion_p95_ms",
+                    "tokens_per_s",
+                ]
+                .map(|f| format!("extra.{}", key(&p.name, f)))
+            })
+            .collect()
+    }
+
     /// A model check: the profiles' ranges come back out.
     fn headline(&self, r: &Report) -> String {
         let parts: Vec<String> = self

@@ -26,9 +26,12 @@ use crate::runner::context::{DriverOutput, RunContext};
 use crate::runner::limits::{Limits, MAX_COUNT};
 use crate::scenario::{Kind, Scenario};
 
-/// When work of one mode completed: how many, the first and the last time.
+/// How many completed, and the first and last time one did.
+type Tally = (u64, Option<(Instant, Instant)>);
+
+/// When work of one mode completed.
 #[derive(Clone, Debug, Default)]
-struct Completions(Arc<std::sync::Mutex<(u64, Option<(Instant, Instant)>)>>);
+struct Completions(Arc<std::sync::Mutex<Tally>>);
 
 impl Completions {
     fn note(&self) {
@@ -337,6 +340,17 @@ impl Rules for Modes {
             }),
             ..s.clone()
         })
+    }
+
+    /// The rates completed are the rates offered, as long as the modes keep up.
+    fn restated(&self, _s: &Scenario) -> Vec<String> {
+        [
+            COLLABORATIVE_TASKS_PER_S,
+            AUTONOMOUS_TASKS_PER_S,
+            CONTINUOUS_MSGS_PER_S_PER_AGENT,
+        ]
+        .map(|k| format!("extra.{k}"))
+        .to_vec()
     }
 
     /// A model check of capacity: the offered rates come back when the modes keep up.

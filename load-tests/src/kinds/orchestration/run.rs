@@ -142,7 +142,9 @@ impl Drive for Orchestration {
                     };
                     let report = workflow.run(env, TraceId::new()).await;
                     if let Some(task) = budgets.snapshot().into_iter().find(|b| b.name == "task") {
-                        *task_spent.lock().unwrap_or_else(std::sync::PoisonError::into_inner) +=
+                        *task_spent
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) +=
                             task.spent.as_units();
                     }
                     ctx.done(1);
@@ -217,6 +219,11 @@ impl Rules for Orchestration {
             Gate::extra(BUDGET_PER_EXECUTION_SPENT),
         ]);
         g
+    }
+
+    /// The approval wait is the simulated human's 2 s.
+    fn restated(&self, _s: &Scenario) -> Vec<String> {
+        vec!["extra.approval_wait_p95_ms".to_owned()]
     }
 
     /// Success and p95 restate the inputs (2 s approval and 15 ms of tools): a model check.

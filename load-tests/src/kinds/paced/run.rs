@@ -135,6 +135,16 @@ impl Rules for Paced {
         })
     }
 
+    /// The rate handled is the rate offered (the latency is the measurement).
+    fn restated(&self, _s: &Scenario) -> Vec<String> {
+        vec![
+            format!("extra.{OFFERED_PER_S}"),
+            format!("extra.{HANDLED_PER_S}"),
+            paths::THROUGHPUT.to_owned(),
+            paths::ELAPSED_S.to_owned(),
+        ]
+    }
+
     /// The runtime's share (from the actual send) first, then from the due time, which adds
     /// the pacer's millisecond timer ticks on both sides.
     fn headline(&self, r: &Report) -> String {

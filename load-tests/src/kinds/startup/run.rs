@@ -165,6 +165,17 @@ impl Rules for Startup {
         })
     }
 
+    /// On the virtual clock, time to ready is the simulated connect (`init_us`).
+    fn restated(&self, s: &Scenario) -> Vec<String> {
+        if s.clock != crate::scenario::Clock::Virtual {
+            return Vec::new();
+        }
+        self.counts
+            .iter()
+            .map(|c| format!("extra.{}", fleet_key(*c, READY_MS)))
+            .collect()
+    }
+
     fn headline(&self, r: &Report) -> String {
         let ready: Vec<f64> = self
             .counts

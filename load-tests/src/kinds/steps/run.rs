@@ -122,6 +122,17 @@ impl Rules for Steps {
         })
     }
 
+    /// An open-loop or bursty run's throughput and duration are its schedule's.
+    fn restated(&self, s: &Scenario) -> Vec<String> {
+        match s.arrival {
+            Arrival::Closed => Vec::new(),
+            Arrival::Open { .. } | Arrival::Bursts { .. } => vec![
+                crate::report::paths::THROUGHPUT.to_owned(),
+                crate::report::paths::ELAPSED_S.to_owned(),
+            ],
+        }
+    }
+
     /// Mixed workflows (which can fail) show how many succeed and their p99; CPU work on the
     /// real clock shows how busy the cores were; held memory its peak.
     fn headline(&self, r: &Report) -> String {
