@@ -229,10 +229,17 @@ fn a_run_writes_json_and_html_compares_and_blesses() {
     assert_eq!(o.status.code(), Some(0), "{stdout}{}", stderr(&o));
     assert!(stdout.contains("veritas_concurrent_100  [pass"), "{stdout}");
     assert!(stdout.contains("my_steps  [no baseline]"), "{stdout}");
+    // Its virtual-clock timings restate the scenario's 1 ms steps: marked as model checks, and
+    // the seed's 17,466 ops/s is not set beside them.
     assert!(
-        stdout.contains("17,466 ops/s, p95 25 ms"),
-        "seed figures shown: {stdout}"
+        stdout.contains("latency p95 (ns) (model check)"),
+        "model checks marked: {stdout}"
     );
+    assert!(
+        stdout.contains("Not compared (our figures restate the scenario's inputs: model checks): veritas_concurrent_100"),
+        "model checks not compared: {stdout}"
+    );
+    assert!(!stdout.contains("17,466 ops/s"), "{stdout}");
 
     let json = out.join("report.json");
     let report: serde_json::Value =

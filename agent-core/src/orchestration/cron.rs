@@ -66,13 +66,32 @@ impl CronSchedule {
     }
 
     /// The instants it fires at, when `start` stands for the epoch.
-    pub(crate) fn instants(
-        &self,
-        start: Instant,
-    ) -> impl Iterator<Item = Instant> + Send + 'static {
-        let epoch = self.epoch;
-        self.times()
-            .map(move |t| start + (t - epoch).to_std().unwrap_or_default())
+    pub(crate) fn instants(&self, start: Instant) -> CronInstants {
+        CronInstants {
+            next: self.cron.find_next_occurrence(&self.epoch, false).ok(),
+            cron: self.cron.clone(),
+            epoch: self.epoch,
+            start,
+        }
+    }
+}
+
+/// The instants a cron schedule fires at, from a start that stands for its epoch.
+#[derive(Debug)]
+pub(crate) struct CronInstants {
+    cron: Cron,
+    epoch: DateTime<Utc>,
+    start: Instant,
+    next: Option<DateTime<Utc>>,
+}
+
+impl Iterator for CronInstants {
+    type Item = Instant;
+
+    fn next(&mut self) -> Option<Instant> {
+        let t = self.next?;
+        self.next = self.cron.find_next_occurrence(&t, false).ok();
+        Some(self.start + (t - self.epoch).to_std().unwrap_or_default())
     }
 }
 

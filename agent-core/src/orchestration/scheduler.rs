@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::cron::CronSchedule;
+use super::cron::{CronInstants, CronSchedule};
 
 /// What to do with slots that passed while the previous firing was still running.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,14 +44,15 @@ pub enum Schedule {
 
 impl Schedule {
     /// The instants its slots are due at, when the job starts at `start`.
-    fn slots(&self, start: Instant) -> Box<dyn Iterator<Item = Instant> + Send> {
+    fn slots(&self, start: Instant) -> Slots {
         match self {
-            Schedule::Every { interval, .. } => {
-                let interval = *interval;
-                Box::new((1u32..).map(move |k| start + interval * k))
-            }
-            Schedule::At(times) => Box::new(times.clone().into_iter()),
-            Schedule::Cron(cron) => Box::new(cron.instants(start)),
+            Schedule::Every { interval, .. } => Slots::Every {
+                start,
+                interval: *interval,
+                k: 1,
+            },
+            Schedule::At(times) => Slots::At(times.clone().into_iter()),
+            Schedule::Cron(cron) => Slots::Cron(cron.instants(start)),
         }
     }
 
@@ -64,6 +65,33 @@ impl Schedule {
                 ..
             } | Schedule::Cron(_)
         )
+    }
+}
+
+/// The instants a job's slots are due at, in order (without an allocation per job).
+enum Slots {
+    Every {
+        start: Instant,
+        interval: Duration,
+        k: u32,
+    },
+    At(std::vec::IntoIter<Instant>),
+    Cron(CronInstants),
+}
+
+impl Iterator for Slots {
+    type Item = Instant;
+
+    fn next(&mut self) -> Option<Instant> {
+        match self {
+            Slots::Every { start, interval, k } => {
+                let due = *start + *interval * *k;
+                *k += 1;
+                Some(due)
+            }
+            Slots::At(times) => times.next(),
+            Slots::Cron(cron) => cron.next(),
+        }
     }
 }
 

@@ -369,11 +369,17 @@ mod tests {
     }
 
     #[test]
-    fn only_virtual_scenarios_and_messaging_are_counted() {
+    fn only_virtual_scenarios_and_the_runtimes_own_real_time_traffic_are_counted() {
+        use crate::scenario::Kind;
         for s in crate::catalog::standard() {
             let counted = counting_form(&s).is_some();
+            // Real-time kinds whose cost is the runtime's (not disk, CPU burn, timing on/off or
+            // a broker) have a counting form on the paused clock.
             let expected = s.clock == crate::scenario::Clock::Virtual
-                || matches!(s.kind, crate::scenario::Kind::Messaging(_));
+                || matches!(
+                    s.kind,
+                    Kind::Messaging(_) | Kind::Paced(_) | Kind::QualityGate(_)
+                );
             assert_eq!(counted, expected, "{}", s.name);
         }
     }

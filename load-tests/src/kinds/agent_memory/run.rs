@@ -160,6 +160,7 @@ impl Rules for AgentMemory {
     fn figures(&self) -> Figures {
         Figures {
             latency: false,
+            queues: false,
             ..Figures::COMMON
         }
     }

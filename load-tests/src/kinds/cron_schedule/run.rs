@@ -15,7 +15,7 @@ use crate::runner::limits::{Limits, MAX_SECONDS};
 use crate::scenario::{Kind, Scenario};
 
 /// The per-job figures, as `<job>_<figure>` in `extra`.
-const FIGURES: [&str; 5] = ["expected", "fired", "missed", "duplicates", "drift_max_ms"];
+const FIGURES: [&str; 5] = ["expected", "fired", "missed", "duplicates", "drift_max_ns"];
 
 fn key(job: &str, figure: &str) -> String {
     format!("{job}_{figure}")
@@ -69,7 +69,7 @@ impl Drive for CronScheduleKind {
                 snap.missed as f64,
                 snap.duplicates as f64,
                 // The histogram's least value is 1 ns, which means on time.
-                snap.drift_max_ns.saturating_sub(1) as f64 / 1e6,
+                snap.drift_max_ns.saturating_sub(1) as f64,
             ];
             for (figure, value) in FIGURES.iter().zip(values) {
                 out.extra.insert(key(&job.name, figure), value);
@@ -142,11 +142,11 @@ impl Rules for CronScheduleKind {
                     v("duplicates")
                 ));
             }
-            if v("drift_max_ms").is_nan() || v("drift_max_ms") >= 1000.0 {
+            if v("drift_max_ns").is_nan() || v("drift_max_ns") >= 1e9 {
                 broken.push(format!(
-                    "{}: drift {} ms (seed: < 1 s)",
+                    "{}: drift {} ns (seed: < 1 s)",
                     j.name,
-                    v("drift_max_ms")
+                    v("drift_max_ns")
                 ));
             }
         }
@@ -184,11 +184,11 @@ impl Rules for CronScheduleKind {
             .iter()
             .map(|j| {
                 format!(
-                    "{} {}/{} fired, drift {} ms",
+                    "{} {}/{} fired, drift {} ns",
                     j.name,
                     extra(r, &key(&j.name, "fired")),
                     extra(r, &key(&j.name, "expected")),
-                    extra(r, &key(&j.name, "drift_max_ms"))
+                    extra(r, &key(&j.name, "drift_max_ns"))
                 )
             })
             .collect();
