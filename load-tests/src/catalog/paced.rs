@@ -1,6 +1,6 @@
 //! The seeds' messaging figures at the seeds' own rates: PhantomMesh's four profiles (seed 001)
 //! at the middle of each published throughput range, and VERITAS's peak rate (seed 000), offered
-//! open loop for a second (two in the CLI's full run). The closed-loop `phantom_*` scenarios stay
+//! open loop for a second (in the CLI's full run too: the seeds give rates, not durations). The closed-loop `phantom_*` scenarios stay
 //! beside them as capacity tests.
 
 use super::base;

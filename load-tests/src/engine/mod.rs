@@ -10,7 +10,7 @@ mod select;
 mod suite_report;
 pub mod user;
 
-pub use select::{full_scale, full_suite, matches, select, PUBLISHED_SUSTAINED_S};
+pub use select::{full_scale, full_suite, matches, select, FullScale};
 pub use suite_report::{
     bless, judge, ReportFileError, ScenarioResult, SuiteReport, SUITE_SCHEMA_VERSION,
 };

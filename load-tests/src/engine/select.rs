@@ -3,26 +3,25 @@
 //! globs.
 
 use crate::catalog;
+pub use crate::kinds::rules::FullScale;
 use crate::scenario::Scenario;
-
-/// The published sustained-load duration (seed 000: `test_sustained_load(50, 3)`, three minutes).
-pub use crate::kinds::steps::PUBLISHED_SUSTAINED_S;
 
 /// The standard suite at the published reports' full scale, as each kind defines it
 /// ([`crate::kinds::rules::Rules::full_scale`]): the messaging profiles at the published totals
-/// (up to 1,000,000 messages), the open-loop load for `sustained_s` seconds. Scaled scenarios get
-/// their own names (`*_full`, or `<name>_<N>s` for a duration other than the published one), so
-/// each is compared with a baseline of the same size.
-pub fn full_suite(sustained_s: u64) -> Vec<Scenario> {
+/// (up to 1,000,000 messages), the open-loop load for `scale.sustained_s` seconds, the EventBus
+/// loads for `scale.hold_s`. Scaled scenarios get their own names (`*_full`, or `<name>_<N>s`
+/// for a duration other than the published one), so each is compared with a baseline of the
+/// same size.
+pub fn full_suite(scale: &FullScale) -> Vec<Scenario> {
     catalog::standard()
         .into_iter()
-        .map(|s| full_scale(s, sustained_s))
+        .map(|s| full_scale(s, scale))
         .collect()
 }
 
 /// `s` at its published full scale (unchanged when the suite already runs it so).
-pub fn full_scale(s: Scenario, sustained_s: u64) -> Scenario {
-    s.kind.rules().full_scale(&s, sustained_s).unwrap_or(s)
+pub fn full_scale(s: Scenario, scale: &FullScale) -> Scenario {
+    s.kind.rules().full_scale(&s, scale).unwrap_or(s)
 }
 
 /// Whether `name` matches `pattern`: an exact name, or a glob with `*` (any run of characters)
@@ -74,7 +73,10 @@ mod tests {
 
     #[test]
     fn full_scale_reaches_the_published_totals() {
-        let suite = full_suite(PUBLISHED_SUSTAINED_S);
+        let suite = full_suite(&FullScale {
+            sustained_s: FullScale::PUBLISHED_SUSTAINED_S,
+            hold_s: FullScale::PUBLISHED_HOLD_S,
+        });
         let extreme = suite
             .iter()
             .find(|s| s.name == "phantom_extreme_full")
@@ -86,10 +88,25 @@ mod tests {
             .unwrap();
         // 500 ops/s for three minutes.
         assert_eq!(sustained.total_ops(), 90_000);
-        let short = full_scale(catalog::by_name("veritas_sustained").unwrap(), 60);
+        let burst = suite
+            .iter()
+            .find(|s| s.name == "eventbus_burst_local_full")
+            .unwrap();
+        // 500 events/s for a minute.
+        assert_eq!(burst.total_ops(), 30_000);
+        let scale = FullScale {
+            sustained_s: 60,
+            hold_s: FullScale::DEFAULT_HOLD_S,
+        };
+        let short = full_scale(catalog::by_name("veritas_sustained").unwrap(), &scale);
         assert_eq!(
             (short.name.as_str(), short.total_ops()),
             ("veritas_sustained_60s", 30_000)
+        );
+        let held = full_scale(catalog::by_name("eventbus_burst_nats").unwrap(), &scale);
+        assert_eq!(
+            (held.name.as_str(), held.total_ops()),
+            ("eventbus_burst_nats_10s", 5_000)
         );
     }
 

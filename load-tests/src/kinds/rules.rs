@@ -49,6 +49,25 @@ impl Figures {
     };
 }
 
+/// How long the full-scale run holds its sustained loads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FullScale {
+    /// Seconds of the open-loop sustained load on the virtual clock (seed 000 published 180).
+    pub sustained_s: u64,
+    /// Seconds the real-time paced loads are held (seed 002's EventBus: 60; shorter by default so
+    /// that the whole run takes about a minute).
+    pub hold_s: u64,
+}
+
+impl FullScale {
+    /// Seed 000's sustained load: three minutes.
+    pub const PUBLISHED_SUSTAINED_S: u64 = 180;
+    /// Seed 002's EventBus burst: a minute.
+    pub const PUBLISHED_HOLD_S: u64 = 60;
+    /// What the CLI holds real-time loads for unless told otherwise.
+    pub const DEFAULT_HOLD_S: u64 = 10;
+}
+
 /// The most operations a counted virtual-clock scenario runs.
 pub const COUNTED_OPS: usize = 2_000;
 
@@ -96,7 +115,7 @@ pub trait Rules {
     }
 
     /// The scenario at its published report's full scale, when the suite runs it smaller.
-    fn full_scale(&self, _s: &Scenario, _sustained_s: u64) -> Option<Scenario> {
+    fn full_scale(&self, _s: &Scenario, _scale: &FullScale) -> Option<Scenario> {
         None
     }
 

@@ -8,7 +8,7 @@ use agent_core::{Agent, AgentConfig, AgentRuntime, Context, HandlerError, Runtim
 
 use super::AgentMemory;
 use crate::baseline::Gate;
-use crate::kinds::rules::{extra, Drive, Figures, Rules};
+use crate::kinds::rules::{extra, Drive, Figures, FullScale, Rules};
 use crate::report::Report;
 use crate::resources::heap_now;
 use crate::runner::context::{DriverOutput, RunContext, RunError};
@@ -207,7 +207,7 @@ impl Rules for AgentMemory {
     }
 
     /// The seed's 24 hours.
-    fn full_scale(&self, s: &Scenario, _sustained_s: u64) -> Option<Scenario> {
+    fn full_scale(&self, s: &Scenario, _scale: &FullScale) -> Option<Scenario> {
         (self.soak_hours < 24).then(|| Scenario {
             name: format!("{}_full", s.name),
             description: s.description.replace(

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use super::CronScheduleKind;
 use crate::baseline::Gate;
-use crate::kinds::rules::{extra, Drive, Figures, Rules};
+use crate::kinds::rules::{extra, Drive, Figures, FullScale, Rules};
 use crate::report::Report;
 use crate::runner::context::{DriverOutput, RunContext, RunError};
 use crate::runner::limits::{Limits, MAX_SECONDS};
@@ -164,7 +164,7 @@ impl Rules for CronScheduleKind {
     }
 
     /// A simulated month.
-    fn full_scale(&self, s: &Scenario, _sustained_s: u64) -> Option<Scenario> {
+    fn full_scale(&self, s: &Scenario, _scale: &FullScale) -> Option<Scenario> {
         (self.days < 30).then(|| Scenario {
             name: format!("{}_full", s.name),
             description: s

@@ -17,7 +17,7 @@ use super::{BusTransport, EventBus};
 use crate::baseline::Gate;
 use crate::distributed::RunServer;
 use crate::format::{ms, rate};
-use crate::kinds::rules::{Drive, Figures, Rules};
+use crate::kinds::rules::{Drive, Figures, FullScale, Rules};
 use crate::metrics::{stripes, Tallies};
 use crate::report::{paths, Delivery, Report};
 use crate::runner::context::{DriverOutput, RunContext, RunError};
@@ -374,21 +374,27 @@ impl Rules for EventBus {
         ]
     }
 
-    fn full_scale(&self, s: &Scenario, _sustained_s: u64) -> Option<Scenario> {
-        // The published report's burst lasts a minute; the sustained load is held as long.
-        const FULL_MS: u64 = 60_000;
-        if self.publish_ms >= FULL_MS {
+    /// Held `scale.hold_s` (the published minute with `--hold-secs 60`, named `_full`;
+    /// otherwise named `_<N>s`).
+    fn full_scale(&self, s: &Scenario, scale: &FullScale) -> Option<Scenario> {
+        let hold_ms = scale.hold_s * 1000;
+        if self.publish_ms >= hold_ms {
             return None;
         }
         let kind = EventBus {
-            publish_ms: FULL_MS,
+            publish_ms: hold_ms,
             ..self.clone()
         };
         Some(Scenario {
-            name: format!("{}_full", s.name),
-            description: s
-                .description
-                .replace(&format!("{} s", self.publish_ms as f64 / 1000.0), "60 s"),
+            name: if scale.hold_s == FullScale::PUBLISHED_HOLD_S {
+                format!("{}_full", s.name)
+            } else {
+                format!("{}_{}s", s.name, scale.hold_s)
+            },
+            description: s.description.replace(
+                &format!("{} s", self.publish_ms as f64 / 1000.0),
+                &format!("{} s", scale.hold_s),
+            ),
             ops_per_agent: kind.events() as usize,
             agents: 1,
             kind: crate::scenario::Kind::EventBus(kind),

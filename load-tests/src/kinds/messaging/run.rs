@@ -9,7 +9,9 @@ use super::traffic::{accumulate, agent_round, yardstick, RoundResult, Traffic};
 use super::Messaging;
 use crate::baseline::Gate;
 use crate::format::{ms, rate};
-use crate::kinds::rules::{capped, Drive, Figures, Rules, COUNTED_MESSAGES, COUNTED_OPS};
+use crate::kinds::rules::{
+    capped, Drive, Figures, FullScale, Rules, COUNTED_MESSAGES, COUNTED_OPS,
+};
 use crate::report::{paths, Delivery, Report};
 use crate::runner::context::{DriverOutput, RunContext};
 use crate::scenario::{Clock, Scenario};
@@ -157,7 +159,7 @@ impl Rules for Messaging {
     }
 
     /// The published totals are agents x messages x 10; the suite runs one tenth of that.
-    fn full_scale(&self, s: &Scenario, _sustained_s: u64) -> Option<Scenario> {
+    fn full_scale(&self, s: &Scenario, _scale: &FullScale) -> Option<Scenario> {
         Some(Scenario {
             ops_per_agent: s.ops_per_agent * 10,
             description: format!("{} (the published full totals)", s.description),

@@ -125,16 +125,6 @@ impl Rules for Paced {
         Some(capped(s, COUNTED_OPS))
     }
 
-    /// Held twice as long.
-    fn full_scale(&self, s: &Scenario, _sustained_s: u64) -> Option<Scenario> {
-        Some(Scenario {
-            ops_per_agent: s.ops_per_agent * 2,
-            name: format!("{}_full", s.name),
-            description: s.description.replace("for 1 s", "for 2 s"),
-            ..s.clone()
-        })
-    }
-
     /// The rate handled is the rate offered (the latency is the measurement).
     fn restated(&self, _s: &Scenario) -> Vec<String> {
         vec![

@@ -9,10 +9,6 @@ pub(crate) mod run;
 
 use serde::{Deserialize, Serialize};
 
-/// The published sustained-load duration (seed 000: `test_sustained_load(50, 3)`, three
-/// minutes): an open-loop scenario's full scale.
-pub const PUBLISHED_SUSTAINED_S: u64 = 180;
-
 /// The steps kind has no parameters of its own.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -6,8 +6,8 @@ use agent_core::{Address, AgentConfig, AgentRuntime, RuntimeConfig, ShutdownConf
 use tokio::time::Instant;
 
 use super::agent::{step, StepAgent};
-use super::{Steps, PUBLISHED_SUSTAINED_S};
-use crate::kinds::rules::{ops_and_p95, success_and, Drive, Figures, Rules};
+use super::Steps;
+use crate::kinds::rules::{ops_and_p95, success_and, Drive, Figures, FullScale, Rules};
 use crate::metrics::{stripes, Tallies};
 use crate::report::Report;
 use crate::runner::context::{DriverOutput, RunContext};
@@ -103,16 +103,21 @@ impl Rules for Steps {
         }
     }
 
-    /// An open-loop scenario runs the published sustained load's duration (or `sustained_s`);
-    /// a closed-loop one already runs at the published scale.
-    fn full_scale(&self, s: &Scenario, sustained_s: u64) -> Option<Scenario> {
+    /// An open-loop scenario on the virtual clock runs the published sustained load's duration
+    /// (or `scale.sustained_s`); a closed-loop or real-time one already runs at the published
+    /// scale.
+    fn full_scale(&self, s: &Scenario, scale: &FullScale) -> Option<Scenario> {
         let Arrival::Open { rate_per_s } = s.arrival else {
             return None;
         };
+        if s.clock != Clock::Virtual {
+            return None;
+        }
+        let sustained_s = scale.sustained_s;
         let total = (rate_per_s * sustained_s as f64).round() as usize;
         Some(Scenario {
             ops_per_agent: (total / s.agents.max(1)).max(1),
-            name: if sustained_s == PUBLISHED_SUSTAINED_S {
+            name: if sustained_s == FullScale::PUBLISHED_SUSTAINED_S {
                 format!("{}_full", s.name)
             } else {
                 format!("{}_{sustained_s}s", s.name)
