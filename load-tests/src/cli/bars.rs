@@ -84,6 +84,25 @@ impl Observer for Bars {
         self.current = Some((bar, done, running));
     }
 
+    fn counting(&mut self, total: usize) -> Option<Arc<dyn Fn() + Send + Sync>> {
+        let bar = self.multi.add(ProgressBar::new(total as u64));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>8} [{bar:30.yellow/white}] {pos}/{len} scenarios' instructions (valgrind, one per core), {elapsed}",
+            )
+            .expect("static template")
+            .progress_chars("=> "),
+        );
+        bar.set_prefix("counting");
+        let b = bar.clone();
+        Some(Arc::new(move || {
+            b.inc(1);
+            if b.position() >= b.length().unwrap_or(0) {
+                b.finish_and_clear();
+            }
+        }))
+    }
+
     fn progress(&mut self) -> Option<Arc<dyn Fn(u64) + Send + Sync>> {
         let done = Arc::clone(&self.current.as_ref()?.1);
         Some(Arc::new(move |n| done.store(n, Ordering::Relaxed)))

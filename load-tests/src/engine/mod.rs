@@ -130,6 +130,11 @@ pub trait Observer {
     fn progress(&mut self) -> Option<Arc<dyn Fn(u64) + Send + Sync>>;
     /// The scenario finished.
     fn finish(&mut self, result: &ScenarioResult);
+    /// The instruction counts of `total` scenarios are being made (before any runs); returns
+    /// the callback called as each one is done.
+    fn counting(&mut self, _total: usize) -> Option<Arc<dyn Fn() + Send + Sync>> {
+        None
+    }
 }
 
 /// Runs `scenarios` one after another, each on a runtime matching its clock, compares each with
@@ -150,6 +155,11 @@ pub fn run_suite(
     let started_unix_s = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    let counted_one = match helpers.counter {
+        Some(_) => observer.counting(scenarios.len()),
+        None => None,
+    };
+    let mut counts = count_all(scenarios, helpers, stop, counted_one.as_deref());
     let mut results = Vec::new();
     for (i, scenario) in scenarios.iter().enumerate() {
         if stop.load(Ordering::Relaxed) {
@@ -172,8 +182,8 @@ pub fn run_suite(
         } else {
             run_here(scenario, &options)?
         };
-        if let Some(counter) = &helpers.counter {
-            report.instructions = crate::instructions::count(counter, scenario)?;
+        if let Some(counted) = counts.remove(&i) {
+            report.instructions = counted?;
         }
         let result = judge(baselines, report)?;
         observer.finish(&result);
@@ -190,6 +200,50 @@ pub fn run_suite(
         cpu_model: cpu_model(),
         results,
     })
+}
+
+/// What counting one scenario's instructions gave.
+type Counted =
+    Result<Option<crate::instructions::InstructionReport>, crate::instructions::CountError>;
+
+/// The scenarios' instruction counts, made before any scenario runs, as many at once as there
+/// are cores: a count is exact whatever else runs (and most of its time is valgrind starting),
+/// a real-time run is not, so no count may run beside one. Keyed by the scenario's index.
+fn count_all(
+    scenarios: &[Scenario],
+    helpers: &Helpers,
+    stop: &AtomicBool,
+    counted_one: Option<&(dyn Fn() + Send + Sync)>,
+) -> std::collections::HashMap<usize, Counted> {
+    let Some(counter) = &helpers.counter else {
+        return std::collections::HashMap::new();
+    };
+    let todo: Vec<(usize, &Scenario)> = scenarios.iter().enumerate().collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::Mutex::new(std::collections::HashMap::new());
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(i, scenario)) = todo.get(k) else {
+                    break;
+                };
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let counted = crate::instructions::count(counter, scenario);
+                if let Some(tick) = counted_one {
+                    tick();
+                }
+                done.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(i, counted);
+            });
+        }
+    });
+    done.into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The CPU's model name, for naming the machine in reports.

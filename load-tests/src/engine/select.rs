@@ -9,7 +9,7 @@ use crate::scenario::Scenario;
 /// The standard suite at the published reports' full scale, as each kind defines it
 /// ([`crate::kinds::rules::Rules::full_scale`]): the messaging profiles at the published totals
 /// (up to 1,000,000 messages), the open-loop load for `scale.sustained_s` seconds, the EventBus
-/// loads for `scale.hold_s`. Scaled scenarios get their own names (`*_full`, or `<name>_<N>s`
+/// loads for `scale.hold_s` (as the test suite holds them when it is `None`). Scaled scenarios get their own names (`*_full`, or `<name>_<N>s`
 /// for a duration other than the published one), so each is compared with a baseline of the
 /// same size.
 pub fn full_suite(scale: &FullScale) -> Vec<Scenario> {
@@ -75,7 +75,7 @@ mod tests {
     fn full_scale_reaches_the_published_totals() {
         let suite = full_suite(&FullScale {
             sustained_s: FullScale::PUBLISHED_SUSTAINED_S,
-            hold_s: FullScale::PUBLISHED_HOLD_S,
+            hold_s: Some(FullScale::PUBLISHED_HOLD_S),
         });
         let extreme = suite
             .iter()
@@ -88,6 +88,11 @@ mod tests {
             .unwrap();
         // 500 ops/s for three minutes.
         assert_eq!(sustained.total_ops(), 90_000);
+        let tests_hold = full_suite(&FullScale {
+            sustained_s: 60,
+            hold_s: None,
+        });
+        assert!(tests_hold.iter().any(|s| s.name == "eventbus_burst_nats"));
         let burst = suite
             .iter()
             .find(|s| s.name == "eventbus_burst_local_full")
@@ -96,7 +101,7 @@ mod tests {
         assert_eq!(burst.total_ops(), 30_000);
         let scale = FullScale {
             sustained_s: 60,
-            hold_s: FullScale::DEFAULT_HOLD_S,
+            hold_s: Some(5),
         };
         let short = full_scale(catalog::by_name("veritas_sustained").unwrap(), &scale);
         assert_eq!(
@@ -106,7 +111,7 @@ mod tests {
         let held = full_scale(catalog::by_name("eventbus_burst_nats").unwrap(), &scale);
         assert_eq!(
             (held.name.as_str(), held.total_ops()),
-            ("eventbus_burst_nats_10s", 5_000)
+            ("eventbus_burst_nats_5s", 2_500)
         );
     }
 

@@ -374,10 +374,11 @@ impl Rules for EventBus {
         ]
     }
 
-    /// Held `scale.hold_s` (the published minute with `--hold-secs 60`, named `_full`;
-    /// otherwise named `_<N>s`).
+    /// Held `scale.hold_s` when given (the published minute with `--hold-secs 60`, named
+    /// `_full`; otherwise named `_<N>s`).
     fn full_scale(&self, s: &Scenario, scale: &FullScale) -> Option<Scenario> {
-        let hold_ms = scale.hold_s * 1000;
+        let hold_s = scale.hold_s?;
+        let hold_ms = hold_s * 1000;
         if self.publish_ms >= hold_ms {
             return None;
         }
@@ -386,14 +387,14 @@ impl Rules for EventBus {
             ..self.clone()
         };
         Some(Scenario {
-            name: if scale.hold_s == FullScale::PUBLISHED_HOLD_S {
+            name: if hold_s == FullScale::PUBLISHED_HOLD_S {
                 format!("{}_full", s.name)
             } else {
-                format!("{}_{}s", s.name, scale.hold_s)
+                format!("{}_{hold_s}s", s.name)
             },
             description: s.description.replace(
                 &format!("{} s", self.publish_ms as f64 / 1000.0),
-                &format!("{} s", scale.hold_s),
+                &format!("{hold_s} s"),
             ),
             ops_per_agent: kind.events() as usize,
             agents: 1,

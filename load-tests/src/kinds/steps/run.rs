@@ -127,6 +127,22 @@ impl Rules for Steps {
         })
     }
 
+    /// At most [`crate::kinds::rules::COUNTED_OPS`] steps; held memory at most 64 KiB a step
+    /// (valgrind takes seconds to touch megabytes, and what is counted is the runtime's work).
+    fn counting_form(&self, s: &Scenario) -> Option<Scenario> {
+        if s.clock != Clock::Virtual {
+            return None;
+        }
+        let mut form = crate::kinds::rules::capped(s, crate::kinds::rules::COUNTED_OPS);
+        if let Workload::Hold { bytes, wait_us } = form.workload {
+            form.workload = Workload::Hold {
+                bytes: bytes.min(64 * 1024),
+                wait_us,
+            };
+        }
+        Some(form)
+    }
+
     /// An open-loop or bursty run's throughput and duration are its schedule's.
     fn restated(&self, s: &Scenario) -> Vec<String> {
         match s.arrival {
