@@ -94,11 +94,10 @@ impl Observer for Bars {
             .progress_chars("=> "),
         );
         bar.set_prefix("counting");
-        let b = bar.clone();
         Some(Arc::new(move || {
-            b.inc(1);
-            if b.position() >= b.length().unwrap_or(0) {
-                b.finish_and_clear();
+            bar.inc(1);
+            if bar.position() >= bar.length().unwrap_or(0) {
+                bar.finish_and_clear();
             }
         }))
     }
