@@ -7,7 +7,7 @@ use tokio::time::Instant;
 
 use super::agent::{step, StepAgent};
 use super::Steps;
-use crate::kinds::rules::{ops_and_p95, success_and, Drive, Figures, FullScale, Rules};
+use crate::kinds::rules::{clock, ops_and_p95, success_and, Drive, Figures, FullScale, Rules};
 use crate::metrics::{stripes, Tallies};
 use crate::report::Report;
 use crate::runner::context::{DriverOutput, RunContext};
@@ -165,18 +165,21 @@ impl Rules for Steps {
                     .iter()
                     .filter_map(|s| s.cpu_cores_used)
                     .fold(0.0, f64::max);
+                let cores = r.environment.cores.max(1) as f64;
                 format!(
-                    "{}; CPU {:.0}% of {} cores on average, {:.0}% at peak",
-                    ops_and_p95(r),
-                    r.os.cpu_cores_used * 100.0 / r.environment.cores.max(1) as f64,
+                    "CPU {:.0}% of {} cores on average, {:.0}% at peak; {} of {} done (real time; the rate is the schedule's)",
+                    r.os.cpu_cores_used * 100.0 / cores,
                     r.environment.cores,
-                    peak * 100.0 / r.environment.cores.max(1) as f64
+                    peak * 100.0 / cores,
+                    r.operations.succeeded,
+                    r.operations.total
                 )
             }
             Workload::Hold { .. } => format!(
-                "{}; peak live heap {:.1} MiB (allocator-counted)",
-                ops_and_p95(r),
-                r.heap.as_ref().map_or(0, |h| h.peak_live_bytes) as f64 / (1024.0 * 1024.0)
+                "peak live heap {:.1} MiB, {} bytes left at the end (allocator-counted; {})",
+                r.heap.as_ref().map_or(0, |h| h.peak_live_bytes) as f64 / (1024.0 * 1024.0),
+                r.heap.as_ref().map_or(0, |h| h.live_bytes_at_end),
+                clock(r)
             ),
             _ => ops_and_p95(r),
         }
