@@ -176,9 +176,8 @@ impl Rules for Steps {
                 )
             }
             Workload::Hold { .. } => format!(
-                "peak live heap {:.1} MiB, {} bytes left at the end (allocator-counted; {})",
+                "peak live heap {:.1} MiB (allocator-counted; {})",
                 r.heap.as_ref().map_or(0, |h| h.peak_live_bytes) as f64 / (1024.0 * 1024.0),
-                r.heap.as_ref().map_or(0, |h| h.live_bytes_at_end),
                 clock(r)
             ),
             _ => ops_and_p95(r),
