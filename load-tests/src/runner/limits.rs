@@ -46,6 +46,17 @@ impl<'a> Limits<'a> {
         Limits { scenario }
     }
 
+    /// `name` as a part of a metric key: non-empty ASCII letters, digits or '_'.
+    pub fn key_part(&self, field: &'static str, name: &str) -> Result<(), RunError> {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return self.invalid(
+                field,
+                format!("{name:?} must be non-empty ASCII letters, digits or '_'"),
+            );
+        }
+        Ok(())
+    }
+
     /// The error for `field`.
     pub fn invalid(&self, field: &'static str, problem: String) -> Result<(), RunError> {
         Err(RunError::Invalid {

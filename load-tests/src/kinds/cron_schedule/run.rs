@@ -85,20 +85,7 @@ impl Rules for CronScheduleKind {
             return l.invalid("kind.jobs", "needs at least one job".into());
         }
         for job in &self.jobs {
-            if job.name.is_empty()
-                || !job
-                    .name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            {
-                return l.invalid(
-                    "kind.jobs.name",
-                    format!(
-                        "{:?} must be non-empty ASCII letters, digits or '_'",
-                        job.name
-                    ),
-                );
-            }
+            l.key_part("kind.jobs.name", &job.name)?;
             if let Err(e) = parse(&job.expression) {
                 return l.invalid("kind.jobs.expression", e);
             }

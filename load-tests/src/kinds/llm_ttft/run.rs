@@ -116,20 +116,7 @@ impl Rules for LlmTtft {
             return l.invalid("kind.providers", "needs at least one provider".into());
         }
         for p in &self.providers {
-            if p.name.is_empty()
-                || !p
-                    .name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            {
-                return l.invalid(
-                    "kind.providers.name",
-                    format!(
-                        "{:?} must be non-empty ASCII letters, digits or '_'",
-                        p.name
-                    ),
-                );
-            }
+            l.key_part("kind.providers.name", &p.name)?;
             if p.ttft_min_ms > p.ttft_max_ms {
                 return l.invalid(
                     "kind.providers.ttft_min_ms",
