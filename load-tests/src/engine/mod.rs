@@ -182,7 +182,7 @@ pub fn run_suite(
         } else {
             run_here(scenario, &options)?
         };
-        if let Some(counted) = counts.remove(&i) {
+        if let Some(counted) = counts[i].take() {
             report.instructions = counted?;
         }
         let result = judge(baselines, report)?;
@@ -214,36 +214,41 @@ fn count_all(
     helpers: &Helpers,
     stop: &AtomicBool,
     counted_one: Option<&(dyn Fn() + Send + Sync)>,
-) -> std::collections::HashMap<usize, Counted> {
-    let Some(counter) = &helpers.counter else {
-        return std::collections::HashMap::new();
-    };
-    let todo: Vec<(usize, &Scenario)> = scenarios.iter().enumerate().collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let done = std::sync::Mutex::new(std::collections::HashMap::new());
-    let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let k = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&(i, scenario)) = todo.get(k) else {
-                    break;
-                };
-                if stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                let counted = crate::instructions::count(counter, scenario);
-                if let Some(tick) = counted_one {
-                    tick();
-                }
-                done.lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(i, counted);
-            });
-        }
-    });
-    done.into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+) -> Vec<Option<Counted>> {
+    let done: Vec<std::sync::Mutex<Option<Counted>>> = scenarios
+        .iter()
+        .map(|_| std::sync::Mutex::default())
+        .collect();
+    if let Some(counter) = &helpers.counter {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let workers = std::thread::available_parallelism().map_or(1, usize::from);
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(scenario) = scenarios.get(i) else {
+                        break;
+                    };
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let counted = crate::instructions::count(counter, scenario);
+                    if let Some(tick) = counted_one {
+                        tick();
+                    }
+                    *done[i]
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(counted);
+                });
+            }
+        });
+    }
+    done.into_iter()
+        .map(|d| {
+            d.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        })
+        .collect()
 }
 
 /// The CPU's model name, for naming the machine in reports.

@@ -26,6 +26,8 @@ use crate::scenario::Scenario;
 pub(crate) const PASSED: &str = "passed";
 /// Candidates that failed.
 pub(crate) const FAILED: &str = "failed";
+/// Candidates raw tokio's scoring passed (must equal [`PASSED`]).
+pub(crate) const RAW_PASSED: &str = "raw_tokio_passed";
 
 /// Evaluations in the counted form.
 const COUNTED_EVALUATIONS: usize = 500;
@@ -232,7 +234,7 @@ impl Drive for QualityGate {
         out.extra.insert(PASSED.into(), verdicts.0 as f64);
         out.extra.insert(FAILED.into(), verdicts.1 as f64);
         if let Some(r) = raw.first() {
-            out.extra.insert("raw_tokio_passed".into(), r.passed as f64);
+            out.extra.insert(RAW_PASSED.into(), r.passed as f64);
         }
         if !raw.is_empty() {
             let ours: Vec<RoundResult> = ours.iter().map(|r| r.result).collect();
@@ -283,7 +285,7 @@ impl Rules for QualityGate {
                 r.config.total_ops()
             ));
         }
-        if let Some(raw) = r.extra.get("raw_tokio_passed") {
+        if let Some(raw) = r.extra.get(RAW_PASSED) {
             if *raw != extra(r, PASSED) {
                 broken.push(format!(
                     "raw tokio passed {raw} candidates, the gate agents {}",

@@ -28,6 +28,17 @@ struct SavedState {
     notes: String,
 }
 
+impl SavedState {
+    /// Agent `agent`'s state after `saves` saves (the same on both sides of the yardstick).
+    fn new(agent: usize, saves: u64) -> SavedState {
+        SavedState {
+            agent,
+            saves,
+            notes: "conversation summary ".repeat(8),
+        }
+    }
+}
+
 struct Saver {
     index: usize,
     saves: u64,
@@ -44,11 +55,7 @@ impl Agent for Saver {
         _ctx: &mut Context<Self>,
     ) -> Result<Self::Reply, HandlerError> {
         self.saves += 1;
-        let state = SavedState {
-            agent: self.index,
-            saves: self.saves,
-            notes: "conversation summary ".repeat(8),
-        };
+        let state = SavedState::new(self.index, self.saves);
         let t = Instant::now();
         let saved = save_json(&self.store, &format!("agent-{}", self.index), &state).await;
         Ok(saved.map(|()| t.elapsed()).map_err(|e| e.to_string()))
@@ -86,11 +93,7 @@ async fn raw_saves(agents: usize, per: usize) -> LatencyRecorder {
             tokio::spawn(async move {
                 let mut latency = LatencyRecorder::default();
                 for n in 0..per {
-                    let state = SavedState {
-                        agent: i,
-                        saves: n as u64 + 1,
-                        notes: "conversation summary ".repeat(8),
-                    };
+                    let state = SavedState::new(i, n as u64 + 1);
                     let t = Instant::now();
                     save_json(&store, &format!("agent-{i}"), &state)
                         .await
