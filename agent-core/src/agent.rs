@@ -12,7 +12,7 @@ use std::fmt;
 
 use tokio::sync::oneshot;
 
-use crate::envelope::Envelope;
+use crate::deadlines::NoReply;
 use crate::error::{AskError, SendError};
 use crate::health::Health;
 use crate::id::{AgentId, TraceId};
@@ -69,8 +69,9 @@ pub struct Context<A: Agent> {
     address: Address<A>,
     runtime: AgentRuntime,
     trace_id: TraceId,
-    enqueued_at: Instant,
-    /// When the handler started; `None` with timing off (then read lazily).
+    /// When the current message was enqueued, if it is a measured one.
+    enqueued_at: Option<Instant>,
+    /// When its handler started, if it is a measured one.
     started_at: Option<Instant>,
 }
 
@@ -80,7 +81,7 @@ impl<A: Agent> Context<A> {
             address,
             runtime,
             trace_id: TraceId(0),
-            enqueued_at: Instant::now(),
+            enqueued_at: None,
             started_at: None,
         }
     }
@@ -88,7 +89,7 @@ impl<A: Agent> Context<A> {
     pub(crate) fn begin(
         &mut self,
         trace_id: TraceId,
-        enqueued_at: Instant,
+        enqueued_at: Option<Instant>,
         started_at: Option<Instant>,
     ) {
         self.trace_id = trace_id;
@@ -121,17 +122,17 @@ impl<A: Agent> Context<A> {
         self.trace_id
     }
 
-    /// How long the current message waited in the mailbox before its handler started.
-    ///
-    /// With [`crate::RuntimeConfig::timing`] off the runtime does not read the clock at handler
-    /// start, so this reads it now: the result then includes the handler's own time so far.
-    pub fn queue_time(&self) -> Duration {
+    /// How long the current message waited in the mailbox before its handler started, exact;
+    /// `None` unless it is one of the measured messages ([`crate::Timing`]: every ask, one tell
+    /// in 16 by default).
+    pub fn queue_time(&self) -> Option<Duration> {
+        let enqueued = self.enqueued_at?;
         let started = self.started_at.unwrap_or_else(Instant::now);
-        started.saturating_duration_since(self.enqueued_at)
+        Some(started.saturating_duration_since(enqueued))
     }
 
-    /// When the current message was enqueued.
-    pub fn enqueued_at(&self) -> Instant {
+    /// When the current message was enqueued, if it is one of the measured messages.
+    pub fn enqueued_at(&self) -> Option<Instant> {
         self.enqueued_at
     }
 }
@@ -187,26 +188,30 @@ impl<A: Agent> Address<A> {
         trace_id: TraceId,
     ) -> Result<Enqueued, SendError<A::Msg>> {
         let letter = Letter {
-            env: Envelope::new(msg, trace_id),
+            msg,
+            trace_id,
+            enqueued_at: self.cell.measure_tell().then(Instant::now),
             reply: None,
         };
         self.cell
             .mailbox
             .send(letter)
             .await
-            .map_err(|e| e.map(|l| l.env.msg))
+            .map_err(|e| e.map(|l| l.msg))
     }
 
     /// Sends without waiting for room: under the block policy a full mailbox refuses at once.
     pub fn try_tell(&self, msg: A::Msg) -> Result<Enqueued, SendError<A::Msg>> {
         let letter = Letter {
-            env: Envelope::new(msg, TraceId::new()),
+            msg,
+            trace_id: TraceId::new(),
+            enqueued_at: self.cell.measure_tell().then(Instant::now),
             reply: None,
         };
         self.cell
             .mailbox
             .try_send(letter)
-            .map_err(|e| e.map(|l| l.env.msg))
+            .map_err(|e| e.map(|l| l.msg))
     }
 
     /// Sends and waits for the handler's reply; `timeout` covers waiting for room and for the reply.
@@ -226,23 +231,27 @@ impl<A: Agent> Address<A> {
         #[cfg(feature = "inject-regressions")]
         crate::inject::on_ask();
         let (tx, rx) = oneshot::channel();
+        // One clock read serves the deadline and, with timing on, the envelope.
+        let now = Instant::now();
+        let deadline = now + timeout;
         let letter = Letter {
-            env: Envelope::new(msg, trace_id),
+            msg,
+            trace_id,
+            enqueued_at: (self.cell.tell_period != 0).then_some(now),
             reply: Some(tx),
         };
-        // One clock read serves both the envelope and the deadline.
-        let deadline = letter.env.enqueued_at + timeout;
         // No timer on the send: it is armed only if the send has to wait for room.
         match self.cell.mailbox.send_until(letter, Some(deadline)).await {
-            Err(e) => return Err(AskError::Send(e.map(|l| l.env.msg))),
+            Err(e) => return Err(AskError::Send(e.map(|l| l.msg))),
             Ok(Enqueued::DroppedNewest) => return Err(AskError::Dropped),
             Ok(Enqueued::Queued | Enqueued::DroppedOldest) => {}
         }
-        match tokio::time::timeout_at(deadline, rx).await {
-            Err(_elapsed) => Err(AskError::Timeout(timeout)),
-            Ok(Err(_closed)) => Err(AskError::Dropped),
-            Ok(Ok(Err(failure))) => Err(AskError::Failed(failure)),
-            Ok(Ok(Ok(reply))) => Ok(reply),
+        // No timer for the reply either: the runtime's deadline sweeper enforces the deadline.
+        match self.cell.deadlines.wait(rx, deadline, self.cell.id.get()).await {
+            Err(NoReply::Elapsed) => Err(AskError::Timeout(timeout)),
+            Err(NoReply::Dropped) => Err(AskError::Dropped),
+            Ok(Err(failure)) => Err(AskError::Failed(failure)),
+            Ok(Ok(reply)) => Ok(reply),
         }
     }
 

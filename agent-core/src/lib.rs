@@ -33,6 +33,7 @@
 
 mod agent;
 pub mod bus;
+mod deadlines;
 mod envelope;
 mod error;
 mod health;
@@ -51,6 +52,7 @@ mod shared;
 mod shutdown;
 mod spawn;
 mod supervision;
+mod sync;
 
 pub use agent::{Address, Agent, Context, HandlerError};
 pub use bus::{Bus, BusSnapshot, Subscription};
@@ -63,6 +65,6 @@ pub use id::{AgentId, TraceId};
 pub use mailbox::{Capacity, Enqueued, Mailbox, MailboxConfig, MailboxSnapshot, OverflowPolicy};
 pub use metrics::{AgentSnapshot, RuntimeSnapshot};
 pub use pool::{Dispatch, Pool, PoolConfig, PoolLease, PoolSnapshot};
-pub use runtime::{AgentConfig, AgentRuntime, RuntimeConfig};
+pub use runtime::{AgentConfig, AgentRuntime, RuntimeConfig, Timing};
 pub use shutdown::{ShutdownConfig, ShutdownReport};
 pub use supervision::{Backoff, FailureAction, FailureCause, FailureReport, RestartPolicy};

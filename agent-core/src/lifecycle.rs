@@ -42,7 +42,6 @@ pub(crate) async fn run<A, F>(
         runtime: runtime.clone(),
         health: Health::Failed,
     };
-    let timing = runtime.config().timing;
     let mut ctx = Context::new(address, runtime.clone());
     let mut window = RestartWindow::default();
 
@@ -76,7 +75,7 @@ pub(crate) async fn run<A, F>(
         {
             Ok(Ok(())) => {
                 cell.health.set(Health::Running);
-                handle_until_failure(&mut agent, &mut ctx, &cell, timing).await
+                handle_until_failure(&mut agent, &mut ctx, &cell).await
             }
             Ok(Err(e)) => Some(Failure {
                 cause: FailureCause::Error,
@@ -117,31 +116,41 @@ async fn handle_until_failure<A: Agent>(
     agent: &mut A,
     ctx: &mut Context<A>,
     cell: &AgentShared<A::Msg, A::Reply>,
-    timing: bool,
 ) -> Option<Failure> {
-    // With timing on, the clock is read once per message: after each handler. While the mailbox
-    // stays busy, that reading is also the next message's start time.
+    // A measured message (one that carries its enqueue instant) is timed from handler start to
+    // end. While the mailbox stays busy, the end reading of a measured handler is also the next
+    // message's start, so back-to-back measured messages cost one read each here.
     let mut last_reading: Option<Instant> = None;
     loop {
         let (letter, waited) = cell.mailbox.recv_noting_wait().await;
-        let Some(Letter { env, reply }) = letter else {
+        let Some(Letter {
+            msg,
+            trace_id,
+            enqueued_at,
+            reply,
+        }) = letter
+        else {
             break;
         };
-        let started = match last_reading {
-            Some(reading) if timing && !waited => Some(reading),
-            _ if timing => Some(Instant::now()),
-            _ => None,
+        let started = match enqueued_at {
+            Some(_) => match last_reading.take() {
+                Some(reading) if !waited => Some(reading),
+                _ => Some(Instant::now()),
+            },
+            None => {
+                last_reading = None;
+                None
+            }
         };
-        ctx.begin(env.trace_id, env.enqueued_at, started);
-        let trace_id = env.trace_id;
-        let result = AssertUnwindSafe(agent.handle(env.msg, ctx))
+        ctx.begin(trace_id, enqueued_at, started);
+        let result = AssertUnwindSafe(agent.handle(msg, ctx))
             .catch_unwind()
             .await;
         cell.stats.handled.add(1);
-        if let Some(started) = started {
+        if let (Some(enqueued), Some(started)) = (enqueued_at, started) {
             let finished = Instant::now();
             cell.stats.record_times(
-                started.saturating_duration_since(env.enqueued_at),
+                started.saturating_duration_since(enqueued),
                 finished.saturating_duration_since(started),
             );
             last_reading = Some(finished);

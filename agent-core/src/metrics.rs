@@ -2,8 +2,7 @@
 //!
 //! Counters are atomics written by a single owner (an agent's own task, or under the mailbox
 //! lock), so an update is a relaxed load and store, and anyone can read them without a lock.
-//! Per-message timing (service time) is the one cost that can be switched off
-//! ([`crate::RuntimeConfig::timing`]).
+//! Per-message timing (queue and service time) is sampled, or off ([`crate::Timing`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -40,6 +39,7 @@ pub(crate) struct AgentStats {
     pub(crate) errors: SoloCounter,
     pub(crate) panics: SoloCounter,
     pub(crate) restarts: SoloCounter,
+    pub(crate) timed: SoloCounter,
     pub(crate) queue_ns: SoloCounter,
     pub(crate) max_queue_ns: SoloCounter,
     pub(crate) service_ns: SoloCounter,
@@ -50,6 +50,7 @@ impl AgentStats {
     pub(crate) fn record_times(&self, queue: Duration, service: Duration) {
         let q = queue.as_nanos() as u64;
         let s = service.as_nanos() as u64;
+        self.timed.add(1);
         self.queue_ns.add(q);
         self.max_queue_ns.max(q);
         self.service_ns.add(s);
@@ -72,6 +73,7 @@ impl AgentStats {
             errors: self.errors.get(),
             panics: self.panics.get(),
             restarts: self.restarts.get(),
+            timed: self.timed.get(),
             queue_time_total_ns: self.queue_ns.get(),
             queue_time_max_ns: self.max_queue_ns.get(),
             service_time_total_ns: self.service_ns.get(),
@@ -99,13 +101,17 @@ pub struct AgentSnapshot {
     pub panics: u64,
     /// Restarts performed by its policy.
     pub restarts: u64,
-    /// Sum of queue times (enqueue to handler start) when timing is on.
+    /// Messages whose queue and service times were measured (see [`crate::Timing`]); the four
+    /// time figures below are over these messages only.
+    #[serde(default)]
+    pub timed: u64,
+    /// Sum of the measured messages' queue times (enqueue to handler start).
     pub queue_time_total_ns: u64,
-    /// Longest queue time when timing is on.
+    /// Longest queue time among the measured messages.
     pub queue_time_max_ns: u64,
-    /// Sum of handler service times when timing is on.
+    /// Sum of the measured messages' handler service times.
     pub service_time_total_ns: u64,
-    /// Longest handler service time when timing is on.
+    /// Longest service time among the measured messages.
     pub service_time_max_ns: u64,
 }
 

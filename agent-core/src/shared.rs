@@ -7,19 +7,24 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::{oneshot, Notify};
 use tokio::task::AbortHandle;
 
-use crate::envelope::Envelope;
+use tokio::time::Instant;
+
+use crate::deadlines::Deadlines;
 use crate::error::HandlerFailure;
 use crate::health::{Health, HealthCell};
-use crate::id::AgentId;
+use crate::id::{AgentId, TraceId};
 use crate::mailbox::Mailbox;
 use crate::metrics::{AgentSnapshot, AgentStats};
 
 /// The reply channel of an ask.
 pub(crate) type ReplyTo<R> = oneshot::Sender<Result<R, HandlerFailure>>;
 
-/// What sits in an agent's mailbox: the envelope plus, for an ask, where the reply goes.
+/// What sits in an agent's mailbox: the message, its trace id, its enqueue instant if it is
+/// one of the measured messages (see [`crate::Timing`]), and for an ask where the reply goes.
 pub(crate) struct Letter<M, R> {
-    pub(crate) env: Envelope<M>,
+    pub(crate) msg: M,
+    pub(crate) trace_id: TraceId,
+    pub(crate) enqueued_at: Option<Instant>,
     pub(crate) reply: Option<ReplyTo<R>>,
 }
 
@@ -32,9 +37,21 @@ pub(crate) struct AgentShared<M, R> {
     pub(crate) stats: AgentStats,
     pub(crate) ended: Notify,
     pub(crate) abort: OnceLock<AbortHandle>,
+    /// Where asks to this agent wait out their deadlines.
+    pub(crate) deadlines: Deadlines,
+    /// One tell in this many is measured; 0: none (see [`crate::Timing`]).
+    pub(crate) tell_period: u32,
 }
 
 impl<M, R> AgentShared<M, R> {
+    /// Whether the next tell is one of the measured ones: decided by the mailbox's send count,
+    /// read without its lock (so under concurrent senders the period is approximate).
+    #[inline]
+    pub(crate) fn measure_tell(&self) -> bool {
+        self.tell_period != 0
+            && self.mailbox.offered_relaxed() % u64::from(self.tell_period) == 0
+    }
+
     pub(crate) fn snapshot(&self) -> AgentSnapshot {
         self.stats.snapshot(
             self.id,

@@ -40,6 +40,8 @@ impl AgentRuntime {
             stats: AgentStats::default(),
             ended: Notify::new(),
             abort: OnceLock::new(),
+            deadlines: self.deadlines().clone(),
+            tell_period: self.config().timing.tell_period(),
         });
         self.registry()
             .register(id, Arc::clone(&cell) as Arc<dyn Probe>)?;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use agent_core::{
     Agent, AgentConfig, AgentRuntime, AskError, Context, HandlerError, Health, LookupError,
-    MailboxConfig, OverflowPolicy, SendError, SpawnError, TraceId,
+    MailboxConfig, OverflowPolicy, RuntimeConfig, SendError, SpawnError, Timing, TraceId,
 };
 use common::{Recorder, Sleeper, Summer};
 
@@ -175,12 +175,12 @@ async fn envelopes_carry_trace_ids_and_queue_time() {
     struct Probe;
     impl Agent for Probe {
         type Msg = Duration;
-        type Reply = (TraceId, Duration);
+        type Reply = (TraceId, Option<Duration>);
         async fn handle(
             &mut self,
             work: Duration,
             ctx: &mut Context<Self>,
-        ) -> Result<(TraceId, Duration), HandlerError> {
+        ) -> Result<(TraceId, Option<Duration>), HandlerError> {
             let seen = (ctx.trace_id(), ctx.queue_time());
             tokio::time::sleep(work).await;
             Ok(seen)
@@ -193,10 +193,56 @@ async fn envelopes_carry_trace_ids_and_queue_time() {
     let trace = TraceId::new();
     let (seen, queued) = p.ask_traced(Duration::ZERO, trace, SECOND).await.unwrap();
     assert_eq!(seen, trace);
-    assert_eq!(queued, Duration::from_millis(40));
+    assert_eq!(queued, Some(Duration::from_millis(40)));
     let snap = p.snapshot();
+    // The first tell (send count 0) and every ask are measured.
+    assert_eq!(snap.timed, 2);
     assert_eq!(snap.queue_time_max_ns, 40_000_000);
     assert_eq!(snap.service_time_total_ns, 40_000_000);
+}
+
+/// Which messages are measured: one tell in `every` (by the mailbox's send count) and every ask;
+/// none with timing off, where handlers see no queue time.
+#[tokio::test(start_paused = true)]
+async fn timing_samples_one_tell_in_n_and_every_ask() {
+    struct Seen(Arc<Mutex<Vec<bool>>>);
+    impl Agent for Seen {
+        type Msg = ();
+        type Reply = ();
+        async fn handle(&mut self, (): (), ctx: &mut Context<Self>) -> Result<(), HandlerError> {
+            self.0.lock().unwrap().push(ctx.queue_time().is_some());
+            Ok(())
+        }
+    }
+    for (timing, tells_timed) in [
+        (Timing::default(), 2),
+        (Timing::Sampled { every: 5 }, 7),
+        (Timing::EVERY_MESSAGE, 32),
+        (Timing::Off, 0),
+    ] {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let rt = AgentRuntime::new(RuntimeConfig {
+            timing,
+            ..RuntimeConfig::default()
+        });
+        let log = Arc::clone(&seen);
+        let a = rt
+            .spawn(AgentConfig::default(), move || Seen(Arc::clone(&log)))
+            .unwrap();
+        for _ in 0..32 {
+            a.tell(()).await.unwrap();
+        }
+        a.ask((), SECOND).await.unwrap();
+        let asks_timed = u64::from(timing != Timing::Off);
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(
+            seen.iter().filter(|t| **t).count() as u64,
+            tells_timed + asks_timed,
+            "{timing:?}"
+        );
+        assert_eq!(seen[32], timing != Timing::Off, "the ask, {timing:?}");
+        assert_eq!(a.snapshot().timed, tells_timed + asks_timed, "{timing:?}");
+    }
 }
 
 #[tokio::test]
@@ -237,4 +283,34 @@ async fn an_ask_that_times_out_waiting_for_room_gets_its_message_back() {
     let m = s.mailbox();
     assert_eq!((m.timed_out, m.blocked_sends), (1, 1));
     assert!(m.is_conserved());
+}
+
+/// Asks' deadlines are held by the runtime's sweeper, not a timer per ask: asks with different
+/// timeouts to an agent that never answers each end exactly at their own deadline, including one
+/// registered after the sweeper went to sleep on a later one, and an answer in time still wins.
+#[tokio::test(start_paused = true)]
+async fn every_ask_ends_at_its_own_deadline() {
+    let rt = AgentRuntime::default();
+    // Sleeps as long as it is told: the first ask keeps it busy past every other deadline.
+    let s = rt.spawn(AgentConfig::default(), || Sleeper).unwrap();
+    let start = tokio::time::Instant::now();
+    let mut asks = tokio::task::JoinSet::new();
+    for (delay_ms, timeout_ms) in [(0u64, 500u64), (0, 900), (10, 100), (20, 300)] {
+        let s = s.clone();
+        asks.spawn(async move {
+            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+            let err = s
+                .ask(Duration::from_secs(10), Duration::from_millis(timeout_ms))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, AskError::Timeout(_)), "{err:?}");
+            (delay_ms + timeout_ms, start.elapsed())
+        });
+    }
+    while let Some(done) = asks.join_next().await {
+        let (due_ms, at) = done.unwrap();
+        assert_eq!(at, Duration::from_millis(due_ms));
+    }
+    let quick = rt.spawn(AgentConfig::default(), || Sleeper).unwrap();
+    assert!(quick.ask(Duration::ZERO, SECOND).await.is_ok());
 }

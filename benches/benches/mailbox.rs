@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use agent_core::{Mailbox, MailboxConfig, OverflowPolicy};
+use agent_core::Timing;
 use benches::workloads as w;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
@@ -26,14 +27,14 @@ fn tell(c: &mut Criterion) {
     g.bench_function("agent-core", |b| {
         b.iter_custom(|iters| {
             (0..iters)
-                .map(|_| w::run_on(&rt, w::tell_agent(TELL_MESSAGES, true)))
+                .map(|_| w::run_on(&rt, w::tell_agent(TELL_MESSAGES, Timing::default())))
                 .sum()
         })
     });
     g.bench_function("agent-core-timing-off", |b| {
         b.iter_custom(|iters| {
             (0..iters)
-                .map(|_| w::run_on(&rt, w::tell_agent(TELL_MESSAGES, false)))
+                .map(|_| w::run_on(&rt, w::tell_agent(TELL_MESSAGES, Timing::Off)))
                 .sum()
         })
     });

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use agent_core::Timing;
 use benches::peers::{actix, kameo, ractor};
 use benches::workloads::{self as w, latency_histogram, median};
 use hdrhistogram::Histogram;
@@ -29,7 +30,8 @@ const IDLE: u64 = 100_000;
 const SIDES: [&str; 5] = ["tokio mpsc", "agent-core", "actix", "ractor", "kameo"];
 
 fn main() {
-    let rt = w::tokio_runtime();
+    // The I/O driver on, as the peer crates' own runtimes have it (actix-rt turns on `net`).
+    let rt = w::tokio_runtime_with_io();
     println!(
         "Peer comparison, {ROUNDS} interleaved rounds, tokio runtime with {} worker threads \
          (actix: its own single-threaded System). Cells: median, and its ratio to raw tokio.",
@@ -41,7 +43,7 @@ fn main() {
 
     let tell = measure(|side| match side {
         0 => w::run_on(&rt, w::tell_tokio(TELL_MESSAGES)),
-        1 => w::run_on(&rt, w::tell_agent(TELL_MESSAGES, true)),
+        1 => w::run_on(&rt, w::tell_agent(TELL_MESSAGES, Timing::default())),
         2 => actix::run(|| actix::tell(TELL_MESSAGES)),
         3 => w::run_on(&rt, ractor::tell(TELL_MESSAGES)),
         _ => w::run_on(&rt, kameo::tell(TELL_MESSAGES)),

@@ -32,7 +32,7 @@ pub const BENCHES: &[ProbeBench] = &[
     ProbeBench {
         name: "tell",
         description: "100,000 tells, one sender to one agent",
-        run: |rt| w::run_on(rt, w::tell_agent(TELL, true)),
+        run: |rt| w::run_on(rt, w::tell_agent(TELL, agent_core::Timing::default())),
     },
     ProbeBench {
         name: "fan_in",

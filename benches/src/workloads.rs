@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use agent_core::{
-    Agent, AgentConfig, AgentRuntime, Context, HandlerError, RuntimeConfig, ShutdownConfig,
+    Agent, AgentConfig, AgentRuntime, Context, HandlerError, RuntimeConfig, ShutdownConfig, Timing,
 };
 use hdrhistogram::Histogram;
 use tokio::sync::{mpsc, oneshot};
@@ -73,7 +73,7 @@ impl Agent for Echo {
     }
 }
 
-fn runtime(timing: bool) -> AgentRuntime {
+fn runtime(timing: Timing) -> AgentRuntime {
     AgentRuntime::new(RuntimeConfig {
         timing,
         ..RuntimeConfig::default()
@@ -81,7 +81,7 @@ fn runtime(timing: bool) -> AgentRuntime {
 }
 
 /// One sender tells one agent `n` small messages, then waits until all are handled.
-pub async fn tell_agent(n: u64, timing: bool) -> Duration {
+pub async fn tell_agent(n: u64, timing: Timing) -> Duration {
     let rt = runtime(timing);
     let sink = rt
         .spawn(AgentConfig::default(), TypedSink::<u64>::default)
@@ -121,7 +121,7 @@ pub async fn tell_tokio(n: u64) -> Duration {
 
 /// `senders` concurrent tasks each tell one agent `per_sender` 1 KiB messages.
 pub async fn fan_in_agent(senders: u64, per_sender: u64) -> Duration {
-    let rt = runtime(true);
+    let rt = runtime(Timing::default());
     let sink = rt
         .spawn(AgentConfig::default(), TypedSink::<Kib>::default)
         .expect("spawn");
@@ -181,7 +181,7 @@ pub async fn fan_in_tokio(senders: u64, per_sender: u64) -> Duration {
 /// Spawns `agents` agents, sends each `msgs` messages, and shuts the runtime down (draining).
 pub async fn spawn_send_stop_agent(agents: u64, msgs: u64) -> Duration {
     let start = Instant::now();
-    let rt = runtime(true);
+    let rt = runtime(Timing::default());
     let addrs: Vec<_> = (0..agents)
         .map(|_| {
             rt.spawn(AgentConfig::default(), TypedSink::<u64>::default)
@@ -240,7 +240,7 @@ pub fn latency_histogram() -> Histogram<u64> {
 /// `n` sequential asks of one agent; each round trip is recorded in the returned histogram (ns).
 pub async fn ask_agent(n: u64) -> (Duration, Histogram<u64>) {
     let mut hist = latency_histogram();
-    let rt = runtime(true);
+    let rt = runtime(Timing::default());
     let echo = rt.spawn(AgentConfig::default(), || Echo).expect("spawn");
     let start = Instant::now();
     for i in 0..n {
@@ -299,7 +299,7 @@ async fn ask_tokio_with(n: u64, with_timeout: bool) -> (Duration, Histogram<u64>
 /// Spawns `n` idle agents and returns the time it took; the runtime is returned so the caller can
 /// measure what the agents hold, then shut them down.
 pub fn spawn_idle_agents(n: u64) -> (Duration, AgentRuntime) {
-    let rt = runtime(true);
+    let rt = runtime(Timing::default());
     let start = Instant::now();
     for _ in 0..n {
         rt.spawn(AgentConfig::default(), TypedSink::<u64>::default)
@@ -347,8 +347,19 @@ where
     rt.block_on(async move { tokio::spawn(fut).await.expect("benchmark task panicked") })
 }
 
-/// The benchmarks' tokio runtime: multi-threaded with one worker per core (2 on the reference machine).
+/// The benchmarks' tokio runtime: multi-threaded with one worker per core (2 on the reference
+/// machine), timers on and tokio's I/O driver off (agent-core needs no I/O).
 pub fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_time()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// [`tokio_runtime`] with tokio's I/O driver on too, as in an application that also does network
+/// I/O (the peer crates' own runtimes turn it on). Parked workers then wait in the I/O driver,
+/// which makes arming a timer that is earlier than their wake-up cost a wake of the driver.
+pub fn tokio_runtime_with_io() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

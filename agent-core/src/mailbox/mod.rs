@@ -16,13 +16,12 @@ mod stats;
 
 use std::collections::VecDeque;
 use std::pin::pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
 
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::error::SendError;
+use crate::sync::{AtomicU64, AtomicUsize, Mutex, MutexGuard, Notify, Ordering};
 pub use config::{Capacity, MailboxConfig, OverflowPolicy, DEFAULT_CAPACITY};
 pub use stats::MailboxSnapshot;
 pub(crate) use stats::MailboxStats;
@@ -350,6 +349,12 @@ impl<T> Mailbox<T> {
     pub fn snapshot_relaxed(&self) -> MailboxSnapshot {
         let delivered = self.receiver.0.delivered.load(Ordering::Relaxed);
         self.stats().snapshot(delivered, self.capacity(), None)
+    }
+
+    /// Sends offered so far, read without the lock.
+    #[inline]
+    pub(crate) fn offered_relaxed(&self) -> u64 {
+        self.stats().offered_count()
     }
 
     pub(crate) fn delivered_total(&self) -> u64 {

@@ -3,9 +3,9 @@
 //! lock), so an update is a plain load and store (no read-modify-write), and anyone can read them
 //! without a lock.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use serde::{Deserialize, Serialize};
+
+use crate::sync::{AtomicU64, Ordering};
 
 /// Lock-free counters of one mailbox.
 ///
@@ -39,6 +39,10 @@ impl MailboxStats {
     #[inline]
     pub(crate) fn offered(&self) {
         bump(&self.offered, 1);
+    }
+    #[inline]
+    pub(crate) fn offered_count(&self) -> u64 {
+        self.offered.load(Ordering::Relaxed)
     }
     #[inline]
     pub(crate) fn rejected(&self) {

@@ -13,7 +13,7 @@ use crate::baseline::Gate;
 use crate::kinds::messaging::raw_tokio::CHANNEL_BOUND;
 use crate::kinds::messaging::traffic::{yardstick, RoundResult};
 use crate::kinds::rules::{Drive, Rules};
-use crate::kinds::steps::agent::{ask_failure_cause, Step, StepAgent, STEP_TIMEOUT};
+use crate::kinds::steps::agent::{ask_failure_cause, record_latency, Step, StepAgent, STEP_TIMEOUT};
 use crate::metrics::{LatencyRecorder, Tallies, Tally, STRIPES};
 use crate::report::paths;
 use crate::report::Operations;
@@ -115,7 +115,7 @@ async fn agent_round(
                     let total = t.elapsed();
                     tallies.with(i, |tally| match outcome {
                         Ok(o) => {
-                            tally.latency.record(total, o.queue, o.service);
+                            record_latency(&mut tally.latency, total, o.queue, o.service);
                             tally.ops.record(o.result);
                         }
                         Err(e) => tally.ops.record(Err(ask_failure_cause(&e))),

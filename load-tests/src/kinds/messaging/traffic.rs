@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agent_core::{
-    Address, Agent, AgentConfig, AgentRuntime, Context, HandlerError, RuntimeConfig, ShutdownConfig,
+    Address, Agent, AgentConfig, AgentRuntime, Context, HandlerError, RuntimeConfig, Timing, ShutdownConfig,
 };
 use tokio::time::Instant;
 
@@ -128,7 +128,7 @@ impl Agent for MeshAgent {
     ) -> Result<Option<MeshTally>, HandlerError> {
         match cmd {
             MeshCmd::Msg(msg) => {
-                self.check.see(&msg, Some(ctx.queue_time()));
+                self.check.see(&msg, ctx.queue_time());
                 Ok(None)
             }
             MeshCmd::Report => Ok(Some(std::mem::take(&mut self.check.tally))),
@@ -292,7 +292,7 @@ pub(crate) async fn agent_round(
     timing: bool,
 ) -> AgentRound {
     let rt = AgentRuntime::new(RuntimeConfig {
-        timing,
+        timing: if timing { Timing::default() } else { Timing::Off },
         ..RuntimeConfig::default()
     });
     ctx.watch(&rt);

@@ -9,7 +9,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant;
 
-use crate::metrics::Tallies;
+use crate::metrics::{LatencyRecorder, Tallies};
 use crate::scenario::{WorkflowType, Workload};
 use crate::workload::perform;
 
@@ -20,10 +20,25 @@ pub(crate) struct Step;
 /// What one step did and how long it took.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct StepOutcome {
-    pub(crate) queue: Duration,
+    /// Time in the mailbox; `None` only with the runtime's timing off (every ask is measured
+    /// otherwise).
+    pub(crate) queue: Option<Duration>,
     pub(crate) service: Duration,
     pub(crate) workflow: Option<WorkflowType>,
     pub(crate) result: Result<(), &'static str>,
+}
+
+/// Records a step's round trip, split into queue and service time when the step was measured.
+pub(crate) fn record_latency(
+    latency: &mut LatencyRecorder,
+    total: Duration,
+    queue: Option<Duration>,
+    service: Duration,
+) {
+    match queue {
+        Some(queue) => latency.record(total, queue, service),
+        None => latency.record_total(total),
+    }
 }
 
 /// Performs workload steps with its own seeded RNG.
@@ -88,7 +103,7 @@ pub(crate) async fn step(
             result,
             workflow,
         }) => {
-            t.latency.record(total, queue, service);
+            record_latency(&mut t.latency, total, queue, service);
             t.ops.record(result);
             if let Some(workflow) = workflow {
                 t.ops.count_type(workflow.as_str());
