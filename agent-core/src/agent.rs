@@ -12,7 +12,7 @@ use std::fmt;
 
 use tokio::sync::oneshot;
 
-use crate::deadlines::NoReply;
+use crate::deadlines::{Deadlines, NoReply};
 use crate::error::{AskError, SendError};
 use crate::health::Health;
 use crate::id::{AgentId, TraceId};
@@ -69,10 +69,8 @@ pub struct Context<A: Agent> {
     address: Address<A>,
     runtime: AgentRuntime,
     trace_id: TraceId,
-    /// When the current message was enqueued, if it is a measured one.
-    enqueued_at: Option<Instant>,
-    /// When its handler started, if it is a measured one.
-    started_at: Option<Instant>,
+    /// The current message's time in the mailbox, if it is a measured one.
+    queue_time: Option<Duration>,
 }
 
 impl<A: Agent> Context<A> {
@@ -81,20 +79,13 @@ impl<A: Agent> Context<A> {
             address,
             runtime,
             trace_id: TraceId(0),
-            enqueued_at: None,
-            started_at: None,
+            queue_time: None,
         }
     }
 
-    pub(crate) fn begin(
-        &mut self,
-        trace_id: TraceId,
-        enqueued_at: Option<Instant>,
-        started_at: Option<Instant>,
-    ) {
+    pub(crate) fn begin(&mut self, trace_id: TraceId, queue_time: Option<Duration>) {
         self.trace_id = trace_id;
-        self.enqueued_at = enqueued_at;
-        self.started_at = started_at;
+        self.queue_time = queue_time;
     }
 
     /// This agent's id.
@@ -126,14 +117,7 @@ impl<A: Agent> Context<A> {
     /// `None` unless it is one of the measured messages ([`crate::Timing`]: every ask, one tell
     /// in 16 by default).
     pub fn queue_time(&self) -> Option<Duration> {
-        let enqueued = self.enqueued_at?;
-        let started = self.started_at.unwrap_or_else(Instant::now);
-        Some(started.saturating_duration_since(enqueued))
-    }
-
-    /// When the current message was enqueued, if it is one of the measured messages.
-    pub fn enqueued_at(&self) -> Option<Instant> {
-        self.enqueued_at
+        self.queue_time
     }
 }
 
@@ -247,7 +231,7 @@ impl<A: Agent> Address<A> {
             Ok(Enqueued::Queued | Enqueued::DroppedOldest) => {}
         }
         // No timer for the reply either: the runtime's deadline sweeper enforces the deadline.
-        match self.cell.deadlines.wait(rx, deadline, self.cell.id.get()).await {
+        match Deadlines::wait(&self.cell.commons, rx, deadline, self.cell.id.get()).await {
             Err(NoReply::Elapsed) => Err(AskError::Timeout(timeout)),
             Err(NoReply::Dropped) => Err(AskError::Dropped),
             Ok(Err(failure)) => Err(AskError::Failed(failure)),
@@ -264,7 +248,7 @@ impl<A: Agent> Address<A> {
     /// Waits until the agent has stopped or failed.
     pub async fn stopped(&self) -> Health {
         loop {
-            let ended = self.cell.ended.notified();
+            let ended = self.cell.commons.ended.notified();
             let health = self.cell.health.get();
             if health.is_terminal() {
                 return health;

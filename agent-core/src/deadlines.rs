@@ -10,16 +10,18 @@
 //! same timeout asked over and over) do not touch it at all.
 //!
 //! The sweeper runs on tokio's clock, so under a paused clock deadlines are exact. It is spawned
-//! by the first ask that needs it, ends when the runtime is dropped, and is spawned again if the
-//! tokio runtime it ran on has gone.
+//! by the first ask that needs it and holds only a weak reference to the table's owner (the
+//! runtime's `Commons`, in `shared.rs`): it ends when that is dropped, and is spawned again if
+//! the tokio runtime it ran on has gone. What it costs in allocations, once per runtime: its task,
+//! and one slot table per shard that asks use (grown to the peak of concurrent asks there).
 
 use std::future::Future;
-use std::pin::Pin;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
 
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
@@ -31,34 +33,38 @@ const SHARDS: usize = 4;
 /// deadline, or it is not running).
 const NONE: u64 = u64::MAX;
 
-/// The deadline table of one runtime. Cheap to clone.
-#[derive(Clone, Debug)]
-pub(crate) struct Deadlines {
-    shared: Arc<Shared>,
-}
+/// The end of a table's free list.
+const NIL: usize = usize::MAX;
 
+/// The deadline tables of one runtime, embedded in whatever owns them (behind an `Arc`).
 #[derive(Debug)]
-struct Shared {
+pub(crate) struct Deadlines {
     shards: [Mutex<Table>; SHARDS],
     /// The deadline the sweeper sleeps until, in nanoseconds after `epoch`; [`NONE`] when any
     /// registration must wake it.
     target: AtomicU64,
     epoch: Instant,
-    /// Wakes the sweeper (kept apart so that it can outlive `Shared` and learn of its end).
-    wake: Arc<Notify>,
-    sweeper: Mutex<Option<AbortHandle>>,
+    sweeper: Mutex<Sweeper>,
 }
 
 #[derive(Debug, Default)]
+struct Sweeper {
+    task: Option<AbortHandle>,
+    /// The sweeper's waker while it waits, and whether it has been woken since it last looked.
+    waker: Option<Waker>,
+    woken: bool,
+}
+
+/// A slab: waiting asks, with the free slots chained through it.
+#[derive(Debug)]
 struct Table {
     slots: Vec<Slot>,
-    /// Free slots' indices.
-    free: Vec<usize>,
+    free: usize,
 }
 
 #[derive(Debug)]
 enum Slot {
-    Free,
+    Free { next: usize },
     Waiting { deadline: Instant, waker: Waker },
     Expired,
 }
@@ -66,21 +72,25 @@ enum Slot {
 impl Default for Deadlines {
     fn default() -> Self {
         Deadlines {
-            shared: Arc::new(Shared {
-                shards: Default::default(),
-                target: AtomicU64::new(NONE),
-                epoch: Instant::now(),
-                wake: Arc::new(Notify::new()),
-                sweeper: Mutex::new(None),
+            shards: std::array::from_fn(|_| {
+                Mutex::new(Table {
+                    slots: Vec::new(),
+                    free: NIL,
+                })
             }),
+            target: AtomicU64::new(NONE),
+            epoch: Instant::now(),
+            sweeper: Mutex::new(Sweeper::default()),
         }
     }
 }
 
-impl Drop for Shared {
+impl Drop for Deadlines {
     fn drop(&mut self) {
         // The sweeper holds only a weak reference: wake it so that it sees the end and returns.
-        self.wake.notify_one();
+        if let Some(waker) = self.lock_sweeper().waker.take() {
+            waker.wake();
+        }
     }
 }
 
@@ -94,15 +104,19 @@ pub(crate) enum NoReply {
 }
 
 impl Deadlines {
-    /// Waits for `rx` until `deadline`; `shard_key` picks the slot table (the agent's id).
-    pub(crate) fn wait<T>(
-        &self,
+    /// Waits for `rx` until `deadline`, with the deadlines of `owner`; `shard_key` picks the slot
+    /// table (the agent's id).
+    pub(crate) fn wait<O, T>(
+        owner: &Arc<O>,
         rx: oneshot::Receiver<T>,
         deadline: Instant,
         shard_key: u64,
-    ) -> ReplyWait<'_, T> {
+    ) -> ReplyWait<'_, O, T>
+    where
+        O: AsRef<Deadlines> + Send + Sync + 'static,
+    {
         ReplyWait {
-            deadlines: self,
+            owner,
             rx,
             deadline,
             shard: (shard_key % SHARDS as u64) as usize,
@@ -111,31 +125,42 @@ impl Deadlines {
     }
 
     fn table(&self, shard: usize) -> MutexGuard<'_, Table> {
-        // No user code runs under this lock, so a poisoned lock still guards a consistent table.
-        self.shared.shards[shard]
+        // No user code runs under these locks, so a poisoned lock still guards consistent state.
+        self.shards[shard]
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn register(&self, shard: usize, deadline: Instant, waker: Waker) -> usize {
-        let mut table = self.table(shard);
+    fn lock_sweeper(&self) -> MutexGuard<'_, Sweeper> {
+        self.sweeper.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn register<O>(owner: &Arc<O>, shard: usize, deadline: Instant, waker: Waker) -> usize
+    where
+        O: AsRef<Deadlines> + Send + Sync + 'static,
+    {
+        let this: &Deadlines = (**owner).as_ref();
+        let mut table = this.table(shard);
         let slot = Slot::Waiting { deadline, waker };
-        let index = match table.free.pop() {
-            Some(i) => {
-                table.slots[i] = slot;
-                i
-            }
-            None => {
+        let index = match table.free {
+            NIL => {
                 table.slots.push(slot);
                 table.slots.len() - 1
             }
+            i => {
+                let Slot::Free { next } = std::mem::replace(&mut table.slots[i], slot) else {
+                    unreachable!("the free list chains free slots only");
+                };
+                table.free = next;
+                i
+            }
         };
         drop(table);
-        let at = self.nanos(deadline);
-        if at < self.shared.target.load(Ordering::SeqCst) {
-            let before = self.shared.target.fetch_min(at, Ordering::SeqCst);
+        let at = this.nanos(deadline);
+        if at < this.target.load(Ordering::SeqCst) {
+            let before = this.target.fetch_min(at, Ordering::SeqCst);
             if at < before {
-                self.wake_sweeper();
+                wake_sweeper(owner);
             }
         }
         index
@@ -143,8 +168,8 @@ impl Deadlines {
 
     fn unregister(&self, shard: usize, index: usize) {
         let mut table = self.table(shard);
-        table.slots[index] = Slot::Free;
-        table.free.push(index);
+        table.slots[index] = Slot::Free { next: table.free };
+        table.free = index;
     }
 
     /// Whether the slot has expired; if not, makes sure it will wake `waker`.
@@ -158,116 +183,129 @@ impl Deadlines {
                 }
                 false
             }
-            Slot::Free => unreachable!("a registered ask's slot is freed only by the ask"),
+            Slot::Free { .. } => unreachable!("a registered ask's slot is freed only by the ask"),
         }
     }
 
     fn nanos(&self, at: Instant) -> u64 {
-        at.saturating_duration_since(self.shared.epoch)
+        at.saturating_duration_since(self.epoch)
             .as_nanos()
             .min(u128::from(NONE - 1)) as u64
     }
 
-    /// Wakes the sweeper, spawning it if it is not running.
-    fn wake_sweeper(&self) {
-        let mut sweeper = self
-            .shared
-            .sweeper
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        match sweeper.as_ref() {
-            Some(handle) if !handle.is_finished() => self.shared.wake.notify_one(),
-            _ => {
-                let task = tokio::spawn(sweep(
-                    Arc::downgrade(&self.shared),
-                    Arc::clone(&self.shared.wake),
-                ));
-                *sweeper = Some(task.abort_handle());
+    /// Expires every slot whose deadline has passed and returns the earliest deadline left (the
+    /// one the sweeper sleeps until, also published in `target`).
+    fn expire_due(&self) -> Option<Instant> {
+        // From here on every registration wakes the sweeper again (the wake is remembered), so one
+        // that lands in a table already swept is not missed.
+        self.target.store(NONE, Ordering::SeqCst);
+        let now = Instant::now();
+        let mut earliest: Option<Instant> = None;
+        for shard in 0..SHARDS {
+            let mut table = self.table(shard);
+            for slot in &mut table.slots {
+                let Slot::Waiting { deadline, .. } = slot else {
+                    continue;
+                };
+                if *deadline <= now {
+                    if let Slot::Waiting { waker, .. } = std::mem::replace(slot, Slot::Expired) {
+                        // The asker takes its own table lock only after this one is released.
+                        waker.wake();
+                    }
+                } else {
+                    earliest = Some(earliest.map_or(*deadline, |e| e.min(*deadline)));
+                }
             }
+        }
+        let at = earliest?;
+        self.target.fetch_min(self.nanos(at), Ordering::SeqCst);
+        Some(at)
+    }
+}
+
+/// Wakes the sweeper of `owner`'s deadlines, spawning it if it is not running.
+fn wake_sweeper<O>(owner: &Arc<O>)
+where
+    O: AsRef<Deadlines> + Send + Sync + 'static,
+{
+    let mut sweeper = (**owner).as_ref().lock_sweeper();
+    match &sweeper.task {
+        Some(task) if !task.is_finished() => {
+            sweeper.woken = true;
+            if let Some(waker) = sweeper.waker.take() {
+                waker.wake();
+            }
+        }
+        _ => {
+            let task = tokio::spawn(sweep(Arc::downgrade(owner)));
+            *sweeper = Sweeper {
+                task: Some(task.abort_handle()),
+                waker: None,
+                woken: false,
+            };
         }
     }
 }
 
 /// The sweeper: expires due slots, then sleeps until the earliest remaining deadline or until a
-/// registration with an earlier one wakes it. Returns when the runtime is gone.
-async fn sweep(shared: Weak<Shared>, wake: Arc<Notify>) {
+/// registration with an earlier one wakes it. Returns when the owner is gone.
+async fn sweep<O>(owner: Weak<O>)
+where
+    O: AsRef<Deadlines> + Send + Sync + 'static,
+{
     // If this task is dropped with its tokio runtime, the next registration must spawn another.
-    struct Gone(Weak<Shared>);
-    impl Drop for Gone {
+    struct Gone<O: AsRef<Deadlines>>(Weak<O>);
+    impl<O: AsRef<Deadlines>> Drop for Gone<O> {
         fn drop(&mut self) {
-            if let Some(shared) = self.0.upgrade() {
-                shared.target.store(NONE, Ordering::SeqCst);
+            if let Some(owner) = self.0.upgrade() {
+                (*owner).as_ref().target.store(NONE, Ordering::SeqCst);
             }
         }
     }
-    let _gone = Gone(shared.clone());
+    let _gone = Gone(owner.clone());
     loop {
-        let next = {
-            let Some(shared) = shared.upgrade() else {
-                return;
-            };
-            let deadlines = Deadlines { shared };
-            deadlines.expire_due()
+        let next = match owner.upgrade() {
+            Some(o) => (*o).as_ref().expire_due(),
+            None => return,
         };
-        match next {
-            Some(at) => {
-                tokio::select! {
-                    () = tokio::time::sleep_until(at) => {}
-                    () = wake.notified() => {}
+        let mut sleep = pin!(next.map(tokio::time::sleep_until));
+        std::future::poll_fn(|cx| {
+            let Some(o) = owner.upgrade() else {
+                return Poll::Ready(());
+            };
+            let mut sweeper = (*o).as_ref().lock_sweeper();
+            if std::mem::take(&mut sweeper.woken) {
+                return Poll::Ready(());
+            }
+            if let Some(sleep) = sleep.as_mut().as_pin_mut() {
+                if sleep.poll(cx).is_ready() {
+                    return Poll::Ready(());
                 }
             }
-            None => wake.notified().await,
-        }
-    }
-}
-
-impl Deadlines {
-    /// Expires every slot whose deadline has passed and returns the earliest deadline left (the
-    /// one the sweeper sleeps until, also published in `target`).
-    fn expire_due(&self) -> Option<Instant> {
-        // From here on every registration wakes the sweeper again (a notify leaves a permit), so
-        // one that lands in a table already swept is not missed.
-        self.shared.target.store(NONE, Ordering::SeqCst);
-        let now = Instant::now();
-        let mut earliest: Option<Instant> = None;
-        let mut due = Vec::new();
-        for shard in 0..SHARDS {
-            let mut table = self.table(shard);
-            for slot in &mut table.slots {
-                if let Slot::Waiting { deadline, .. } = slot {
-                    if *deadline <= now {
-                        if let Slot::Waiting { waker, .. } = std::mem::replace(slot, Slot::Expired)
-                        {
-                            due.push(waker);
-                        }
-                    } else {
-                        earliest = Some(earliest.map_or(*deadline, |e| e.min(*deadline)));
-                    }
-                }
-            }
-        }
-        for waker in due {
-            waker.wake();
-        }
-        let at = earliest?;
-        let published = self.shared.target.fetch_min(self.nanos(at), Ordering::SeqCst);
-        // A registration since the store above may have lowered the target: it also woke us.
-        let _ = published;
-        Some(at)
+            sweeper.waker = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await;
     }
 }
 
 /// The future of [`Deadlines::wait`]: the reply, or [`NoReply`].
 #[derive(Debug)]
-pub(crate) struct ReplyWait<'a, T> {
-    deadlines: &'a Deadlines,
+pub(crate) struct ReplyWait<'a, O: AsRef<Deadlines> + Send + Sync + 'static, T> {
+    owner: &'a Arc<O>,
     rx: oneshot::Receiver<T>,
     deadline: Instant,
     shard: usize,
     slot: Option<usize>,
 }
 
-impl<T> Future for ReplyWait<'_, T> {
+impl<O: AsRef<Deadlines> + Send + Sync + 'static, T> ReplyWait<'_, O, T> {
+    fn deadlines(&self) -> &Deadlines {
+        (**self.owner).as_ref()
+    }
+}
+
+impl<O: AsRef<Deadlines> + Send + Sync + 'static, T> Future for ReplyWait<'_, O, T> {
     type Output = Result<T, NoReply>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -275,22 +313,21 @@ impl<T> Future for ReplyWait<'_, T> {
         // The reply wins over a deadline that passed while it was on its way (as with a timer).
         if let Poll::Ready(reply) = Pin::new(&mut this.rx).poll(cx) {
             if let Some(index) = this.slot.take() {
-                this.deadlines.unregister(this.shard, index);
+                this.deadlines().unregister(this.shard, index);
             }
             return Poll::Ready(reply.map_err(|_| NoReply::Dropped));
         }
         match this.slot {
             None => {
-                let index = this
-                    .deadlines
-                    .register(this.shard, this.deadline, cx.waker().clone());
+                let index =
+                    Deadlines::register(this.owner, this.shard, this.deadline, cx.waker().clone());
                 this.slot = Some(index);
                 Poll::Pending
             }
             Some(index) => {
-                if this.deadlines.expired(this.shard, index, cx.waker()) {
+                if this.deadlines().expired(this.shard, index, cx.waker()) {
                     this.slot = None;
-                    this.deadlines.unregister(this.shard, index);
+                    this.deadlines().unregister(this.shard, index);
                     Poll::Ready(Err(NoReply::Elapsed))
                 } else {
                     Poll::Pending
@@ -300,10 +337,10 @@ impl<T> Future for ReplyWait<'_, T> {
     }
 }
 
-impl<T> Drop for ReplyWait<'_, T> {
+impl<O: AsRef<Deadlines> + Send + Sync + 'static, T> Drop for ReplyWait<'_, O, T> {
     fn drop(&mut self) {
         if let Some(index) = self.slot.take() {
-            self.deadlines.unregister(self.shard, index);
+            self.deadlines().unregister(self.shard, index);
         }
     }
 }

@@ -7,13 +7,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde::{Deserialize, Serialize};
 use tokio_util::task::TaskTracker;
 
-use crate::deadlines::Deadlines;
 use crate::health::Health;
 use crate::id::AgentId;
 use crate::mailbox::{MailboxConfig, MailboxSnapshot};
 use crate::metrics::{AgentSnapshot, RuntimeCounters, RuntimeSnapshot};
 use crate::registry::{Probe, Registry};
-use crate::shared::AgentShared;
+use crate::shared::{AgentShared, Commons};
 use crate::supervision::{FailureLog, FailureReport, RestartPolicy};
 
 /// Settings for a whole runtime.
@@ -130,7 +129,7 @@ struct Inner {
     failures: FailureLog,
     counters: RuntimeCounters,
     retired: Mutex<Retired>,
-    deadlines: Deadlines,
+    commons: Arc<Commons>,
 }
 
 /// Totals carried over from agents that have ended, so runtime snapshots still account for them.
@@ -166,7 +165,7 @@ impl AgentRuntime {
                     restarts: 0,
                     panics: 0,
                 }),
-                deadlines: Deadlines::default(),
+                commons: Arc::default(),
             }),
         }
     }
@@ -291,8 +290,8 @@ impl AgentRuntime {
         self.inner.registry.all()
     }
 
-    pub(crate) fn deadlines(&self) -> &Deadlines {
-        &self.inner.deadlines
+    pub(crate) fn commons(&self) -> &Arc<Commons> {
+        &self.inner.commons
     }
 
     pub(crate) fn tracker(&self) -> &TaskTracker {

@@ -28,6 +28,22 @@ pub(crate) struct Letter<M, R> {
     pub(crate) reply: Option<ReplyTo<R>>,
 }
 
+/// What every agent of one runtime shares: the sweeper of its asks' deadlines, and the signal
+/// that one of its agents ended (each waiter re-checks its own agent's health). One signal per
+/// runtime rather than one per agent keeps 32 bytes out of every agent; it is awaited only by
+/// [`crate::Address::stopped`].
+#[derive(Debug, Default)]
+pub(crate) struct Commons {
+    pub(crate) deadlines: Deadlines,
+    pub(crate) ended: Notify,
+}
+
+impl AsRef<Deadlines> for Commons {
+    fn as_ref(&self) -> &Deadlines {
+        &self.deadlines
+    }
+}
+
 /// The state an agent shares with its addresses and the registry.
 pub(crate) struct AgentShared<M, R> {
     pub(crate) id: AgentId,
@@ -35,10 +51,9 @@ pub(crate) struct AgentShared<M, R> {
     pub(crate) mailbox: Mailbox<Letter<M, R>>,
     pub(crate) health: HealthCell,
     pub(crate) stats: AgentStats,
-    pub(crate) ended: Notify,
     pub(crate) abort: OnceLock<AbortHandle>,
-    /// Where asks to this agent wait out their deadlines.
-    pub(crate) deadlines: Deadlines,
+    /// What the agents of its runtime share.
+    pub(crate) commons: Arc<Commons>,
     /// One tell in this many is measured; 0: none (see [`crate::Timing`]).
     pub(crate) tell_period: u32,
 }
@@ -48,8 +63,7 @@ impl<M, R> AgentShared<M, R> {
     /// read without its lock (so under concurrent senders the period is approximate).
     #[inline]
     pub(crate) fn measure_tell(&self) -> bool {
-        self.tell_period != 0
-            && self.mailbox.offered_relaxed() % u64::from(self.tell_period) == 0
+        self.tell_period != 0 && self.mailbox.offered_relaxed() % u64::from(self.tell_period) == 0
     }
 
     pub(crate) fn snapshot(&self) -> AgentSnapshot {
@@ -64,6 +78,6 @@ impl<M, R> AgentShared<M, R> {
     /// Marks the agent ended and wakes everyone waiting in [`Address::stopped`].
     pub(crate) fn end(&self, health: Health) {
         self.health.set(health);
-        self.ended.notify_waiters();
+        self.commons.ended.notify_waiters();
     }
 }

@@ -4,8 +4,6 @@
 
 use std::sync::{Arc, OnceLock};
 
-use tokio::sync::Notify;
-
 use crate::agent::{Address, Agent};
 use crate::error::{LookupError, SpawnError};
 use crate::health::HealthCell;
@@ -38,9 +36,8 @@ impl AgentRuntime {
             mailbox,
             health: HealthCell::new(),
             stats: AgentStats::default(),
-            ended: Notify::new(),
             abort: OnceLock::new(),
-            deadlines: self.deadlines().clone(),
+            commons: Arc::clone(self.commons()),
             tell_period: self.config().timing.tell_period(),
         });
         self.registry()

@@ -74,7 +74,9 @@ impl Notify {
     }
 
     fn lock(&self) -> loom::sync::MutexGuard<'_, State> {
-        self.state.lock().expect("the model's lock is never poisoned")
+        self.state
+            .lock()
+            .expect("the model's lock is never poisoned")
     }
 }
 
