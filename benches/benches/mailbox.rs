@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use agent_core::{Mailbox, MailboxConfig, OverflowPolicy};
 use agent_core::Timing;
+use agent_core::{Mailbox, MailboxConfig, OverflowPolicy};
 use benches::workloads as w;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 

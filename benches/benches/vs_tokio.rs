@@ -66,13 +66,7 @@ fn main() {
         |rt| w::run_on(rt, w::tell_agent(TELL_MESSAGES, Timing::Off)),
         |rt| w::run_on(rt, w::tell_tokio(TELL_MESSAGES)),
     );
-    row_throughput(
-        "tell 1M, timing off",
-        TELL_MESSAGES,
-        &a_off,
-        &t2,
-        "-",
-    );
+    row_throughput("tell 1M, timing off", TELL_MESSAGES, &a_off, &t2, "-");
 
     let total = FAN_IN_SENDERS * FAN_IN_PER_SENDER;
     let (a, t) = paired(

@@ -9,7 +9,10 @@ fn main() {
         .unwrap_or(10);
     let rt = benches::workloads::tokio_runtime();
     for _ in 0..rounds {
-        let d = benches::workloads::run_on(&rt, benches::workloads::tell_agent(1_000_000, agent_core::Timing::default()));
+        let d = benches::workloads::run_on(
+            &rt,
+            benches::workloads::tell_agent(1_000_000, agent_core::Timing::default()),
+        );
         println!("{:.2} M msg/s", 1.0 / d.as_secs_f64());
     }
 }

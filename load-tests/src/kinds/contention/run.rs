@@ -13,7 +13,9 @@ use crate::baseline::Gate;
 use crate::kinds::messaging::raw_tokio::CHANNEL_BOUND;
 use crate::kinds::messaging::traffic::{yardstick, RoundResult};
 use crate::kinds::rules::{Drive, Rules};
-use crate::kinds::steps::agent::{ask_failure_cause, record_latency, Step, StepAgent, STEP_TIMEOUT};
+use crate::kinds::steps::agent::{
+    ask_failure_cause, record_latency, Step, StepAgent, STEP_TIMEOUT,
+};
 use crate::metrics::{LatencyRecorder, Tallies, Tally, STRIPES};
 use crate::report::paths;
 use crate::report::Operations;

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agent_core::{
-    Address, Agent, AgentConfig, AgentRuntime, Context, HandlerError, RuntimeConfig, Timing, ShutdownConfig,
+    Address, Agent, AgentConfig, AgentRuntime, Context, HandlerError, RuntimeConfig,
+    ShutdownConfig, Timing,
 };
 use tokio::time::Instant;
 
@@ -292,7 +293,11 @@ pub(crate) async fn agent_round(
     timing: bool,
 ) -> AgentRound {
     let rt = AgentRuntime::new(RuntimeConfig {
-        timing: if timing { Timing::default() } else { Timing::Off },
+        timing: if timing {
+            Timing::default()
+        } else {
+            Timing::Off
+        },
         ..RuntimeConfig::default()
     });
     ctx.watch(&rt);
