@@ -89,6 +89,9 @@ fn helpers(no_instructions: bool) -> Result<engine::Helpers, CliError> {
         .unwrap_or_default();
     let heap_worker = exe.with_file_name(format!("{name}-heap"));
     if !heap_worker.exists() {
+        build_companion(&exe, &heap_worker);
+    }
+    if !heap_worker.exists() {
         return Err(CliError::MissingCompanion(heap_worker));
     }
     if !no_instructions {
@@ -100,6 +103,36 @@ fn helpers(no_instructions: bool) -> Result<engine::Helpers, CliError> {
         fleet: exe,
         nats: None,
     })
+}
+
+/// Builds a missing companion binary when this one was started by `cargo run` (which builds only
+/// the binary it runs): the README's `cargo run --release -p load-tests` then works on a fresh
+/// checkout. The same profile as this binary's (its directory's name). Anything else (not started
+/// by cargo, a build failure) leaves the companion missing, which the caller reports.
+fn build_companion(exe: &std::path::Path, companion: &std::path::Path) {
+    let (Some(cargo), Some(bin)) = (
+        std::env::var_os("CARGO"),
+        companion.file_name().and_then(|n| n.to_str()),
+    ) else {
+        return;
+    };
+    let profile = exe
+        .parent()
+        .and_then(|dir| dir.file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("debug");
+    eprintln!("load-tests: building its heap worker `{bin}` ({profile} profile)...");
+    let mut build = std::process::Command::new(cargo);
+    build.args(["build", "--quiet", "-p", "load-tests", "--bin", bin]);
+    if profile != "debug" {
+        build.args(["--profile", profile]);
+    }
+    if bin.contains("injected") {
+        build.args(["--features", "inject-regressions"]);
+    }
+    if let Err(e) = build.status() {
+        eprintln!("load-tests: could not run cargo to build `{bin}`: {e}");
+    }
 }
 
 /// Connects to `--nats` once before anything runs, so a server that cannot be used (a malformed
