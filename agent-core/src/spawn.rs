@@ -27,7 +27,9 @@ impl AgentRuntime {
             return Err(SpawnError::ShuttingDown);
         }
         let mailbox_config = config.mailbox.unwrap_or(self.config().default_mailbox);
-        let mailbox = Mailbox::new(mailbox_config).map_err(SpawnError::InvalidMailbox)?;
+        let mut mailbox = Mailbox::new(mailbox_config).map_err(SpawnError::InvalidMailbox)?;
+        let tell_period = self.config().timing.tell_period();
+        mailbox.sample(tell_period);
         let policy = config.restart.unwrap_or(self.config().default_restart);
         let id = AgentId::next();
         let cell = Arc::new(AgentShared {
@@ -38,7 +40,7 @@ impl AgentRuntime {
             stats: AgentStats::default(),
             abort: OnceLock::new(),
             commons: Arc::clone(self.commons()),
-            tell_period: self.config().timing.tell_period(),
+            timing: tell_period != 0,
         });
         self.registry()
             .register(id, Arc::clone(&cell) as Arc<dyn Probe>)?;
