@@ -225,12 +225,7 @@ impl<A: Agent> Address<A> {
             reply: Some(tx),
         };
         // No timer on the send: it is armed only if the send has to wait for room.
-        match self
-            .cell
-            .mailbox
-            .send_marking(letter, Some(deadline), None)
-            .await
-        {
+        match self.cell.mailbox.send_until(letter, Some(deadline)).await {
             Err(e) => return Err(AskError::Send(e.map(|l| l.msg))),
             Ok(Enqueued::DroppedNewest) => return Err(AskError::Dropped),
             Ok(Enqueued::Queued | Enqueued::DroppedOldest) => {}

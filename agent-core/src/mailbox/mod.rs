@@ -15,7 +15,6 @@ mod config;
 mod stats;
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::pin::pin;
 use std::sync::PoisonError;
 
@@ -136,21 +135,18 @@ impl<T> Mailbox<T> {
     /// Offers `item`, applying the overflow policy if the mailbox is full.
     ///
     /// Cancel-safe: a send dropped while it waits for room counts as timed out.
-    pub fn send(&self, item: T) -> impl Future<Output = Result<Enqueued, SendError<T>>> + '_ {
-        self.send_marking(item, None, None)
+    pub async fn send(&self, item: T) -> Result<Enqueued, SendError<T>> {
+        self.send_until(item, None).await
     }
 
     /// [`Mailbox::send`], giving up waiting for room at `deadline` as well as at the policy's own
     /// timeout (whichever comes first), with [`SendError::Timeout`].
-    ///
-    /// Not an `async fn` of its own, so that its future is the send's future, not one wrapped
-    /// around it (which would hold the item twice).
-    pub fn send_until(
+    pub async fn send_until(
         &self,
         item: T,
         deadline: Option<Instant>,
-    ) -> impl Future<Output = Result<Enqueued, SendError<T>>> + '_ {
-        self.send_marking(item, deadline, None)
+    ) -> Result<Enqueued, SendError<T>> {
+        self.send_marking(item, deadline, None).await
     }
 
     /// [`Mailbox::send_until`]; if the send is accepted and is one of the sampled ones (see
