@@ -174,12 +174,12 @@ impl<A: Agent> Address<A> {
         let letter = Letter {
             msg,
             trace_id,
-            enqueued_at: None,
+            enqueued_at: self.cell.measure_tell().then(Instant::now),
             reply: None,
         };
         self.cell
             .mailbox
-            .send_marking(letter, None, Some(Letter::stamp))
+            .send(letter)
             .await
             .map_err(|e| e.map(|l| l.msg))
     }
@@ -189,12 +189,12 @@ impl<A: Agent> Address<A> {
         let letter = Letter {
             msg,
             trace_id: TraceId::new(),
-            enqueued_at: None,
+            enqueued_at: self.cell.measure_tell().then(Instant::now),
             reply: None,
         };
         self.cell
             .mailbox
-            .try_send_marking(letter, Some(Letter::stamp))
+            .try_send(letter)
             .map_err(|e| e.map(|l| l.msg))
     }
 
@@ -221,7 +221,7 @@ impl<A: Agent> Address<A> {
         let letter = Letter {
             msg,
             trace_id,
-            enqueued_at: self.cell.timing.then_some(now),
+            enqueued_at: (self.cell.tell_period != 0).then_some(now),
             reply: Some(tx),
         };
         // No timer on the send: it is armed only if the send has to wait for room.

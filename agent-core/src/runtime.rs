@@ -45,8 +45,7 @@ impl Default for RuntimeConfig {
 /// A measured message costs three clock reads (about 22 ns each on the reference machine: at the
 /// send, at handler start, at handler end; the start is the previous handler's end when the
 /// mailbox stayed busy), which is a sizeable share of a fast send path. So by default one tell in
-/// 16 is measured, the first of every 16 the mailbox accepts (a countdown kept under the lock that
-/// accepts the send); every ask is, since its deadline needs the
+/// 16 is measured, chosen by the mailbox's send count; every ask is, since its deadline needs the
 /// clock anyway. A measured message's times are exact (nanosecond readings of tokio's clock, so
 /// virtual under a paused clock); the others carry no times at all, and
 /// [`crate::Context::queue_time`] is `None` for them.

@@ -44,13 +44,6 @@ impl AsRef<Deadlines> for Commons {
     }
 }
 
-impl<M, R> Letter<M, R> {
-    /// Stamps a sampled tell with its enqueue instant (applied by the mailbox, under its lock).
-    pub(crate) fn stamp(letter: &mut Self) {
-        letter.enqueued_at = Some(Instant::now());
-    }
-}
-
 /// The state an agent shares with its addresses and the registry.
 pub(crate) struct AgentShared<M, R> {
     pub(crate) id: AgentId,
@@ -61,11 +54,18 @@ pub(crate) struct AgentShared<M, R> {
     pub(crate) abort: OnceLock<AbortHandle>,
     /// What the agents of its runtime share.
     pub(crate) commons: Arc<Commons>,
-    /// Whether timing is on (asks are measured; tells are sampled by the mailbox).
-    pub(crate) timing: bool,
+    /// One tell in this many is measured; 0: none (see [`crate::Timing`]).
+    pub(crate) tell_period: u32,
 }
 
 impl<M, R> AgentShared<M, R> {
+    /// Whether the next tell is one of the measured ones: decided by the mailbox's send count,
+    /// read without its lock (so under concurrent senders the period is approximate).
+    #[inline]
+    pub(crate) fn measure_tell(&self) -> bool {
+        self.tell_period != 0 && self.mailbox.offered_relaxed() % u64::from(self.tell_period) == 0
+    }
+
     pub(crate) fn snapshot(&self) -> AgentSnapshot {
         self.stats.snapshot(
             self.id,

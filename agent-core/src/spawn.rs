@@ -27,9 +27,7 @@ impl AgentRuntime {
             return Err(SpawnError::ShuttingDown);
         }
         let mailbox_config = config.mailbox.unwrap_or(self.config().default_mailbox);
-        let mut mailbox = Mailbox::new(mailbox_config).map_err(SpawnError::InvalidMailbox)?;
-        let tell_period = self.config().timing.tell_period();
-        mailbox.sample(tell_period);
+        let mailbox = Mailbox::new(mailbox_config).map_err(SpawnError::InvalidMailbox)?;
         let policy = config.restart.unwrap_or(self.config().default_restart);
         let id = AgentId::next();
         let cell = Arc::new(AgentShared {
@@ -40,7 +38,7 @@ impl AgentRuntime {
             stats: AgentStats::default(),
             abort: OnceLock::new(),
             commons: Arc::clone(self.commons()),
-            timing: tell_period != 0,
+            tell_period: self.config().timing.tell_period(),
         });
         self.registry()
             .register(id, Arc::clone(&cell) as Arc<dyn Probe>)?;

@@ -57,8 +57,6 @@ pub struct Mailbox<T> {
     limit: usize,
     /// Whether the receiver takes the whole queue at once (every policy but drop-oldest).
     batch: bool,
-    /// Marks one in this many accepted sends that ask for it (0: none); see [`Mailbox::sample`].
-    sample_every: u32,
 }
 
 #[derive(Debug)]
@@ -86,8 +84,6 @@ struct State<T> {
     /// The size of the receiver's batch when it last took the lock: an upper bound of `hand_len`,
     /// so a sender that sees room by it needs no look at the receiver's cache line.
     hand_at_refill: usize,
-    /// Accepted sampled sends until the next one is marked.
-    sample_countdown: u32,
 }
 
 impl<T> Mailbox<T> {
@@ -101,7 +97,6 @@ impl<T> Mailbox<T> {
                     closed: false,
                     rx_waiting: false,
                     hand_at_refill: 0,
-                    sample_countdown: 0,
                 }),
                 stats: MailboxStats::default(),
             }),
@@ -115,16 +110,8 @@ impl<T> Mailbox<T> {
             tx: Notify::new(),
             limit: config.limit(),
             batch: config.overflow != OverflowPolicy::DropOldest,
-            sample_every: 0,
             config,
         })
-    }
-
-    /// Marks one in `every` accepted sends made with a marker ([`Mailbox::send_marking`]), the
-    /// first one first; 0 marks none. The decision is made under the lock that accepts the send,
-    /// from a countdown on the senders' own cache line: no shared read and no division per send.
-    pub(crate) fn sample(&mut self, every: u32) {
-        self.sample_every = every;
     }
 
     /// The configuration this mailbox was made with.
@@ -146,24 +133,13 @@ impl<T> Mailbox<T> {
         item: T,
         deadline: Option<Instant>,
     ) -> Result<Enqueued, SendError<T>> {
-        self.send_marking(item, deadline, None).await
-    }
-
-    /// [`Mailbox::send_until`]; if the send is accepted and is one of the sampled ones (see
-    /// [`Mailbox::sample`]), `mark` is applied to it under the lock before it is queued.
-    pub(crate) async fn send_marking(
-        &self,
-        item: T,
-        deadline: Option<Instant>,
-        mark: Option<fn(&mut T)>,
-    ) -> Result<Enqueued, SendError<T>> {
         #[cfg(feature = "inject-regressions")]
         crate::inject::on_send();
         let mut item = item;
         let timeout = {
             let mut st = self.lock();
             self.stats().offered();
-            match self.try_push(&mut st, item, mark) {
+            match self.try_push(&mut st, item) {
                 Ok(outcome) => return Ok(outcome),
                 Err(Refused::Closed(back)) => {
                     self.stats().rejected();
@@ -195,7 +171,7 @@ impl<T> Mailbox<T> {
                     self.blocked.fetch_sub(1, Ordering::SeqCst);
                     waiter.registered = false;
                 }
-                match self.try_push(&mut st, item, mark) {
+                match self.try_push(&mut st, item) {
                     Ok(outcome) => {
                         waiter.settled = true;
                         return Ok(outcome);
@@ -236,20 +212,11 @@ impl<T> Mailbox<T> {
 
     /// Offers `item` without waiting: under the block policy a full mailbox refuses it as [`SendError::Full`].
     pub fn try_send(&self, item: T) -> Result<Enqueued, SendError<T>> {
-        self.try_send_marking(item, None)
-    }
-
-    /// [`Mailbox::try_send`] with a marker, as in [`Mailbox::send_marking`].
-    pub(crate) fn try_send_marking(
-        &self,
-        item: T,
-        mark: Option<fn(&mut T)>,
-    ) -> Result<Enqueued, SendError<T>> {
         #[cfg(feature = "inject-regressions")]
         crate::inject::on_send();
         let mut st = self.lock();
         self.stats().offered();
-        match self.try_push(&mut st, item, mark) {
+        match self.try_push(&mut st, item) {
             Ok(outcome) => Ok(outcome),
             Err(Refused::Closed(back)) => {
                 self.stats().rejected();
@@ -384,6 +351,12 @@ impl<T> Mailbox<T> {
         self.stats().snapshot(delivered, self.capacity(), None)
     }
 
+    /// Sends offered so far, read without the lock.
+    #[inline]
+    pub(crate) fn offered_relaxed(&self) -> u64 {
+        self.stats().offered_count()
+    }
+
     pub(crate) fn delivered_total(&self) -> u64 {
         self.receiver.0.delivered.load(Ordering::Relaxed)
     }
@@ -426,12 +399,7 @@ impl<T> Mailbox<T> {
         st.queue.len() + self.receiver.0.hand_len.load(Ordering::SeqCst) < self.limit
     }
 
-    fn try_push(
-        &self,
-        st: &mut State<T>,
-        mut item: T,
-        mark: Option<fn(&mut T)>,
-    ) -> Result<Enqueued, Refused<T>> {
+    fn try_push(&self, st: &mut State<T>, item: T) -> Result<Enqueued, Refused<T>> {
         if st.closed {
             return Err(Refused::Closed(item));
         }
@@ -458,14 +426,6 @@ impl<T> Mailbox<T> {
                 }
             }
         };
-        if let (Some(mark), true) = (mark, self.sample_every != 0) {
-            if st.sample_countdown == 0 {
-                st.sample_countdown = self.sample_every - 1;
-                mark(&mut item);
-            } else {
-                st.sample_countdown -= 1;
-            }
-        }
         st.queue.push_back(item);
         self.stats().accepted();
         let bound = st.queue.len() + st.hand_at_refill;

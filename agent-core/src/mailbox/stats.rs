@@ -41,6 +41,10 @@ impl MailboxStats {
         bump(&self.offered, 1);
     }
     #[inline]
+    pub(crate) fn offered_count(&self) -> u64 {
+        self.offered.load(Ordering::Relaxed)
+    }
+    #[inline]
     pub(crate) fn rejected(&self) {
         bump(&self.rejected, 1);
     }
