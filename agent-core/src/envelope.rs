@@ -1,5 +1,6 @@
-//! The envelope every message travels in: payload plus the trace id and enqueue instant that
-//! let queue time and service time be measured separately.
+//! The envelope a bus message travels in: payload plus the trace id and the enqueue instant that
+//! give a subscriber its queue time. (An agent's mailbox holds a `Letter`, in `shared.rs`, whose
+//! enqueue instant is there only for measured messages.)
 
 use std::time::Duration;
 
