@@ -225,6 +225,13 @@ impl<A: Agent> AgentLoad<A> {
 /// `load-tests` binary of the same build, which runs the scenario's counting form under
 /// valgrind, and `baselines` the folder of its baseline.
 pub async fn check_standard(scenario: &Scenario, counter: &Path, baselines: &Path) {
+    // A missing server is a reason not to run, said first, not a run whose messages all count
+    // as lost.
+    if scenario.kind.rules().needs_network() {
+        if let Err(e) = nats_testkit::server_binary() {
+            panic!("scenario {} not run: {e}", scenario.name);
+        }
+    }
     let Some(driver) = scenario.kind.standalone() else {
         panic!(
             "{}",

@@ -434,3 +434,49 @@ fn exit_codes_follow_the_table() {
         stderr(&o)
     );
 }
+
+/// No nats-server anywhere and the registry unreachable: the bus scenarios are "not run" with
+/// the reason and the fix (exit 3), the others run and pass, and no message is reported lost.
+#[test]
+fn a_missing_nats_server_is_not_run_never_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let registry = format!("http://{}/simple", closed.local_addr().unwrap());
+    drop(closed);
+    let out = dir.path().join("out");
+    let o = Command::new(BIN)
+        .args(["run", "--quick", "--no-progress", "--no-instructions"])
+        .args(["--scenario", "eventbus_burst_*", "--out"])
+        .arg(&out)
+        .env_remove("CI")
+        .env_remove(nats_testkit::BIN_VAR)
+        .env("PATH", "/usr/bin:/bin")
+        .env(nats_testkit::CACHE_VAR, dir.path().join("cache"))
+        .env("PIP_INDEX_URL", &registry)
+        .env("PIP_FIND_LINKS", "")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(3), "{stdout}\n{}", stderr(&o));
+    assert!(
+        stdout.contains("NOT RUN eventbus_burst_nats: nats-server unavailable")
+            && stdout.contains(nats_testkit::BY_HAND),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("lost") && !stdout.contains("NaN"),
+        "{stdout}"
+    );
+    let report = load_tests::engine::SuiteReport::read(&out.join("report.json")).unwrap();
+    let ran: Vec<_> = report
+        .results
+        .iter()
+        .map(|r| r.report.scenario.as_str())
+        .collect();
+    assert_eq!(ran, ["eventbus_burst_local"]);
+    assert!(!report.regressed());
+    assert_eq!(report.not_run.len(), 1);
+    assert_eq!(report.not_run[0].what, "eventbus_burst_nats");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Not run") && html.contains("eventbus_burst_nats"));
+}

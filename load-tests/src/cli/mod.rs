@@ -62,9 +62,9 @@ enum Command {
     },
     /// Rewrites baselines from a run's report (refused when CI is set).
     Bless {
-        /// The suite report to bless from.
-        #[arg(long, default_value = "target/load-report/report.json")]
-        report: PathBuf,
+        /// The suite report to bless from [default: <target dir>/load-report/report.json].
+        #[arg(long)]
+        report: Option<PathBuf>,
         /// Only scenarios matching this name or glob (repeatable).
         #[arg(long)]
         scenario: Vec<String>,
@@ -112,8 +112,9 @@ struct RunArgs {
     scenario: Vec<String>,
     #[command(flatten)]
     source: Source,
-    /// Where the reports go.
-    #[arg(long, default_value = "target/load-report")]
+    /// Where the reports go [default: load-report/ in the cargo target directory this binary
+    /// was built in (`CARGO_TARGET_DIR` respected), else ./target/load-report].
+    #[arg(long, value_name = "DIR", default_value_os_t = default_report_dir())]
     out: PathBuf,
     /// The baselines directory.
     #[arg(long, default_value = default_baselines())]
@@ -129,6 +130,13 @@ struct RunArgs {
     /// the run controls and fail with --nats.
     #[arg(long, value_name = "URL")]
     nats: Option<String>,
+}
+
+/// `load-report/` in the target directory this binary was built in.
+fn default_report_dir() -> PathBuf {
+    nats_testkit::target_dir()
+        .unwrap_or_else(|| PathBuf::from("target"))
+        .join("load-report")
 }
 
 fn default_baselines() -> &'static str {
@@ -147,7 +155,11 @@ pub fn main() -> ExitCode {
             report,
             scenario,
             baselines,
-        }) => bless(&report, &scenario, &baselines),
+        }) => bless(
+            &report.unwrap_or_else(|| default_report_dir().join("report.json")),
+            &scenario,
+            &baselines,
+        ),
         Some(Command::CountInstructions { scenario }) => count_instructions(&scenario),
         Some(Command::Worker(o)) => distributed::worker(&o),
         Some(Command::Publisher(o)) => distributed::publisher(&o),

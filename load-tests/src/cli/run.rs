@@ -70,6 +70,9 @@ pub(super) fn run(args: &RunArgs) -> Result<Exit, CliError> {
         Exit::Interrupted
     } else if report.regressed() {
         Exit::Regression
+    } else if !report.not_run.is_empty() {
+        // Could not run (a prerequisite missing): neither a pass nor a regression.
+        Exit::Failure
     } else {
         Exit::Pass
     })
@@ -91,17 +94,24 @@ fn helpers(no_instructions: bool) -> Result<engine::Helpers, CliError> {
     if !heap_worker.exists() {
         build_companion(&exe, &heap_worker);
     }
-    if !heap_worker.exists() {
-        return Err(CliError::MissingCompanion(heap_worker));
-    }
-    if !no_instructions {
-        crate::instructions::valgrind_version()?;
-    }
+    // Missing prerequisites leave what needs them not run (engine::NotRun), the rest runs.
+    let counting_unavailable = if no_instructions {
+        None
+    } else {
+        crate::instructions::valgrind_version()
+            .err()
+            .map(|e| engine::NotRun {
+                what: "instruction counts (every scenario's instructions per operation)".into(),
+                reason: e.to_string(),
+                fix: engine::INSTALL_VALGRIND.into(),
+            })
+    };
     Ok(engine::Helpers {
         heap_worker,
-        counter: (!no_instructions).then(|| exe.clone()),
+        counter: (!no_instructions && counting_unavailable.is_none()).then(|| exe.clone()),
         fleet: exe,
         nats: None,
+        counting_unavailable,
     })
 }
 

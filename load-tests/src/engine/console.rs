@@ -152,6 +152,34 @@ pub fn summary(suite: &SuiteReport) -> String {
             String::new()
         }
     );
+    if !suite.not_run.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {} NOT RUN (a prerequisite missing; neither passed nor regressed):",
+            suite.not_run.len()
+        );
+        // Scenarios missing the same thing are listed together.
+        let mut shown: Vec<(&str, &str)> = Vec::new();
+        for n in &suite.not_run {
+            if shown.contains(&(n.reason.as_str(), n.fix.as_str())) {
+                continue;
+            }
+            shown.push((&n.reason, &n.fix));
+            let what: Vec<&str> = suite
+                .not_run
+                .iter()
+                .filter(|m| m.reason == n.reason && m.fix == n.fix)
+                .map(|m| m.what.as_str())
+                .collect();
+            let _ = writeln!(
+                out,
+                "  NOT RUN {}: {}\n    fix: {}",
+                what.join(", "),
+                n.reason,
+                n.fix
+            );
+        }
+    }
     for r in suite
         .results
         .iter()

@@ -82,6 +82,15 @@ pub fn render(suite: &SuiteReport) -> String {
             "bad",
             format!("{regressions} scenario(s) regressed against their baselines."),
         )
+    } else if !suite.not_run.is_empty() {
+        (
+            "warn",
+            format!(
+                "{} not run for want of a prerequisite (below); every scenario that ran is \
+                 within its baseline.",
+                suite.not_run.len()
+            ),
+        )
     } else {
         (
             "good",
@@ -89,6 +98,19 @@ pub fn render(suite: &SuiteReport) -> String {
         )
     };
     let _ = write!(h, "<div class=\"banner {kind}\">{}</div>", escape(&text));
+    if !suite.not_run.is_empty() {
+        h.push_str("<h2>Not run</h2><table><tr><th>what</th><th>why</th><th>fix</th></tr>");
+        for n in &suite.not_run {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                escape(&n.what),
+                escape(&n.reason),
+                escape(&n.fix)
+            );
+        }
+        h.push_str("</table>");
+    }
 
     h.push_str(
         "<h2>Summary</h2><table><tr><th>scenario</th><th>verdict</th><th>clock</th>\

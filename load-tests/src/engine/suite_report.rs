@@ -74,6 +74,10 @@ pub struct SuiteReport {
     pub cpu_model: String,
     /// One entry per scenario run, in order.
     pub results: Vec<ScenarioResult>,
+    /// What could not run for want of a prerequisite (a scenario, or the instruction counts),
+    /// with the reason and the fix; neither a pass nor a regression.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_run: Vec<super::NotRun>,
 }
 
 impl SuiteReport {
