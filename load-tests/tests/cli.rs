@@ -401,7 +401,7 @@ fn exit_codes_follow_the_table() {
         "0 every scenario",
         "1 a regression",
         "2 bad usage",
-        "3 an I/O",
+        "3 could not run",
         "130 stopped",
     ] {
         assert!(text.contains(code), "--help lacks {code:?}:\n{text}");

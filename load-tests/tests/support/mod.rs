@@ -1,17 +1,21 @@
-//! Shared by every standard scenario's test: one call to [`load_tests::check_standard`], the
-//! path a team's own load tests take too ([`load_tests::AgentLoad`]). A test whose scenario runs
-//! on the virtual clock installs dhat as its binary's global allocator with
-//! `load_tests::count_heap!()` (each test file is its own binary, so each has one heap
-//! profiler); real-time scenarios do not, so that no counting allocator's lock is in what they
-//! time.
+//! Shared by the scenario suites (`scenarios_*.rs`): one call to [`load_tests::check_standard`],
+//! the path a team's own load tests take too ([`load_tests::AgentLoad`]). The virtual-clock suite
+//! installs dhat as its binary's global allocator with `load_tests::count_heap!()`; the real-time
+//! ones do not, so that no counting allocator's lock is in what they time.
 
 use std::path::{Path, PathBuf};
 
 use load_tests::catalog;
 
+/// One scenario at a time in a process. nextest runs every case in a process of its own, so this
+/// never waits there; `cargo test` runs a binary's cases on threads of one process, where two at
+/// once would share the heap profiler (one per process) and the cores a real-time ratio needs.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Runs the standard scenario `name` and fails the test if it broke a promise or regressed
 /// against its baseline (or rewrites the baseline under `UPDATE_BASELINES=1`).
 pub(crate) async fn check(name: &str) {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let scenario =
         catalog::by_name(name).unwrap_or_else(|| panic!("no standard scenario named {name:?}"));
     let baselines = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../baselines");
