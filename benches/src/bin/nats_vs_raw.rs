@@ -36,7 +36,8 @@ struct Args {
     /// Rounds per side, interleaved (raw, ours, raw, ours, ...).
     #[arg(long, default_value_t = 5)]
     rounds: usize,
-    /// An existing server; by default one is started (nats-server from NATS_SERVER_BIN or PATH).
+    /// An existing server; by default one is started (nats-testkit: NATS_SERVER_BIN, PATH, or the
+    /// project's own copy, installed on first use).
     #[arg(long, value_name = "URL")]
     nats: Option<String>,
 }
