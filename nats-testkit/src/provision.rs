@@ -138,8 +138,10 @@ impl Provisioner {
         }
         self.install().map_err(|reason| {
             format!(
-                "nats-server is not on PATH, {BIN_VAR} is not set, and installing the pinned \
-                 one failed: {reason}\n  by hand: {BY_HAND}"
+                "no nats-server {}.{} or newer on PATH or in {BIN_VAR}, and installing the \
+                 pinned {PINNED_VERSION} failed: {reason}\n  by hand: {BY_HAND}",
+                crate::MIN_VERSION.0,
+                crate::MIN_VERSION.1
             )
         })
     }
