@@ -14,6 +14,7 @@ mod invariants;
 pub mod kinds;
 pub mod load_test;
 pub mod metrics;
+pub mod nested_cargo;
 pub mod report;
 pub mod resources;
 pub mod runner;

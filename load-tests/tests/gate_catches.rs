@@ -33,8 +33,7 @@ fn injected() -> &'static Path {
             .parent()
             .expect("a profile has a target directory");
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut cmd = Command::new(cargo);
+        let mut cmd = load_tests::nested_cargo::command();
         cmd.current_dir(&workspace)
             .args(["build", "--locked", "-p", "load-tests"])
             .args(["--features", "inject-regressions"])

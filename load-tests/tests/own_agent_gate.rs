@@ -4,7 +4,7 @@
 //! target directory), pointed at the copy with `LOAD_TESTS_BASELINES`.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// Runs the example test with its baselines read from `dir`.
 fn run_example(dir: &Path) -> Output {
@@ -14,8 +14,7 @@ fn run_example(dir: &Path) -> Output {
         .and_then(Path::parent)
         .expect("a binary lives in <target>/<profile>/");
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
+    let mut cmd = load_tests::nested_cargo::command();
     cmd.current_dir(&workspace)
         .args([
             "test",

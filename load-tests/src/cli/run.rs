@@ -120,7 +120,8 @@ fn helpers(no_instructions: bool) -> Result<engine::Helpers, CliError> {
 /// checkout. The same profile as this binary's (its directory's name). Anything else (not started
 /// by cargo, a build failure) leaves the companion missing, which the caller reports.
 fn build_companion(exe: &std::path::Path, companion: &std::path::Path) {
-    let (Some(cargo), Some(bin)) = (
+    // Only under cargo: a binary started otherwise has no build to add to.
+    let (Some(_), Some(bin)) = (
         std::env::var_os("CARGO"),
         companion.file_name().and_then(|n| n.to_str()),
     ) else {
@@ -132,7 +133,7 @@ fn build_companion(exe: &std::path::Path, companion: &std::path::Path) {
         .and_then(|n| n.to_str())
         .unwrap_or("debug");
     eprintln!("load-tests: building its heap worker `{bin}` ({profile} profile)...");
-    let mut build = std::process::Command::new(cargo);
+    let mut build = crate::nested_cargo::command();
     build.args(["build", "--quiet", "-p", "load-tests", "--bin", bin]);
     if profile != "debug" {
         build.args(["--profile", profile]);
