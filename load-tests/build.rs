@@ -9,7 +9,14 @@ fn main() {
     let revision = output(Command::new("git").args(["rev-parse", "--short=12", "HEAD"]))
         .map(|rev| {
             let dirty =
-                output(Command::new("git").args(["status", "--porcelain", "--untracked-files=no"]))
+                // `--no-optional-locks`: status would otherwise refresh .git/index, which this
+                // script watches, and the next build would run it (and rebuild load-tests) again.
+                output(Command::new("git").args([
+                    "--no-optional-locks",
+                    "status",
+                    "--porcelain",
+                    "--untracked-files=no",
+                ]))
                     .is_some_and(|s| !s.is_empty());
             if dirty {
                 format!("{rev}-dirty")
