@@ -15,6 +15,7 @@ pub mod kinds;
 pub mod load_test;
 pub mod metrics;
 pub mod nested_cargo;
+mod own_process;
 pub mod report;
 pub mod resources;
 pub mod runner;

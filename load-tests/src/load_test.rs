@@ -46,6 +46,7 @@ use crate::instructions::{self, InstructionReport};
 use crate::kinds::own_agent::run::AgentDriver;
 use crate::kinds::own_agent::OwnAgent;
 use crate::kinds::rules::{counting_form, Drive};
+use crate::own_process;
 use crate::report::Report;
 use crate::resources::{self, HeapProfiler};
 use crate::runner::{self, RunError, RunOptions};
@@ -207,6 +208,9 @@ impl<A: Agent> AgentLoad<A> {
         if std::env::var_os(instructions::COUNT_IN_TEST_VAR).is_some() {
             count_here(&self.scenario, &self.driver);
         }
+        if measured_elsewhere() {
+            return;
+        }
         let mut report = self.run().await.unwrap_or_else(|e| panic!("{e}"));
         report.instructions = match current_test() {
             Ok(test) => instructions::count_in_test(&self.scenario, &test),
@@ -232,6 +236,9 @@ pub async fn check_standard(scenario: &Scenario, counter: &Path, baselines: &Pat
             panic!("scenario {} not run: {e}", scenario.name);
         }
     }
+    if measured_elsewhere() {
+        return;
+    }
     let Some(driver) = scenario.kind.standalone() else {
         panic!(
             "{}",
@@ -246,6 +253,16 @@ pub async fn check_standard(scenario: &Scenario, counter: &Path, baselines: &Pat
         .unwrap_or_else(|e| panic!("{e}"));
     report.instructions = count_with(counter, scenario);
     judge(&report, baselines);
+}
+
+/// Whether the running test was measured in a child process of its own, which passed (see
+/// [`own_process`]); panics if it failed there.
+fn measured_elsewhere() -> bool {
+    match own_process::rerun_alone(current_test().ok().as_deref()) {
+        own_process::Verdict::MeasureHere => false,
+        own_process::Verdict::ChildPassed => true,
+        own_process::Verdict::ChildFailed(why) => panic!("{why}"),
+    }
 }
 
 /// Instructions of `scenario` counted by the `load-tests` binary `exe`; panics with the

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use load_tests::catalog;
 
 /// One scenario at a time in a process. nextest runs every case in a process of its own, so this
-/// never waits there; `cargo test` runs a binary's cases on threads of one process, where two at
-/// once would share the heap profiler (one per process) and the cores a real-time ratio needs.
+/// never waits there; `cargo test` runs a binary's cases on threads of one process, and each case
+/// measures in a child process of its own (`load_tests::check_standard`): this keeps two such
+/// children from sharing the cores a real-time ratio needs.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Runs the standard scenario `name` and fails the test if it broke a promise or regressed
