@@ -26,6 +26,10 @@ pub struct NatsConfig {
     /// The pause before the first retry, doubled on each further retry up to 2 s. Default 50 ms.
     pub publish_backoff: Duration,
     /// The window in which the stream drops a message whose id it already has. Default 2 min.
+    /// Must be longer than [`NatsConfig::publish_retry_span`]; a stream that exists already is
+    /// checked at connect against the same bound. A message published again with the same id
+    /// later than this after it was stored (an outbox replayed after a long outage) is stored
+    /// twice.
     pub duplicate_window: Duration,
     /// How long a consumer's message may go unacknowledged before the server delivers it again
     /// (to this consumer or, for a shared group, to another member). Default 5 s.
@@ -63,6 +67,20 @@ impl NatsConfig {
             connect_timeout: Duration::from_secs(2),
             name: "agent-core".to_owned(),
         }
+    }
+
+    /// The longest one publish can keep sending the same message id: each attempt waits up to
+    /// `publish_ack_timeout` for the stream, with the backoff pauses between attempts. A stream
+    /// must remember ids at least this long (`duplicate_window`), or a late retry of a message
+    /// whose first attempt was stored is stored again.
+    pub fn publish_retry_span(&self) -> Duration {
+        let mut span = self.publish_ack_timeout * self.publish_attempts;
+        let mut pause = self.publish_backoff;
+        for _ in 1..self.publish_attempts {
+            span += pause;
+            pause = (pause * 2).min(super::publish::MAX_BACKOFF);
+        }
+        span
     }
 
     /// The server addresses, or the first invalid field.
@@ -107,6 +125,18 @@ impl NatsConfig {
         }
         if self.max_deliver == 0 {
             return Err(bad("max_deliver", "must be at least 1"));
+        }
+        let span = self.publish_retry_span();
+        if self.duplicate_window <= span {
+            return Err(bad(
+                "duplicate_window",
+                &format!(
+                    "{:?} is not longer than a publish's retries can last ({span:?}: {} attempts \
+                     of up to {:?} each, with backoff between), so a late retry would be stored \
+                     twice; lengthen it, or shorten publish_attempts or publish_ack_timeout",
+                    self.duplicate_window, self.publish_attempts, self.publish_ack_timeout
+                ),
+            ));
         }
         Ok(addrs)
     }
@@ -155,6 +185,39 @@ mod tests {
         );
         let cluster = NatsConfig::new("nats://127.0.0.1:4222, nats://127.0.0.1:4223");
         assert_eq!(cluster.validate().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn the_retry_span_counts_every_attempt_and_pause() {
+        let c = NatsConfig::new("nats://127.0.0.1:4222");
+        // 15 attempts of 2 s, pauses 50, 100, ..., 1600 ms then eight of 2 s.
+        assert_eq!(
+            c.publish_retry_span(),
+            Duration::from_millis(30_000 + 3_150 + 16_000)
+        );
+        let one = NatsConfig {
+            publish_attempts: 1,
+            ..c
+        };
+        assert_eq!(one.publish_retry_span(), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_duplicate_window_shorter_than_the_retries_is_refused_with_the_numbers() {
+        let c = NatsConfig {
+            duplicate_window: Duration::from_secs(30),
+            ..NatsConfig::new("nats://127.0.0.1:4222")
+        };
+        match c.validate() {
+            Err(NatsError::Config { field, reason }) => {
+                assert_eq!(field, "duplicate_window");
+                assert!(
+                    reason.contains("30s") && reason.contains("49.15s"),
+                    "{reason}"
+                );
+            }
+            other => panic!("expected a config error, got {other:?}"),
+        }
     }
 
     #[test]

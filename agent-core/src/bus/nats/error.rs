@@ -50,6 +50,20 @@ pub enum NatsError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A stream that exists already forgets message ids sooner than a publish's retries last.
+    #[error(
+        "stream {stream} drops repeated message ids for {window:?}, shorter than a publish's \
+         retries can last ({needed:?}): a late retry would be stored twice; raise the stream's \
+         duplicate_window or shorten publish_attempts or publish_ack_timeout"
+    )]
+    DuplicateWindow {
+        /// The stream.
+        stream: String,
+        /// Its duplicate window.
+        window: std::time::Duration,
+        /// [`crate::bus::nats::NatsConfig::publish_retry_span`].
+        needed: std::time::Duration,
+    },
     /// A JetStream request (creating a stream or consumer, asking for its state) failed.
     #[error("JetStream could not {action}: {reason}")]
     JetStream {

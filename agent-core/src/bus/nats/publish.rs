@@ -17,7 +17,7 @@ use crate::id::TraceId;
 pub(crate) const TRACE_HEADER: &str = "Agent-Trace-Id";
 
 /// The longest pause between two publish attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(2);
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// What the stream said of a publish.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

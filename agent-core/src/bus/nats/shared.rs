@@ -53,14 +53,33 @@ impl Shared {
             duplicate_window: self.config.duplicate_window,
             ..Default::default()
         };
-        self.js
-            .get_or_create_stream(config)
+        let mut stream =
+            self.js
+                .get_or_create_stream(config)
+                .await
+                .map_err(|e| NatsError::JetStream {
+                    action: format!("create stream {name}"),
+                    reason: e.to_string(),
+                })?;
+        // A stream that existed keeps its own window: check it against this publisher's retries.
+        let window = stream
+            .info()
             .await
-            .map(drop)
             .map_err(|e| NatsError::JetStream {
-                action: format!("create stream {name}"),
+                action: format!("read stream {name}"),
                 reason: e.to_string(),
-            })
+            })?
+            .config
+            .duplicate_window;
+        let needed = self.config.publish_retry_span();
+        if window <= needed {
+            return Err(NatsError::DuplicateWindow {
+                stream: name,
+                window,
+                needed,
+            });
+        }
+        Ok(())
     }
 
     /// A pull consumer on `stream` with explicit acknowledgement.

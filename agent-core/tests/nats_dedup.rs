@@ -1,0 +1,73 @@
+//! De-duplication by construction, against a real `nats-server`: a stream remembers message ids
+//! for its duplicate window, which must outlast a publish's retries (checked at connect, for
+//! streams that exist already too), and a replay later than the window is stored twice: the
+//! horizon ARCHITECTURE.md states.
+
+use std::time::Duration;
+
+use agent_core::bus::nats::{NatsConfig, NatsError, NatsTransport};
+use agent_core::TraceId;
+use nats_testkit::NatsServer;
+
+/// One attempt of up to 500 ms (a retry span of 500 ms) and a window of 1.5 s.
+fn short_window(server: &NatsServer) -> NatsConfig {
+    NatsConfig {
+        publish_attempts: 1,
+        publish_ack_timeout: Duration::from_millis(500),
+        duplicate_window: Duration::from_millis(1500),
+        ..NatsConfig::new(server.url())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_within_the_window_is_stored_once_and_after_it_twice() {
+    let server = NatsServer::start().unwrap();
+    let nats = NatsTransport::<u64>::connect(short_window(&server))
+        .await
+        .unwrap();
+    let first = nats
+        .publish_with_id("jobs", "job-1", &1, TraceId(1))
+        .await
+        .unwrap();
+    assert!(!first.duplicate);
+    let replay = nats
+        .publish_with_id("jobs", "job-1", &1, TraceId(1))
+        .await
+        .unwrap();
+    assert!(replay.duplicate, "within the window: stored once");
+    assert_eq!(replay.sequence, first.sequence);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let late = nats
+        .publish_with_id("jobs", "job-1", &1, TraceId(1))
+        .await
+        .unwrap();
+    assert!(
+        !late.duplicate && late.sequence > first.sequence,
+        "past the window the stream no longer knows the id: stored twice ({late:?})"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_that_forgets_ids_sooner_than_retries_last_is_refused_at_connect() {
+    let server = NatsServer::start().unwrap();
+    // This connection creates the streams with a 1.5 s window.
+    drop(
+        NatsTransport::<u64>::connect(short_window(&server))
+            .await
+            .unwrap(),
+    );
+    // One whose publishes may retry for 49.15 s (the defaults) must not use them.
+    let defaults = NatsConfig::new(server.url());
+    match NatsTransport::<u64>::connect(defaults.clone()).await {
+        Err(NatsError::DuplicateWindow {
+            stream,
+            window,
+            needed,
+        }) => {
+            assert_eq!(stream, "AGENTS");
+            assert_eq!(window, Duration::from_millis(1500));
+            assert_eq!(needed, defaults.publish_retry_span());
+        }
+        other => panic!("expected DuplicateWindow, got {:?}", other.map(|_| ())),
+    }
+}
