@@ -1,12 +1,13 @@
 //! De-duplication by construction, against a real `nats-server`: a stream remembers message ids
 //! for its duplicate window, which must outlast a publish's retries (checked at connect, for
 //! streams that exist already too), and a replay later than the window is stored twice: the
-//! horizon ARCHITECTURE.md states.
+//! horizon ARCHITECTURE.md states. `Bus::publish_with_id` makes an application's retry
+//! idempotent.
 
 use std::time::Duration;
 
 use agent_core::bus::nats::{NatsConfig, NatsError, NatsTransport};
-use agent_core::TraceId;
+use agent_core::{Bus, MailboxConfig, TraceId};
 use nats_testkit::NatsServer;
 
 /// One attempt of up to 500 ms (a retry span of 500 ms) and a window of 1.5 s.
@@ -70,4 +71,42 @@ async fn a_stream_that_forgets_ids_sooner_than_retries_last_is_refused_at_connec
         }
         other => panic!("expected DuplicateWindow, got {:?}", other.map(|_| ())),
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_application_retry_with_the_callers_id_is_stored_once() {
+    let server = NatsServer::start().unwrap();
+    let nats = NatsTransport::<u64>::connect(NatsConfig::new(server.url()))
+        .await
+        .unwrap();
+    let bus = Bus::with_transport(nats);
+    let sub = bus
+        .subscribe("orders", MailboxConfig::default())
+        .await
+        .unwrap();
+    // The first publish's outcome unknown to the application (say it failed): it retries.
+    for _ in 0..2 {
+        bus.publish_with_id("orders", "order-7", 7, TraceId(7))
+            .await
+            .unwrap();
+    }
+    bus.publish_with_id("orders", "order-8", 8, TraceId(8))
+        .await
+        .unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(20), sub.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let second = tokio::time::timeout(Duration::from_secs(20), sub.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (first.msg, second.msg),
+        (7, 8),
+        "order-7 once, then order-8"
+    );
+    let c = bus.transport().counters();
+    assert_eq!((c.published, c.deduplicated), (2, 1));
+    assert_eq!(bus.snapshot().topics[0].published, 2);
 }

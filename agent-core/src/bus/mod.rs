@@ -82,6 +82,22 @@ impl<M: Send + 'static, T: Transport<M>> Bus<M, T> {
             .await
     }
 
+    /// Publishes `msg` on `topic` under the caller's message id `id`, so that retrying a publish
+    /// that failed (over NATS: [`BusError::Transport`] after the transport's own retries) cannot
+    /// store it twice: the stream keeps one message per id within its `duplicate_window`. The
+    /// in-process transport ignores the id (a publish that failed there delivered nothing).
+    pub async fn publish_with_id(
+        &self,
+        topic: &str,
+        id: &str,
+        msg: M,
+        trace_id: TraceId,
+    ) -> Result<Fanout, BusError> {
+        self.transport
+            .publish_with_id(topic, id, Envelope::new(msg, trace_id))
+            .await
+    }
+
     /// Subscribes to `topic` with its own mailbox; the subscription sees every message published
     /// after this returns.
     pub async fn subscribe(

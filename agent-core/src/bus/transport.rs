@@ -33,6 +33,21 @@ pub trait Transport<M>: Send + Sync + 'static {
         env: Envelope<M>,
     ) -> impl Future<Output = Result<Fanout, BusError>> + Send;
 
+    /// Delivers `env` like [`Transport::publish`], under the caller's message id `id`: a
+    /// transport that can lose an acknowledgement (a networked one) stores a message whose id it
+    /// already holds only once, so an application may retry a failed publish with the same id.
+    /// The default ignores the id: in process there is no acknowledgement to lose, and a
+    /// publish that returned an error delivered nothing.
+    fn publish_with_id(
+        &self,
+        topic: &str,
+        id: &str,
+        env: Envelope<M>,
+    ) -> impl Future<Output = Result<Fanout, BusError>> + Send {
+        let _ = id;
+        self.publish(topic, env)
+    }
+
     /// Adds a subscriber to `topic` whose messages queue in a mailbox made with `mailbox`. It sees
     /// every message published after this returns.
     fn subscribe(

@@ -45,7 +45,16 @@ where
 {
     async fn publish(&self, topic: &str, env: Envelope<M>) -> Result<Fanout, BusError> {
         let id = self.shared.mint_id();
-        self.publish_with_id(topic, &id, &env.msg, env.trace_id)
+        Transport::publish_with_id(self, topic, &id, env).await
+    }
+
+    async fn publish_with_id(
+        &self,
+        topic: &str,
+        id: &str,
+        env: Envelope<M>,
+    ) -> Result<Fanout, BusError> {
+        NatsTransport::publish_with_id(self, topic, id, &env.msg, env.trace_id)
             .await
             .map_err(|e| match e {
                 NatsError::Closed => BusError::Closed,
