@@ -19,7 +19,7 @@ use crate::error::BusError;
 use crate::id::TraceId;
 use crate::mailbox::{Mailbox, MailboxConfig, MailboxSnapshot};
 pub use local::LocalTransport;
-pub use transport::{Fanout, Transport};
+pub use transport::{Fanout, Settle, Transport};
 
 /// A publish/subscribe bus for messages of type `M`.
 #[derive(Debug)]
@@ -108,6 +108,19 @@ impl<M: Send + 'static, T: Transport<M>> Bus<M, T> {
         self.transport.subscribe(topic, mailbox).await
     }
 
+    /// Subscribes to `topic` under `name`, a place that outlives this subscription: over NATS,
+    /// a message is acknowledged only once handled (at the next `recv`), so a subscriber that
+    /// crashes, or is dropped, with messages queued or in hand gets them again when a subscriber
+    /// of that name returns, from where it left off. In process this is [`Bus::subscribe`].
+    pub async fn subscribe_durable(
+        &self,
+        topic: &str,
+        name: &str,
+        mailbox: MailboxConfig,
+    ) -> Result<Subscription<M>, BusError> {
+        self.transport.subscribe_durable(topic, name, mailbox).await
+    }
+
     /// Counters per topic and subscriber.
     pub fn snapshot(&self) -> BusSnapshot {
         self.transport.snapshot()
@@ -121,26 +134,77 @@ impl<M: Send + 'static, T: Transport<M>> Bus<M, T> {
 
 /// One subscriber's end of a topic. Dropping it unsubscribes; messages still queued are counted
 /// as abandoned.
+///
+/// **Settling.** Over a transport that acknowledges (NATS), the message a `recv` returned is
+/// acknowledged when the subscriber calls `recv` or `try_recv` again (or [`Subscription::settle`]),
+/// so handle a message before asking for the next. One still in hand when the subscription is dropped (or its process dies),
+/// and those still queued, are not acknowledged: a durable subscription
+/// ([`Bus::subscribe_durable`]) gets them again when its name returns; an anonymous one's
+/// consumer is removed by the server, so past its local mailbox it is at most once.
 #[derive(Debug)]
 pub struct Subscription<M> {
     topic: Arc<str>,
     mailbox: Arc<Mailbox<Envelope<M>>>,
+    settle: Option<Arc<dyn Settle>>,
 }
 
 impl<M> Subscription<M> {
     /// Wraps a mailbox a transport feeds.
     pub fn new(topic: Arc<str>, mailbox: Arc<Mailbox<Envelope<M>>>) -> Subscription<M> {
-        Subscription { topic, mailbox }
+        Subscription {
+            topic,
+            mailbox,
+            settle: None,
+        }
     }
 
-    /// The next message; `None` once the bus is closed and this subscription drained.
+    /// Wraps a mailbox a transport feeds and settles with `settle` at each receive.
+    pub fn settled_by(
+        topic: Arc<str>,
+        mailbox: Arc<Mailbox<Envelope<M>>>,
+        settle: Arc<dyn Settle>,
+    ) -> Subscription<M> {
+        Subscription {
+            topic,
+            mailbox,
+            settle: Some(settle),
+        }
+    }
+
+    /// The next message; `None` once the bus is closed and this subscription drained. The
+    /// message the previous call returned counts as handled (see the type's docs).
     pub async fn recv(&self) -> Option<Envelope<M>> {
-        self.mailbox.recv().await
+        let Some(settle) = &self.settle else {
+            return self.mailbox.recv().await;
+        };
+        settle.handled();
+        let next = self.mailbox.recv().await;
+        if next.is_some() {
+            settle.took();
+        }
+        next
     }
 
-    /// The next message if one is queued.
+    /// The next message if one is queued (settling like [`Subscription::recv`]).
     pub fn try_recv(&self) -> Option<Envelope<M>> {
-        self.mailbox.try_recv()
+        let Some(settle) = &self.settle else {
+            return self.mailbox.try_recv();
+        };
+        settle.handled();
+        let next = self.mailbox.try_recv();
+        if next.is_some() {
+            settle.took();
+        }
+        next
+    }
+
+    /// Marks the message the last `recv` returned as handled now rather than at the next
+    /// `recv`: what a subscriber that is done calls before it leaves, so the last message it
+    /// handled is not delivered again. Nothing happens in process, or with no message in hand.
+    pub fn settle(&self) {
+        if let Some(settle) = &self.settle {
+            settle.handled();
+        }
     }
 
     /// The topic subscribed to.

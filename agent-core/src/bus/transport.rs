@@ -56,9 +56,36 @@ pub trait Transport<M>: Send + Sync + 'static {
         mailbox: MailboxConfig,
     ) -> impl Future<Output = Result<Subscription<M>, BusError>> + Send;
 
+    /// Adds a subscriber named `name` to `topic`, whose place survives the subscriber: a
+    /// networked transport keeps the messages it has not acknowledged and resumes with them when a
+    /// subscriber of that name comes back, in this process or another (after a crash too).
+    /// Subscribers sharing a name at once share its messages. The default is
+    /// [`Transport::subscribe`]: in process there is no place left to resume once the process
+    /// has gone.
+    fn subscribe_durable(
+        &self,
+        topic: &str,
+        name: &str,
+        mailbox: MailboxConfig,
+    ) -> impl Future<Output = Result<Subscription<M>, BusError>> + Send {
+        let _ = name;
+        self.subscribe(topic, mailbox)
+    }
+
     /// Counters per topic.
     fn snapshot(&self) -> BusSnapshot;
 
     /// Refuses further publishes and closes every subscriber's mailbox (queued messages stay).
     fn close(&self);
+}
+
+/// A transport's part in a subscription's receive step, for a transport that acknowledges what
+/// its subscribers handled (a networked one). The settle rule is implicit: the message one
+/// `recv` returned counts as handled when the subscriber calls `recv` (or `try_recv`) again.
+pub trait Settle: Send + Sync + std::fmt::Debug + 'static {
+    /// The subscriber is back for another message: the one it took last is handled.
+    fn handled(&self);
+
+    /// The subscriber took the oldest message of its mailbox.
+    fn took(&self);
 }

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::{CliError, Exit};
-use crate::distributed::{self, PublisherArgs, PublisherError, WorkerArgs};
+use crate::distributed::{
+    self, PublisherArgs, PublisherError, SubscriberArgs, SubscriberError, WorkerArgs,
+};
 
 /// `load-tests worker`'s options.
 #[derive(Args, Debug)]
@@ -52,6 +54,32 @@ pub(super) struct PublisherOptions {
     /// Kill this process (SIGKILL) once job N is acknowledged, before the outbox records it.
     #[arg(long, value_name = "N")]
     crash_after_job: Option<u64>,
+}
+
+/// `load-tests subscriber`'s options.
+#[derive(Args, Debug)]
+pub(super) struct SubscriberOptions {
+    /// The NATS server or cluster (comma-separated URLs).
+    #[arg(long, value_name = "URL")]
+    nats: String,
+    /// The run whose events (topic `events.<run>`) it takes.
+    #[arg(long)]
+    run: String,
+    /// The durable subscription's name.
+    #[arg(long)]
+    name: String,
+    /// Messages held at once (its mailbox's capacity).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    capacity: u64,
+    /// Time to handle one message, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    handle_ms: u64,
+    /// The file each handled message's number is appended to.
+    #[arg(long, value_name = "FILE")]
+    record: PathBuf,
+    /// Kill this process (SIGKILL) while handling its n-th message, before recording it.
+    #[arg(long, value_name = "N")]
+    crash_at: Option<u64>,
 }
 
 /// A runtime with tokio's I/O driver, for the commands that talk to a NATS server.
@@ -109,5 +137,41 @@ pub(super) fn publisher(o: &PublisherOptions) -> Result<Exit, CliError> {
             PublisherError::Outbox(o) => CliError::Outbox(o),
         })?;
     println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+    Ok(Exit::Pass)
+}
+
+/// Handles a durable subscription's messages until SIGTERM or Ctrl-C, then prints how many.
+pub(super) fn subscriber(o: &SubscriberOptions) -> Result<Exit, CliError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)) {
+        eprintln!("load-tests subscriber: SIGTERM will not stop cleanly: {e}");
+    }
+    let args = SubscriberArgs {
+        url: o.nats.clone(),
+        run: o.run.clone(),
+        name: o.name.clone(),
+        capacity: o.capacity as usize,
+        handle: std::time::Duration::from_millis(o.handle_ms),
+        record: o.record.clone(),
+        crash_at: o.crash_at,
+    };
+    let handled = runtime()?
+        .block_on(distributed::subscribe(&args, stop))
+        .map_err(|e| match e {
+            SubscriberError::Nats(n) => CliError::Nats(n),
+            SubscriberError::Bus(b) => {
+                CliError::Nats(agent_core::bus::nats::NatsError::JetStream {
+                    action: "subscribe".to_owned(),
+                    reason: b.to_string(),
+                })
+            }
+            SubscriberError::Record { path, source } => CliError::Io {
+                path,
+                what: "append to",
+                source,
+            },
+        })?;
+    println!("{{\"handled\":{handled}}}");
     Ok(Exit::Pass)
 }

@@ -79,6 +79,10 @@ enum Command {
     /// publisher-crash scenario).
     #[command(hide = true)]
     Publisher(distributed::PublisherOptions),
+    /// Handles a run's events under a durable subscription name, recording each (the child side
+    /// of the subscriber-crash test).
+    #[command(hide = true)]
+    Subscriber(distributed::SubscriberOptions),
     /// Runs one scenario's counting form inside the window callgrind counts (the child side of
     /// instruction counting; started by the suite under valgrind, not by hand).
     #[command(name = crate::instructions::CHILD_COMMAND, hide = true)]
@@ -163,6 +167,7 @@ pub fn main() -> ExitCode {
         Some(Command::CountInstructions { scenario }) => count_instructions(&scenario),
         Some(Command::Worker(o)) => distributed::worker(&o),
         Some(Command::Publisher(o)) => distributed::publisher(&o),
+        Some(Command::Subscriber(o)) => distributed::subscriber(&o),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -1,5 +1,6 @@
 //! Load across processes on NATS JetStream: worker processes sharing a work queue
-//! (`load-tests worker`), a publisher with an on-disk outbox (`load-tests publisher`), and the
+//! (`load-tests worker`), a publisher with an on-disk outbox (`load-tests publisher`), a
+//! durable bus subscriber (`load-tests subscriber`), and the
 //! fleet of child processes a delivery scenario starts, kills and restarts.
 //!
 //! One run's traffic is told apart from another's on the same server by its run id: jobs carry
@@ -12,6 +13,7 @@ mod fleet;
 mod outbox;
 mod publisher;
 mod server;
+mod subscriber;
 mod traffic;
 mod worker;
 
@@ -20,5 +22,6 @@ pub use fleet::Fleet;
 pub use outbox::{Outbox, OutboxError};
 pub use publisher::{publish_jobs, PublisherArgs, PublisherError, PublisherSummary};
 pub use server::{fleet_bin, RunServer};
+pub use subscriber::{subscribe, SubscriberArgs, SubscriberError, EVENTS};
 pub use traffic::{nats_config, run_id, Done, Job, Traffic, DUPLICATES, JOBS, RESULTS};
 pub use worker::{work, WorkerArgs, WorkerSummary};

@@ -37,6 +37,10 @@ pub struct NatsConfig {
     /// Deliveries of one message after which it goes to the dead-letter stream instead of the
     /// handler. Default 5.
     pub max_deliver: u32,
+    /// The most messages all workers of one work queue hold unsettled at once (the shared
+    /// consumer's max-ack-pending); each worker also holds no more than its own `in_flight`.
+    /// Default 1024.
+    pub work_queue_max_ack_pending: u32,
     /// How long a negatively acknowledged message waits before it is delivered again. Default
     /// 200 ms.
     pub nak_delay: Duration,
@@ -62,6 +66,7 @@ impl NatsConfig {
             duplicate_window: Duration::from_secs(120),
             ack_wait: Duration::from_secs(5),
             max_deliver: 5,
+            work_queue_max_ack_pending: 1024,
             nak_delay: Duration::from_millis(200),
             ping_interval: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(2),
@@ -125,6 +130,9 @@ impl NatsConfig {
         }
         if self.max_deliver == 0 {
             return Err(bad("max_deliver", "must be at least 1"));
+        }
+        if self.work_queue_max_ack_pending == 0 {
+            return Err(bad("work_queue_max_ack_pending", "must be at least 1"));
         }
         let span = self.publish_retry_span();
         if self.duplicate_window <= span {

@@ -1,30 +1,20 @@
-//! Consuming: a pull consumer's messages are decoded, checked against the delivery limit and
-//! handed to a local queue; [`Delivery`] settles each one with the server (ack, nak with delay,
-//! or dead letter).
+//! Settling: [`Delivery`] settles one delivered message with the server (ack, nak with delay, or
+//! dead letter) and [`NatsConsumer`] is a durable consumer's local end. The pump that fills its
+//! queue is in `pump.rs`.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use async_nats::jetstream::consumer::PullConsumer;
 use async_nats::jetstream::{self, AckKind};
-use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use tokio::task::JoinHandle;
 
 use super::accounting::{bump, ConsumerSnapshot};
+use super::held::{Held, Hold, InHand};
 use super::publish::{Encoded, TRACE_HEADER};
 use super::{NatsError, Shared};
-use crate::envelope::Envelope;
-use crate::error::SendError;
 use crate::id::TraceId;
 use crate::mailbox::{Mailbox, MailboxSnapshot};
-
-/// How long one pull request waits on the server, and the heartbeat inside it by which the
-/// client notices a server that stopped answering.
-const PULL_EXPIRES: Duration = Duration::from_secs(5);
-const PULL_HEARTBEAT: Duration = Duration::from_secs(2);
-/// The pause before a consumer's message stream is opened again after it ended.
-const REOPEN_PAUSE: Duration = Duration::from_millis(250);
 
 /// Settles messages of one consumer with the server and moves the hopeless ones to the dead
 /// letters.
@@ -36,13 +26,13 @@ pub(crate) struct Settler {
 }
 
 impl Settler {
-    async fn ack(&self, raw: &jetstream::Message, id: &str) -> Result<(), NatsError> {
+    pub(crate) async fn ack(&self, raw: &jetstream::Message, id: &str) -> Result<(), NatsError> {
         raw.ack().await.map_err(|e| settle_error(id, e))?;
         bump(&self.shared.counters.acked);
         Ok(())
     }
 
-    async fn nak(&self, raw: &jetstream::Message, id: &str) -> Result<(), NatsError> {
+    pub(crate) async fn nak(&self, raw: &jetstream::Message, id: &str) -> Result<(), NatsError> {
         raw.ack_with(AckKind::Nak(Some(self.shared.config.nak_delay)))
             .await
             .map_err(|e| settle_error(id, e))?;
@@ -52,7 +42,7 @@ impl Settler {
 
     /// Publishes the message to the dead-letter stream (same payload and headers, the reason
     /// added; its id derived from the original so a repeat is de-duplicated), then terminates it.
-    async fn dead_letter(
+    pub(crate) async fn dead_letter(
         &self,
         raw: &jetstream::Message,
         id: &str,
@@ -93,18 +83,21 @@ pub enum Retry {
 }
 
 /// One message delivered to a consumer, to be settled once handled: [`Delivery::ack`] after
-/// success, [`Delivery::nak`] after a failure. Dropped unsettled (a crash, or a consumer that
-/// leaves), it is delivered again after the ack wait, to this consumer or another member of its
-/// group.
+/// success, [`Delivery::nak`] after a failure. While it is held (queued locally or being
+/// handled) the server is told it is in progress, so it is not delivered again however long the
+/// handler takes. Dropped unsettled (a consumer that leaves), or held by a process that dies, it
+/// is delivered again after the ack wait, to this consumer or another member of its group.
 #[derive(Debug)]
 pub struct Delivery<M> {
-    msg: M,
-    trace_id: TraceId,
-    message_id: String,
-    attempt: u64,
-    published_at: Option<SystemTime>,
-    raw: jetstream::Message,
-    settler: Arc<Settler>,
+    pub(crate) msg: M,
+    pub(crate) trace_id: TraceId,
+    pub(crate) message_id: String,
+    pub(crate) attempt: u64,
+    pub(crate) published_at: Option<SystemTime>,
+    pub(crate) raw: jetstream::Message,
+    pub(crate) settler: Arc<Settler>,
+    /// Frees its room in the consumer's bound when the delivery is settled or dropped.
+    pub(crate) _hold: Hold,
 }
 
 impl<M> Delivery<M> {
@@ -167,15 +160,16 @@ impl<M> Delivery<M> {
 }
 
 /// A decoded message and its metadata, before it has a destination.
-struct Decoded<M> {
-    msg: M,
-    trace_id: TraceId,
-    message_id: String,
-    attempt: u64,
-    published_at: Option<SystemTime>,
+pub(crate) struct Decoded<M> {
+    pub(crate) msg: M,
+    pub(crate) trace_id: TraceId,
+    pub(crate) message_id: String,
+    pub(crate) attempt: u64,
+    pub(crate) published_at: Option<SystemTime>,
 }
 
-fn decode<M: DeserializeOwned>(
+/// The message id, the delivery count and the decoded message (or why it is undecodable).
+pub(crate) fn decode<M: DeserializeOwned>(
     raw: &jetstream::Message,
 ) -> (String, u64, Result<Decoded<M>, String>) {
     let info = raw.info().ok();
@@ -208,134 +202,6 @@ fn decode<M: DeserializeOwned>(
     (message_id, attempt, decoded)
 }
 
-/// Where a pump puts what it pulls.
-pub(crate) enum Sink<M> {
-    /// Deliveries the caller settles after handling them.
-    Deliveries(Arc<Mailbox<Delivery<M>>>),
-    /// Envelopes for a plain subscription: acknowledged once the local queue took them (its
-    /// overflow policy counts drops), naked when it refused them.
-    Envelopes(Arc<Mailbox<Envelope<M>>>),
-}
-
-impl<M> Sink<M> {
-    fn is_closed(&self) -> bool {
-        match self {
-            Sink::Deliveries(m) => m.is_closed(),
-            Sink::Envelopes(m) => m.is_closed(),
-        }
-    }
-}
-
-/// Pulls `consumer`'s messages into `sink` until the sink closes. A message stream that ends (a
-/// restarted server, a deleted consumer) is opened again.
-pub(crate) fn spawn_pump<M>(
-    consumer: PullConsumer,
-    settler: Arc<Settler>,
-    batch: usize,
-    sink: Sink<M>,
-) -> JoinHandle<()>
-where
-    M: DeserializeOwned + Send + 'static,
-{
-    tokio::spawn(async move {
-        let mut closed_check = tokio::time::interval(Duration::from_millis(200));
-        while !sink.is_closed() {
-            let opened = consumer
-                .stream()
-                .max_messages_per_batch(batch)
-                .expires(PULL_EXPIRES)
-                .heartbeat(PULL_HEARTBEAT)
-                .messages()
-                .await;
-            let mut messages = match opened {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot open a consumer's message stream; retrying");
-                    tokio::time::sleep(REOPEN_PAUSE).await;
-                    continue;
-                }
-            };
-            loop {
-                let next = tokio::select! {
-                    next = messages.next() => next,
-                    _ = closed_check.tick() => {
-                        if sink.is_closed() { return; }
-                        continue;
-                    }
-                };
-                match next {
-                    Some(Ok(raw)) => {
-                        if !hand_over(raw, &settler, &sink).await {
-                            return;
-                        }
-                    }
-                    Some(Err(e)) => tracing::debug!(error = %e, "consumer stream"),
-                    None => break,
-                }
-            }
-            tokio::time::sleep(REOPEN_PAUSE).await;
-        }
-    })
-}
-
-/// Hands one pulled message to the sink; false once the sink is closed.
-async fn hand_over<M: DeserializeOwned>(
-    raw: jetstream::Message,
-    settler: &Arc<Settler>,
-    sink: &Sink<M>,
-) -> bool {
-    let counters = &settler.shared.counters;
-    bump(&counters.delivered);
-    let (id, attempt, decoded) = decode::<M>(&raw);
-    if attempt > 1 {
-        bump(&counters.redelivered);
-    }
-    let limit = u64::from(settler.shared.config.max_deliver);
-    let outcome = match decoded {
-        Err(reason) => {
-            bump(&counters.undecodable);
-            settler.dead_letter(&raw, &id, &reason).await
-        }
-        Ok(_) if attempt > limit => {
-            let reason = format!("delivered {attempt} times, limit {limit}");
-            settler.dead_letter(&raw, &id, &reason).await
-        }
-        Ok(d) => match sink {
-            Sink::Deliveries(mailbox) => {
-                let delivery = Delivery {
-                    msg: d.msg,
-                    trace_id: d.trace_id,
-                    message_id: d.message_id,
-                    attempt: d.attempt,
-                    published_at: d.published_at,
-                    raw,
-                    settler: Arc::clone(settler),
-                };
-                match mailbox.send(delivery).await {
-                    Ok(_) => Ok(()),
-                    // Left unsettled: the server delivers it again after the ack wait.
-                    Err(SendError::Closed(_)) => return false,
-                    Err(SendError::Full(d) | SendError::Timeout(d)) => {
-                        settler.nak(&d.raw, &d.message_id).await
-                    }
-                }
-            }
-            Sink::Envelopes(mailbox) => {
-                match mailbox.send(Envelope::new(d.msg, d.trace_id)).await {
-                    Ok(_) => settler.ack(&raw, &id).await,
-                    Err(SendError::Closed(_)) => return false,
-                    Err(SendError::Full(_) | SendError::Timeout(_)) => settler.nak(&raw, &id).await,
-                }
-            }
-        },
-    };
-    if let Err(e) = outcome {
-        // The server will deliver it again after the ack wait.
-        tracing::warn!(error = %e, "could not settle a delivery");
-    }
-    true
-}
-
 /// A durable consumer's local end: [`NatsConsumer::recv`] gives [`Delivery`]s to settle.
 /// Dropping it stops pulling; messages queued locally and unsettled are delivered again after
 /// the ack wait (to another member of the group, if any).
@@ -346,6 +212,7 @@ pub struct NatsConsumer<M> {
     pub(crate) mailbox: Arc<Mailbox<Delivery<M>>>,
     pub(crate) pump: JoinHandle<()>,
     pub(crate) shared: Arc<Shared>,
+    pub(crate) held: Arc<Held>,
 }
 
 impl<M> NatsConsumer<M> {
@@ -362,6 +229,12 @@ impl<M> NatsConsumer<M> {
     /// The local queue's counters.
     pub fn local(&self) -> MailboxSnapshot {
         self.mailbox.snapshot()
+    }
+
+    /// How many deliveries this process holds unsettled, and the most it held at once: never
+    /// more than the consumer's capacity (a worker's `in_flight`).
+    pub fn in_hand(&self) -> InHand {
+        self.held.in_hand()
     }
 
     /// The server's view of this consumer (lag, unacknowledged, redelivering) and the local queue.

@@ -1,6 +1,7 @@
-//! The JetStream transport behind [`crate::Bus`]: each subscriber gets its own consumer, and a
-//! message is acknowledged once the subscriber's local mailbox took it (naked when the mailbox
-//! refused it, so it comes back after the nak delay).
+//! The JetStream transport behind [`crate::Bus`]: each subscriber gets a consumer of its own (an
+//! anonymous one, removed by the server a minute after its subscriber left; or a durable one,
+//! named, that waits for its subscriber to come back), pulls no more than its mailbox holds, and
+//! acknowledges a message when the subscriber comes back for the next ([`Unsettled`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -9,7 +10,9 @@ use async_nats::jetstream::consumer::{pull, DeliverPolicy};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::consume::{spawn_pump, Sink};
+use super::config::check_name;
+use super::pump::{spawn_pump, Sink};
+use super::unsettled::Unsettled;
 use super::{check_topic, NatsError, NatsTransport};
 use crate::bus::{BusSnapshot, Fanout, Subscription, TopicSnapshot, Transport};
 use crate::envelope::Envelope;
@@ -72,49 +75,29 @@ where
         topic: &str,
         mailbox: MailboxConfig,
     ) -> Result<Subscription<M>, BusError> {
-        if self.closed.load(Ordering::Acquire) {
-            return Err(BusError::Closed);
-        }
-        check_topic(topic).map_err(|e| BusError::Transport(e.to_string()))?;
-        let queue = Arc::new(Mailbox::new(mailbox).map_err(BusError::InvalidMailbox)?);
-        let in_flight = match mailbox.capacity {
-            Capacity::Bounded(n) => n,
-            Capacity::Unbounded => 1024,
-        };
         let name = format!("sub-{}", self.shared.mint_id());
-        let filter = self.shared.subject("topic", topic);
-        let config = pull::Config {
-            deliver_policy: DeliverPolicy::New,
-            // A departed subscriber's consumer is removed by the server.
-            inactive_threshold: std::time::Duration::from_secs(60),
-            ..self.shared.consumer_config(&name, filter, in_flight)
-        };
-        let consumer = self
-            .shared
-            .consumer(&self.shared.config.stream, config)
+        self.subscribe_as(topic, Consumer::Anonymous(name), mailbox)
             .await
-            .map_err(|e| BusError::Transport(e.to_string()))?;
-        let pump = spawn_pump(
-            consumer,
-            self.shared.settler(&self.shared, topic),
-            in_flight,
-            Sink::Envelopes(Arc::clone(&queue)),
-        );
-        self.pumps
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(pump);
-        self.topics
-            .entry(topic.to_owned())
-            .or_default()
-            .subscribers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(Subscriber {
-                consumer: name,
-                mailbox: Arc::clone(&queue),
-            });
-        Ok(Subscription::new(Arc::from(topic), queue))
+    }
+
+    async fn subscribe_durable(
+        &self,
+        topic: &str,
+        name: &str,
+        mailbox: MailboxConfig,
+    ) -> Result<Subscription<M>, BusError> {
+        check_name(name).map_err(|reason| {
+            BusError::Transport(
+                NatsError::BadName {
+                    what: "subscription",
+                    name: name.to_owned(),
+                    reason,
+                }
+                .to_string(),
+            )
+        })?;
+        self.subscribe_as(topic, Consumer::Durable(durable_name(name)), mailbox)
+            .await
     }
 
     fn snapshot(&self) -> BusSnapshot {
@@ -157,5 +140,109 @@ where
                 s.mailbox.close();
             }
         }
+    }
+}
+
+/// A subscriber's consumer on the server.
+enum Consumer {
+    /// Removed by the server a minute after its subscriber left.
+    Anonymous(String),
+    /// Kept until deleted ([`NatsTransport::delete_subscription`]).
+    Durable(String),
+}
+
+/// The consumer name of the durable subscription `name` (apart from group names).
+pub(super) fn durable_name(name: &str) -> String {
+    format!("durable-{name}")
+}
+
+impl<M> NatsTransport<M>
+where
+    M: Serialize + DeserializeOwned + Send + Sync + 'static,
+{
+    async fn subscribe_as(
+        &self,
+        topic: &str,
+        consumer: Consumer,
+        mailbox: MailboxConfig,
+    ) -> Result<Subscription<M>, BusError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(BusError::Closed);
+        }
+        check_topic(topic).map_err(|e| BusError::Transport(e.to_string()))?;
+        let queue = Arc::new(Mailbox::new(mailbox).map_err(BusError::InvalidMailbox)?);
+        // The mailbox holds everything the process holds, so its policy never has to act.
+        let in_flight = match mailbox.capacity {
+            Capacity::Bounded(n) => n,
+            Capacity::Unbounded => 1024,
+        };
+        let filter = self.shared.subject("topic", topic);
+        let (name, config) = match consumer {
+            Consumer::Anonymous(name) => {
+                let config = pull::Config {
+                    deliver_policy: DeliverPolicy::New,
+                    inactive_threshold: std::time::Duration::from_secs(60),
+                    ..self.shared.consumer_config(&name, filter, in_flight)
+                };
+                (name, config)
+            }
+            Consumer::Durable(name) => {
+                let config = pull::Config {
+                    durable_name: Some(name.clone()),
+                    // Where it starts the first time; afterwards it resumes where it was.
+                    deliver_policy: DeliverPolicy::New,
+                    ..self.shared.consumer_config(&name, filter, in_flight)
+                };
+                (name, config)
+            }
+        };
+        let consumer = self
+            .shared
+            .consumer(&self.shared.config.stream, config)
+            .await
+            .map_err(|e| BusError::Transport(e.to_string()))?;
+        let settler = self.shared.settler(&self.shared, topic);
+        let unsettled = Unsettled::new(Arc::clone(&settler));
+        let pump = spawn_pump(
+            consumer,
+            settler,
+            self.shared.held(in_flight),
+            Sink::Envelopes(Arc::clone(&queue), Arc::clone(&unsettled)),
+        );
+        self.pumps
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(pump);
+        self.topics
+            .entry(topic.to_owned())
+            .or_default()
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Subscriber {
+                consumer: name,
+                mailbox: Arc::clone(&queue),
+            });
+        Ok(Subscription::settled_by(Arc::from(topic), queue, unsettled))
+    }
+
+    /// Deletes the durable subscription `name` from the server: its place and the messages it
+    /// had not acknowledged are gone. Subscribing under the name again starts afresh.
+    pub async fn delete_subscription(&self, name: &str) -> Result<(), NatsError> {
+        let consumer = durable_name(name);
+        let stream = &self.shared.config.stream;
+        let fail = |e: &dyn std::fmt::Display| NatsError::JetStream {
+            action: format!("delete consumer {consumer} on stream {stream}"),
+            reason: e.to_string(),
+        };
+        self.shared
+            .js
+            .get_stream(stream)
+            .await
+            .map_err(|e| fail(&e))?
+            .delete_consumer(&consumer)
+            .await
+            .map_err(|e| fail(&e))?;
+        Ok(())
     }
 }

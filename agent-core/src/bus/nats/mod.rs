@@ -8,10 +8,15 @@
 //!   acknowledgement: a [`Delivery`] is acknowledged after its handler succeeds, negatively
 //!   acknowledged (delivered again after [`NatsConfig::nak_delay`]) after it fails, delivered
 //!   again after [`NatsConfig::ack_wait`] if its process dies, and moved to the dead-letter
-//!   stream after [`NatsConfig::max_deliver`] deliveries.
+//!   stream after [`NatsConfig::max_deliver`] deliveries. A process holds at most its capacity
+//!   unsettled (it pulls no further ahead), and reports what it holds in progress three times
+//!   per ack wait, so a slow handler's message is neither redelivered nor dead-lettered.
 //! - The [`Transport`](crate::bus::Transport) implementation (for [`crate::Bus`]) gives each
-//!   subscriber its own consumer and acknowledges a message once the subscriber's local mailbox
-//!   took it.
+//!   subscriber a consumer of its own and acknowledges a message when the subscriber, having
+//!   taken it, calls `recv` again (the settle step of [`crate::bus::Subscription`]). A durable
+//!   subscription ([`crate::Bus::subscribe_durable`]) resumes where a crashed process left off;
+//!   an anonymous one's consumer is removed by the server once its subscriber is gone, so what
+//!   that process held is lost with it (at most once past the local mailbox).
 //!
 //! Delivery is at least once; with handlers idempotent by [`Delivery::message_id`] the effect is
 //! once. ARCHITECTURE.md describes the guarantees and failure modes.
@@ -21,9 +26,12 @@ mod config;
 mod consume;
 mod error;
 mod for_bus;
+mod held;
 mod publish;
+mod pump;
 mod queue;
 mod shared;
+mod unsettled;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -42,13 +50,14 @@ pub use accounting::{
 pub use config::NatsConfig;
 pub use consume::{Delivery, NatsConsumer, Retry};
 pub use error::NatsError;
+pub use held::InHand;
 pub use publish::Published;
 pub use queue::WorkQueue;
 
 use self::accounting::Counters;
 use self::config::{check_name, check_token};
-use self::consume::{spawn_pump, Sink};
 use self::for_bus::TopicRecord;
+use self::pump::{spawn_pump, Sink};
 pub(crate) use self::shared::Shared;
 use crate::id::TraceId;
 use crate::mailbox::{Mailbox, MailboxConfig, OverflowPolicy};
@@ -302,10 +311,11 @@ where
             reason: reason.to_owned(),
         })?,
     );
+    let held = shared.held(capacity);
     let pump = spawn_pump(
         consumer,
         shared.settler(shared, of),
-        capacity,
+        Arc::clone(&held),
         Sink::Deliveries(Arc::clone(&mailbox)),
     );
     Ok(NatsConsumer {
@@ -314,6 +324,7 @@ where
         mailbox,
         pump,
         shared: Arc::clone(shared),
+        held,
     })
 }
 

@@ -79,16 +79,16 @@ where
     }
 
     /// Joins as a worker: up to `in_flight` messages are handed to this process at a time
-    /// (delivered and not yet acknowledged); the others wait for whichever worker is free.
+    /// (delivered and not yet settled: it pulls no more than it has room for, see
+    /// [`NatsConsumer::in_hand`]); the others wait for whichever worker is free. All workers
+    /// together hold at most [`NatsConfig::work_queue_max_ack_pending`](super::NatsConfig).
     pub async fn join(&self, in_flight: usize) -> Result<NatsConsumer<M>, NatsError> {
+        let all = self.shared.config.work_queue_max_ack_pending as usize;
         let config = pull::Config {
             durable_name: Some(WORKERS.to_owned()),
-            // The shared consumer's limit stays unbounded: each worker bounds its own share by
-            // pulling at most `in_flight` at a time into a queue of that size.
-            max_ack_pending: -1,
             ..self
                 .shared
-                .consumer_config(WORKERS, self.subject.clone(), usize::MAX)
+                .consumer_config(WORKERS, self.subject.clone(), all)
         };
         join(&self.shared, &self.stream, config, &self.name, in_flight).await
     }

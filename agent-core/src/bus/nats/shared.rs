@@ -10,6 +10,7 @@ use async_nats::jetstream::{self};
 
 use super::accounting::Counters;
 use super::consume::Settler;
+use super::held::{progress_interval, spawn_progress, Held};
 use super::{ConsumerSnapshot, NatsConfig, NatsError};
 use crate::mailbox::MailboxSnapshot;
 
@@ -131,6 +132,17 @@ impl Shared {
             max_ack_pending: i64::try_from(capacity).unwrap_or(i64::MAX),
             ..Default::default()
         }
+    }
+
+    /// Room for `bound` unsettled messages, reported in progress while held.
+    pub(crate) fn held(&self, bound: usize) -> Arc<Held> {
+        let held = Held::new(bound);
+        spawn_progress(
+            self.js.client(),
+            &held,
+            progress_interval(self.config.ack_wait),
+        );
+        held
     }
 
     pub(crate) fn settler(&self, shared: &Arc<Shared>, of: &str) -> Arc<Settler> {

@@ -181,6 +181,8 @@ impl EventBus {
                         last = Some(e.seq);
                         out.last_at = Instant::now();
                     }
+                    // Done: the last message is handled too (over NATS, acknowledged now).
+                    sub.settle();
                     out
                 }));
             }
