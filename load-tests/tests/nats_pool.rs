@@ -8,7 +8,7 @@ use std::time::Duration;
 use agent_core::bus::nats::NatsTransport;
 use load_tests::distributed::{
     nats_config, publish_jobs, run_id, Collector, Fleet, PublisherArgs, Traffic, WorkerSummary,
-    JOBS,
+    JOBS, REPLAY_HORIZON,
 };
 use nats_testkit::NatsServer;
 use tokio::time::Instant;
@@ -40,6 +40,7 @@ async fn workers_share_the_queue_and_a_crash_or_a_leave_loses_nothing() {
         work_us: 10_000,
         outbox: None,
         crash_after_job: None,
+        replay_horizon: REPLAY_HORIZON,
     }));
     tokio::time::sleep(Duration::from_millis(250)).await;
     fleet.kill(crashes);

@@ -54,6 +54,10 @@ pub(super) struct PublisherOptions {
     /// Kill this process (SIGKILL) once job N is acknowledged, before the outbox records it.
     #[arg(long, value_name = "N")]
     crash_after_job: Option<u64>,
+    /// The longest a job may wait in the outbox and still be stored once when replayed; the
+    /// jobs stream's duplicate window must cover it plus a publish's retries (checked at start).
+    #[arg(long, value_name = "SECS", default_value_t = distributed::REPLAY_HORIZON.as_secs())]
+    replay_horizon_secs: u64,
 }
 
 /// `load-tests subscriber`'s options.
@@ -129,12 +133,17 @@ pub(super) fn publisher(o: &PublisherOptions) -> Result<Exit, CliError> {
         work_us: o.work_us,
         outbox: o.outbox.clone(),
         crash_after_job: o.crash_after_job,
+        replay_horizon: std::time::Duration::from_secs(o.replay_horizon_secs),
     };
     let summary = runtime()?
         .block_on(distributed::publish_jobs(&args))
         .map_err(|e| match e {
             PublisherError::Nats(n) => CliError::Nats(n),
             PublisherError::Outbox(o) => CliError::Outbox(o),
+            horizon @ PublisherError::Horizon { .. } => CliError::BadArgument {
+                flag: "--replay-horizon-secs",
+                problem: horizon.to_string(),
+            },
         })?;
     println!("{}", serde_json::to_string(&summary).unwrap_or_default());
     Ok(Exit::Pass)

@@ -73,6 +73,8 @@ impl Fleet {
             p.rate_per_s.to_string(),
             "--work-us".to_owned(),
             p.work_us.to_string(),
+            "--replay-horizon-secs".to_owned(),
+            p.replay_horizon.as_secs().to_string(),
         ];
         if let Some(outbox) = &p.outbox {
             args.push("--outbox".to_owned());

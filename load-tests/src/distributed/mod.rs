@@ -19,8 +19,11 @@ mod worker;
 
 pub use collect::{Collector, Results};
 pub use fleet::Fleet;
-pub use outbox::{Outbox, OutboxError};
-pub use publisher::{publish_jobs, PublisherArgs, PublisherError, PublisherSummary};
+pub use outbox::{Outbox, OutboxError, Pending};
+pub use publisher::{
+    check_horizon, publish_jobs, publish_jobs_with, PublisherArgs, PublisherError,
+    PublisherSummary, REPLAY_HORIZON,
+};
 pub use server::{fleet_bin, RunServer};
 pub use subscriber::{subscribe, SubscriberArgs, SubscriberError, EVENTS};
 pub use traffic::{nats_config, run_id, Done, Job, Traffic, DUPLICATES, JOBS, RESULTS};

@@ -1,8 +1,11 @@
-//! The publisher's outbox on disk (redb): a job is written before it is submitted and removed
-//! once the stream acknowledged it, so a publisher that dies in between replays it on restart,
-//! with the same message id, and the stream's de-duplication drops what it already had.
+//! The publisher's outbox on disk (redb): a job is written, with the time, before it is
+//! submitted and removed once the stream acknowledged it, so a publisher that dies in between
+//! replays it on restart, with the same message id, and the stream's de-duplication drops what it
+//! already had, as long as the replay comes within the stream's duplicate window (the replay
+//! horizon, see `publisher.rs`).
 
 use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use redb::{Database, ReadableTable, TableDefinition};
 use thiserror::Error;
@@ -19,6 +22,26 @@ const NEXT: &str = "next";
 pub struct OutboxError {
     path: String,
     reason: String,
+}
+
+/// A job in the outbox and when it was accepted.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pending {
+    /// The job.
+    pub job: Job,
+    /// When it was written, in milliseconds since the Unix epoch (the wall clock: an outbox
+    /// outlives its process).
+    pub accepted_ms: u64,
+}
+
+impl Pending {
+    /// How long ago it was accepted.
+    pub fn age(&self) -> Duration {
+        let accepted = UNIX_EPOCH + Duration::from_millis(self.accepted_ms);
+        SystemTime::now()
+            .duration_since(accepted)
+            .unwrap_or_default()
+    }
 }
 
 /// Jobs accepted but not yet acknowledged by the stream, and the next job number.
@@ -65,9 +88,17 @@ impl Outbox {
         tx.commit().map_err(|e| self.fail(e))
     }
 
-    /// Records `job` as accepted (durably) and the next job number as the one after it.
+    /// Records `job` as accepted now (durably) and the next job number as the one after it.
     pub fn accept(&self, job: &Job) -> Result<(), OutboxError> {
-        let bytes = serde_json::to_vec(job).map_err(|e| self.fail(e))?;
+        let accepted_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as u64;
+        let pending = Pending {
+            job: job.clone(),
+            accepted_ms,
+        };
+        let bytes = serde_json::to_vec(&pending).map_err(|e| self.fail(e))?;
         self.write(|pending, meta| {
             pending.insert(job.seq, bytes.as_slice())?;
             meta.insert(NEXT, job.seq + 1)?;
@@ -81,7 +112,7 @@ impl Outbox {
     }
 
     /// The jobs accepted and never acknowledged, in order, and the next job number.
-    pub fn unacknowledged(&self) -> Result<(Vec<Job>, u64), OutboxError> {
+    pub fn unacknowledged(&self) -> Result<(Vec<Pending>, u64), OutboxError> {
         let tx = self.db.begin_read().map_err(|e| self.fail(e))?;
         let pending = tx.open_table(PENDING).map_err(|e| self.fail(e))?;
         let mut jobs = Vec::new();

@@ -57,8 +57,9 @@ pub enum Traffic {
 }
 
 /// The transport settings every process of a run uses: short ack wait and ping interval, so a
-/// crash or a partition is noticed in about a second, and publish retries that outlast a broker
-/// restart.
+/// crash or a partition is noticed in about a second, publish retries that outlast a broker
+/// restart (up to 109 s), and a duplicate window (10 min) that covers them plus the publisher's
+/// replay horizon (5 min).
 pub fn nats_config(url: &str) -> NatsConfig {
     NatsConfig {
         stream: "LOADTEST".to_owned(),
@@ -68,6 +69,7 @@ pub fn nats_config(url: &str) -> NatsConfig {
         ping_interval: Duration::from_millis(500),
         publish_ack_timeout: Duration::from_secs(1),
         publish_attempts: 40,
+        duplicate_window: Duration::from_secs(600),
         name: format!("load-tests-{}", std::process::id()),
         ..NatsConfig::new(url)
     }

@@ -85,6 +85,8 @@ fn random_u64() -> u64 {
 #[derive(Debug)]
 pub struct NatsTransport<M> {
     shared: Arc<Shared>,
+    /// The bus stream's duplicate window, as the server has it.
+    window: std::time::Duration,
     topics: DashMap<String, TopicRecord<M>>,
     pumps: Mutex<Vec<JoinHandle<()>>>,
     closed: AtomicBool,
@@ -142,7 +144,7 @@ where
             next_id: AtomicU64::new(0),
         });
         let prefix = &shared.config.subject_prefix;
-        shared
+        let window = shared
             .ensure_stream(
                 shared.config.stream.clone(),
                 format!("{prefix}.topic.>"),
@@ -158,6 +160,7 @@ where
             .await?;
         Ok(NatsTransport {
             shared,
+            window,
             topics: DashMap::new(),
             pumps: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
@@ -192,6 +195,18 @@ where
             };
         }
         Ok(published)
+    }
+
+    /// How long the bus stream remembers a message id (its `duplicate_window` on the server,
+    /// which for a stream that existed may differ from [`NatsConfig::duplicate_window`]): a
+    /// message published again under its id later than this after it was stored is stored twice.
+    pub fn duplicate_window(&self) -> std::time::Duration {
+        self.window
+    }
+
+    /// The configuration this transport connected with.
+    pub fn config(&self) -> &NatsConfig {
+        &self.shared.config
     }
 
     /// A fresh message id, unique across processes.

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use async_nats::jetstream::consumer::pull;
+use async_nats::jetstream::context::ConsumerInfoErrorKind;
 use async_nats::jetstream::stream::RetentionPolicy;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -12,7 +13,6 @@ use serde::Serialize;
 use super::config::check_name;
 use super::{join, publish, NatsConsumer, NatsError, Published, Shared};
 use crate::id::TraceId;
-use crate::mailbox::MailboxSnapshot;
 
 /// The name of every work queue's one consumer, which all workers share.
 const WORKERS: &str = "workers";
@@ -25,6 +25,7 @@ pub struct WorkQueue<M> {
     name: String,
     stream: String,
     subject: String,
+    window: std::time::Duration,
     _msg: std::marker::PhantomData<fn() -> M>,
 }
 
@@ -49,7 +50,7 @@ where
         })?;
         let stream = format!("{}_Q_{name}", shared.config.stream);
         let subject = shared.subject("queue", name);
-        shared
+        let window = shared
             .ensure_stream(stream.clone(), subject.clone(), RetentionPolicy::WorkQueue)
             .await?;
         Ok(WorkQueue {
@@ -57,6 +58,7 @@ where
             name: name.to_owned(),
             stream,
             subject,
+            window,
             _msg: std::marker::PhantomData,
         })
     }
@@ -64,6 +66,13 @@ where
     /// The queue's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// How long the queue's stream remembers a message id, as the server has it: a job submitted
+    /// again under its id later than this after it was stored (an outbox replayed after a longer
+    /// outage) is stored twice.
+    pub fn duplicate_window(&self) -> std::time::Duration {
+        self.window
     }
 
     /// Adds `msg` under message id `id` (submitting the same id again within the duplicate
@@ -93,15 +102,30 @@ where
         join(&self.shared, &self.stream, config, &self.name, in_flight).await
     }
 
-    /// How much work waits and how much is being worked on.
+    /// How much work waits and how much is being worked on (also before any worker joined: then
+    /// everything the stream holds waits).
     pub async fn backlog(&self) -> Result<Backlog, NatsError> {
-        let s = self
+        let fail = |e: &dyn std::fmt::Display| NatsError::JetStream {
+            action: format!("read stream {}", self.stream),
+            reason: e.to_string(),
+        };
+        let mut stream = self
             .shared
-            .consumer_snapshot(&self.stream, WORKERS, MailboxSnapshot::total([]))
-            .await?;
+            .js
+            .get_stream(&self.stream)
+            .await
+            .map_err(|e| fail(&e))?;
+        // Work-queue retention: the stream holds exactly the messages not yet acknowledged.
+        let held = stream.info().await.map_err(|e| fail(&e))?.state.messages;
+        let in_progress = match stream.consumer_info(WORKERS).await {
+            Ok(info) => info.num_ack_pending as u64,
+            // No worker ever joined.
+            Err(e) if e.kind() == ConsumerInfoErrorKind::NotFound => 0,
+            Err(e) => return Err(fail(&e)),
+        };
         Ok(Backlog {
-            waiting: s.pending,
-            in_progress: s.ack_pending,
+            waiting: held.saturating_sub(in_progress),
+            in_progress,
         })
     }
 }

@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_nats::jetstream::consumer::{pull, AckPolicy};
 use async_nats::jetstream::stream::{self, RetentionPolicy, StorageType};
@@ -40,12 +41,14 @@ impl Shared {
         )
     }
 
+    /// Creates the stream if it is missing and returns its duplicate window, refused when it
+    /// does not outlast a publish's retries.
     pub(crate) async fn ensure_stream(
         &self,
         name: String,
         subjects: String,
         retention: RetentionPolicy,
-    ) -> Result<(), NatsError> {
+    ) -> Result<Duration, NatsError> {
         let config = stream::Config {
             name: name.clone(),
             subjects: vec![subjects],
@@ -80,7 +83,7 @@ impl Shared {
                 needed,
             });
         }
-        Ok(())
+        Ok(window)
     }
 
     /// A pull consumer on `stream` with explicit acknowledgement.

@@ -13,7 +13,7 @@ use super::{Fault, UnderFault};
 use crate::baseline::Gate;
 use crate::distributed::{
     fleet_bin, nats_config, publish_jobs, run_id, Collector, Fleet, PublisherArgs,
-    PublisherSummary, RunServer, Traffic, WorkerSummary, JOBS,
+    PublisherSummary, RunServer, Traffic, WorkerSummary, JOBS, REPLAY_HORIZON,
 };
 use crate::format::ms;
 use crate::kinds::rules::{extra, Drive, Figures, Rules};
@@ -114,6 +114,7 @@ impl UnderFault {
             // acknowledged, before its outbox records that.
             crash_after_job: (self.fault == Fault::PublisherCrash)
                 .then(|| (FAULT_AFTER.as_secs_f64() * self.rate_per_s) as u64),
+            replay_horizon: REPLAY_HORIZON,
         };
         let started = Instant::now();
         let publisher = if self.fault == Fault::PublisherCrash {
