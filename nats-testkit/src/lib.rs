@@ -13,17 +13,23 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use thiserror::Error;
 
+mod cluster;
+mod config;
 mod provision;
+mod proxy;
 mod target_dir;
 
+pub use cluster::NatsCluster;
+pub use config::ClusterMember;
 pub use provision::{server_binary, Provisioner, BY_HAND, CACHE_VAR, PINNED_VERSION};
+pub use proxy::{Direction, Proxy};
 pub use target_dir::target_dir;
 
 /// The variable naming the `nats-server` binary to use.
@@ -77,16 +83,22 @@ impl std::fmt::Debug for ServerError {
     }
 }
 
-/// A running (or killed, or paused) `nats-server` with JetStream.
+/// A running (or killed, or paused) `nats-server` with JetStream, configured for durability:
+/// `sync_interval: always` (every write is flushed to disk before it is acknowledged, so a
+/// SIGKILLed server loses nothing it acknowledged), and a monitoring port on loopback.
 #[derive(Debug)]
 pub struct NatsServer {
     bin: PathBuf,
     version: String,
     store: tempfile::TempDir,
     port: u16,
+    monitor_port: u16,
     child: Option<Child>,
     paused: bool,
     jetstream: bool,
+    cluster: Option<ClusterMember>,
+    /// Everything the running server logged after it was ready.
+    log: Arc<Mutex<String>>,
 }
 
 impl NatsServer {
@@ -108,6 +120,19 @@ impl NatsServer {
     }
 
     fn launch_new(bin: &Path, jetstream: bool) -> Result<NatsServer, ServerError> {
+        let mut server = NatsServer::unstarted(bin, jetstream, None)?;
+        // Port -1: the server picks a free one and logs it, so no other process can take it
+        // between our choosing and its binding.
+        server.launch("-1")?;
+        Ok(server)
+    }
+
+    /// A server not yet started (a cluster member is started by [`NatsCluster`]).
+    pub(crate) fn unstarted(
+        bin: &Path,
+        jetstream: bool,
+        cluster: Option<ClusterMember>,
+    ) -> Result<NatsServer, ServerError> {
         let bin = bin.to_owned();
         let version = check_version(&bin)?;
         let store = tempfile::Builder::new()
@@ -117,19 +142,18 @@ impl NatsServer {
                 what: "creating the store directory".into(),
                 source,
             })?;
-        let mut server = NatsServer {
+        Ok(NatsServer {
             bin,
             version,
             store,
             port: 0,
+            monitor_port: 0,
             child: None,
             paused: false,
             jetstream,
-        };
-        // Port -1: the server picks a free one and logs it, so no other process can take it
-        // between our choosing and its binding.
-        server.launch("-1")?;
-        Ok(server)
+            cluster,
+            log: Arc::default(),
+        })
     }
 
     /// `nats://127.0.0.1:<port>`.
@@ -140,6 +164,29 @@ impl NatsServer {
     /// The client port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The monitoring endpoint, `http://127.0.0.1:<port>` (`/varz`, `/jsz`, ...).
+    pub fn monitor_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.monitor_port)
+    }
+
+    /// Whether the server has logged a line containing `text` since it was last ready.
+    pub fn logged(&self, text: &str) -> bool {
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(text)
+    }
+
+    /// Whether the server's process is running (not killed; paused counts as running).
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
+    /// Whether the server is paused ([`NatsServer::pause`]).
+    pub fn is_paused(&self) -> bool {
+        self.paused
     }
 
     /// The server's version, as `--version` printed it (`v2.15.1`).
@@ -208,11 +255,17 @@ impl NatsServer {
         }
     }
 
-    fn launch(&mut self, port: &str) -> Result<(), ServerError> {
+    pub(crate) fn launch(&mut self, port: &str) -> Result<(), ServerError> {
         let mut command = Command::new(&self.bin);
-        command.args(["-a", "127.0.0.1", "-p", port]);
+        command.args(["-a", "127.0.0.1", "-p", port, "-m", "-1"]);
         if self.jetstream {
-            command.arg("-js").arg("-sd").arg(self.store.path());
+            let file = self.store.path().join("server.conf");
+            let text = config::render(&self.store.path().join("js"), self.cluster.as_ref());
+            std::fs::write(&file, text).map_err(|source| ServerError::Io {
+                what: format!("writing {}", file.display()),
+                source,
+            })?;
+            command.arg("-c").arg(&file);
         }
         let mut child = command
             .stdin(Stdio::null())
@@ -224,18 +277,26 @@ impl NatsServer {
                 source,
             })?;
         let stderr = child.stderr.take().expect("stderr is piped");
-        // The log is read on a thread for the server's whole life (a full pipe would block it).
+        // The log is read on a thread for the server's whole life (a full pipe would block it):
+        // sent here until the server is ready, kept in `self.log` after.
         let (tx, rx) = mpsc::channel();
+        let kept = Arc::new(Mutex::new(String::new()));
+        self.log = Arc::clone(&kept);
         std::thread::spawn(move || {
+            let mut listening = true;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    // Nobody listens any more; keep draining so the server never blocks.
+                if listening && tx.send(line.clone()).is_ok() {
                     continue;
                 }
+                listening = false;
+                let mut kept = kept.lock().unwrap_or_else(PoisonError::into_inner);
+                kept.push_str(&line);
+                kept.push('\n');
             }
         });
         let mut log = String::new();
         let mut listening = None;
+        let mut monitor = None;
         let deadline = Instant::now() + READY_WITHIN;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -249,14 +310,20 @@ impl NatsServer {
             };
             log.push_str(&line);
             log.push('\n');
-            if let Some(addr) = line.split("Listening for client connections on ").nth(1) {
-                listening = addr.trim().rsplit(':').next().and_then(|p| p.parse().ok());
-            }
+            let port_after = |marker: &str| {
+                let addr = line.split(marker).nth(1)?;
+                addr.trim().rsplit(':').next()?.parse::<u16>().ok()
+            };
+            listening = listening.or_else(|| port_after("Listening for client connections on "));
+            monitor = monitor.or_else(|| port_after("Starting http monitor on "));
             if line.contains("Server is ready") {
-                if let Some(p) = listening {
+                if let (Some(p), Some(m)) = (listening, monitor) {
                     self.port = p;
+                    self.monitor_port = m;
                     self.child = Some(child);
                     self.paused = false;
+                    // From here on the log thread keeps what it reads.
+                    drop(rx);
                     return Ok(());
                 }
             }

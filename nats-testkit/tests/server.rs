@@ -3,83 +3,12 @@
 //! comes back on the same port with the same store (a stream and its message survive), a pause
 //! stalls replies until resumed, and dropping it leaves no process behind.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod common;
+
 use std::time::Duration;
 
+use common::{http_get, Conn};
 use nats_testkit::NatsServer;
-
-/// A bare protocol connection.
-struct Conn {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-    info: String,
-}
-
-impl Conn {
-    fn open(port: u16) -> std::io::Result<Conn> {
-        let stream = TcpStream::connect(("127.0.0.1", port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        let writer = stream.try_clone()?;
-        let mut reader = BufReader::new(stream);
-        let mut info = String::new();
-        reader.read_line(&mut info)?;
-        let mut c = Conn {
-            reader,
-            writer,
-            info,
-        };
-        c.send("CONNECT {\"verbose\":false,\"pedantic\":false}\r\n")?;
-        Ok(c)
-    }
-
-    fn send(&mut self, text: &str) -> std::io::Result<()> {
-        self.writer.write_all(text.as_bytes())
-    }
-
-    fn line(&mut self) -> std::io::Result<String> {
-        let mut l = String::new();
-        self.reader.read_line(&mut l)?;
-        Ok(l.trim_end().to_owned())
-    }
-
-    /// PING, and whether PONG came within `wait`.
-    fn ping(&mut self, wait: Duration) -> bool {
-        self.reader
-            .get_ref()
-            .set_read_timeout(Some(wait))
-            .expect("timeout");
-        let ok = self.send("PING\r\n").is_ok() && matches!(self.line().as_deref(), Ok("PONG"));
-        self.reader
-            .get_ref()
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        ok
-    }
-
-    /// A request on `subject` with `body`; the reply's payload.
-    fn request(&mut self, subject: &str, body: &str) -> String {
-        self.send(&format!(
-            "SUB _INBOX.t 1\r\nUNSUB 1 1\r\nPUB {subject} _INBOX.t {}\r\n{body}\r\n",
-            body.len()
-        ))
-        .expect("send");
-        loop {
-            let line = self.line().expect("a reply");
-            if let Some(header) = line.strip_prefix("MSG ") {
-                let len: usize = header
-                    .rsplit(' ')
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .expect("a length");
-                let mut payload = vec![0; len + 2];
-                self.reader.read_exact(&mut payload).expect("payload");
-                return String::from_utf8_lossy(&payload[..len]).into_owned();
-            }
-            assert!(line == "PONG" || line.is_empty() || line == "+OK", "{line}");
-        }
-    }
-}
 
 /// A started server, or a failure saying what to install.
 fn start() -> NatsServer {
@@ -100,6 +29,13 @@ fn starts_ready_with_jetstream_on_a_loopback_port() {
         c.info
     );
     assert!(c.ping(Duration::from_secs(5)));
+}
+
+#[test]
+fn jetstream_flushes_every_write_before_acknowledging_it() {
+    let server = start();
+    let varz = http_get(&server.monitor_url(), "/varz");
+    assert!(varz.contains("\"sync_always\": true"), "{varz}");
 }
 
 #[test]

@@ -59,7 +59,8 @@ pub enum Traffic {
 /// The transport settings every process of a run uses: short ack wait and ping interval, so a
 /// crash or a partition is noticed in about a second, publish retries that outlast a broker
 /// restart (up to 109 s), and a duplicate window (10 min) that covers them plus the publisher's
-/// replay horizon (5 min).
+/// replay horizon (5 min). Given three or more servers (a cluster), streams are created with
+/// three replicas, so they keep every acknowledged message through the loss of a node.
 pub fn nats_config(url: &str) -> NatsConfig {
     NatsConfig {
         stream: "LOADTEST".to_owned(),
@@ -70,6 +71,7 @@ pub fn nats_config(url: &str) -> NatsConfig {
         publish_ack_timeout: Duration::from_secs(1),
         publish_attempts: 40,
         duplicate_window: Duration::from_secs(600),
+        replicas: if url.split(',').count() >= 3 { 3 } else { 1 },
         name: format!("load-tests-{}", std::process::id()),
         ..NatsConfig::new(url)
     }

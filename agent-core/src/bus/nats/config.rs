@@ -31,6 +31,11 @@ pub struct NatsConfig {
     /// later than this after it was stored (an outbox replayed after a long outage) is stored
     /// twice.
     pub duplicate_window: Duration,
+    /// Copies of each stream the servers keep (its `num_replicas`): 1 on a single server; 3 on
+    /// a cluster of three or more, so that a stream keeps every acknowledged message through the
+    /// loss of one node. At most 5. Only applies when this connection creates the stream.
+    /// Default 1.
+    pub replicas: usize,
     /// How long a consumer's message may go unacknowledged before the server delivers it again
     /// (to this consumer or, for a shared group, to another member). Default 5 s.
     pub ack_wait: Duration,
@@ -64,6 +69,7 @@ impl NatsConfig {
             publish_attempts: 15,
             publish_backoff: Duration::from_millis(50),
             duplicate_window: Duration::from_secs(120),
+            replicas: 1,
             ack_wait: Duration::from_secs(5),
             max_deliver: 5,
             work_queue_max_ack_pending: 1024,
@@ -130,6 +136,9 @@ impl NatsConfig {
         }
         if self.max_deliver == 0 {
             return Err(bad("max_deliver", "must be at least 1"));
+        }
+        if !(1..=5).contains(&self.replicas) {
+            return Err(bad("replicas", "must be from 1 to 5"));
         }
         if self.work_queue_max_ack_pending == 0 {
             return Err(bad("work_queue_max_ack_pending", "must be at least 1"));

@@ -55,6 +55,7 @@ impl Shared {
             retention,
             storage: StorageType::File,
             duplicate_window: self.config.duplicate_window,
+            num_replicas: self.config.replicas,
             ..Default::default()
         };
         let mut stream =

@@ -1,0 +1,123 @@
+//! A JetStream cluster of real `nats-server`s on loopback, each a [`NatsServer`] that can be
+//! killed, restarted, paused and resumed on its own, for R3 streams and node faults.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::{server_binary, ClusterMember, NatsServer, ServerError};
+
+/// How long the members may take to elect a JetStream metadata leader.
+const LEADER_WITHIN: Duration = Duration::from_secs(20);
+/// What each member logs once it knows the metadata leader.
+const LEADER_KNOWN: [&str; 2] = [
+    "JetStream cluster new metadata leader",
+    "Self is new JetStream cluster metadata leader",
+];
+
+/// Members of one JetStream cluster; dropping it stops them all.
+#[derive(Debug)]
+pub struct NatsCluster {
+    nodes: Vec<NatsServer>,
+}
+
+impl NatsCluster {
+    /// Starts `size` members (3 for R3 streams) and waits until each knows the JetStream
+    /// metadata leader. The route ports are chosen free just before the members start (routes
+    /// must be known to every member in advance); a member that finds its port taken makes the
+    /// whole cluster start again on fresh ports.
+    pub fn start(size: usize) -> Result<NatsCluster, ServerError> {
+        NatsCluster::start_with(&server_binary()?, size)
+    }
+
+    /// [`NatsCluster::start`] with the binary `bin`.
+    pub fn start_with(bin: &Path, size: usize) -> Result<NatsCluster, ServerError> {
+        let mut last = None;
+        for _ in 0..3 {
+            match NatsCluster::try_start(bin, size) {
+                Ok(cluster) => return Ok(cluster),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or(ServerError::NotReady { log: String::new() }))
+    }
+
+    fn try_start(bin: &Path, size: usize) -> Result<NatsCluster, ServerError> {
+        let routes = free_ports(size)?;
+        let cluster = format!("testkit-{}", std::process::id());
+        let mut nodes = Vec::with_capacity(size);
+        for (i, &route_port) in routes.iter().enumerate() {
+            let member = ClusterMember {
+                cluster: cluster.clone(),
+                name: format!("n{}", i + 1),
+                route_port,
+                routes: routes.clone(),
+            };
+            let mut node = NatsServer::unstarted(bin, true, Some(member))?;
+            node.launch("-1")?;
+            nodes.push(node);
+        }
+        let cluster = NatsCluster { nodes };
+        let deadline = Instant::now() + LEADER_WITHIN;
+        while !cluster.leader_known() {
+            if Instant::now() >= deadline {
+                return Err(ServerError::NotReady {
+                    log: "no JetStream metadata leader elected".to_owned(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(cluster)
+    }
+
+    fn leader_known(&self) -> bool {
+        self.nodes
+            .iter()
+            .all(|n| LEADER_KNOWN.iter().any(|text| n.logged(text)))
+    }
+
+    /// Every member's client URL, comma-separated (what a client connects to).
+    pub fn url(&self) -> String {
+        self.nodes
+            .iter()
+            .map(NatsServer::url)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// How many members.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether it has no members (never, once started).
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Member `i`, to kill, restart, pause or resume.
+    pub fn node(&mut self, i: usize) -> &mut NatsServer {
+        &mut self.nodes[i]
+    }
+
+    /// All members.
+    pub fn nodes(&self) -> &[NatsServer] {
+        &self.nodes
+    }
+}
+
+/// `n` loopback ports free at the time of asking.
+fn free_ports(n: usize) -> Result<Vec<u16>, ServerError> {
+    let io = |source| ServerError::Io {
+        what: "choosing free route ports".to_owned(),
+        source,
+    };
+    // Hold all the listeners at once so the n ports differ.
+    let listeners = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(io)?;
+    listeners
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.port()).map_err(io))
+        .collect()
+}
