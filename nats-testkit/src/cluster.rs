@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::{server_binary, ClusterMember, NatsServer, ServerError};
+use crate::{server_binary, ClusterMember, NatsServer, Proxy, ServerError};
 
 /// How long the members may take to elect a JetStream metadata leader.
 const LEADER_WITHIN: Duration = Duration::from_secs(20);
@@ -18,6 +18,9 @@ const LEADER_KNOWN: [&str; 2] = [
 #[derive(Debug)]
 pub struct NatsCluster {
     nodes: Vec<NatsServer>,
+    /// With [`NatsCluster::start_partitionable`]: the proxy each route from member `.0` to
+    /// member `.1` goes through.
+    links: Vec<(usize, usize, Proxy)>,
 }
 
 impl NatsCluster {
@@ -26,14 +29,24 @@ impl NatsCluster {
     /// must be known to every member in advance); a member that finds its port taken makes the
     /// whole cluster start again on fresh ports.
     pub fn start(size: usize) -> Result<NatsCluster, ServerError> {
-        NatsCluster::start_with(&server_binary()?, size)
+        NatsCluster::start_with(&server_binary()?, size, false)
     }
 
-    /// [`NatsCluster::start`] with the binary `bin`.
-    pub fn start_with(bin: &Path, size: usize) -> Result<NatsCluster, ServerError> {
+    /// [`NatsCluster::start`] with every route between two members through a [`Proxy`] of its
+    /// own, so that [`NatsCluster::partition`] can cut a member off from the others.
+    pub fn start_partitionable(size: usize) -> Result<NatsCluster, ServerError> {
+        NatsCluster::start_with(&server_binary()?, size, true)
+    }
+
+    /// [`NatsCluster::start`] with the binary `bin`, partitionable or not.
+    pub fn start_with(
+        bin: &Path,
+        size: usize,
+        partitionable: bool,
+    ) -> Result<NatsCluster, ServerError> {
         let mut last = None;
         for _ in 0..3 {
-            match NatsCluster::try_start(bin, size) {
+            match NatsCluster::try_start(bin, size, partitionable) {
                 Ok(cluster) => return Ok(cluster),
                 Err(e) => last = Some(e),
             }
@@ -41,22 +54,42 @@ impl NatsCluster {
         Err(last.unwrap_or(ServerError::NotReady { log: String::new() }))
     }
 
-    fn try_start(bin: &Path, size: usize) -> Result<NatsCluster, ServerError> {
+    fn try_start(bin: &Path, size: usize, partitionable: bool) -> Result<NatsCluster, ServerError> {
         let routes = free_ports(size)?;
         let cluster = format!("testkit-{}", std::process::id());
+        let mut links = Vec::new();
+        if partitionable {
+            for from in 0..size {
+                for to in (0..size).filter(|&to| to != from) {
+                    let proxy = Proxy::start(routes[to]).map_err(|source| ServerError::Io {
+                        what: "starting a route proxy".to_owned(),
+                        source,
+                    })?;
+                    links.push((from, to, proxy));
+                }
+            }
+        }
         let mut nodes = Vec::with_capacity(size);
         for (i, &route_port) in routes.iter().enumerate() {
             let member = ClusterMember {
                 cluster: cluster.clone(),
                 name: format!("n{}", i + 1),
                 route_port,
-                routes: routes.clone(),
+                routes: if partitionable {
+                    links
+                        .iter()
+                        .filter(|(from, _, _)| *from == i)
+                        .map(|(_, _, proxy)| proxy.port())
+                        .collect()
+                } else {
+                    routes.clone()
+                },
             };
             let mut node = NatsServer::unstarted(bin, true, Some(member))?;
             node.launch("-1")?;
             nodes.push(node);
         }
-        let cluster = NatsCluster { nodes };
+        let cluster = NatsCluster { nodes, links };
         let deadline = Instant::now() + LEADER_WITHIN;
         while !cluster.leader_known() {
             if Instant::now() >= deadline {
@@ -102,6 +135,30 @@ impl NatsCluster {
     /// All members.
     pub fn nodes(&self) -> &[NatsServer] {
         &self.nodes
+    }
+
+    /// Cuts member `i` off from the others (a partitioned node): its routes are dropped and
+    /// black-holed both ways until [`NatsCluster::heal`]; its clients still reach it. Only on a
+    /// cluster started with [`NatsCluster::start_partitionable`]; false otherwise.
+    pub fn partition(&self, i: usize) -> bool {
+        let cut: Vec<&Proxy> = self
+            .links
+            .iter()
+            .filter(|(from, to, _)| *from == i || *to == i)
+            .map(|(_, _, proxy)| proxy)
+            .collect();
+        for proxy in &cut {
+            proxy.black_hole();
+            proxy.drop_connections();
+        }
+        !cut.is_empty()
+    }
+
+    /// Ends every partition.
+    pub fn heal(&self) {
+        for (_, _, proxy) in &self.links {
+            proxy.heal();
+        }
     }
 }
 

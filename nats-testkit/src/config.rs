@@ -20,7 +20,8 @@ pub struct ClusterMember {
     pub name: String,
     /// The port this member listens on for routes from the others.
     pub route_port: u16,
-    /// Every member's route port, this one's included.
+    /// The ports this member's routes connect to (every member's route port, or proxies in
+    /// front of them).
     pub routes: Vec<u16>,
 }
 
@@ -41,7 +42,7 @@ pub(crate) fn render(store: &Path, cluster: Option<&ClusterMember>) -> String {
             .map(|p| format!("{:?}", format!("nats-route://127.0.0.1:{p}")))
             .collect();
         text.push_str(&format!(
-            "cluster {{\n  name: {:?}\n  listen: \"127.0.0.1:{}\"\n  routes: [{}]\n}}\n",
+            "cluster {{\n  name: {:?}\n  listen: \"127.0.0.1:{}\"\n  no_advertise: true\n  routes: [{}]\n}}\n",
             c.cluster,
             c.route_port,
             routes.join(", ")

@@ -66,3 +66,41 @@ fn an_r3_stream_keeps_every_write_through_a_member_loss() {
         );
     }
 }
+
+#[test]
+fn a_partitioned_member_is_cut_off_and_the_majority_keeps_writing() {
+    let cluster = NatsCluster::start_partitionable(3).unwrap();
+    let mut c = Conn::open(cluster.nodes()[0].port()).unwrap();
+    let created = until_ok(
+        &mut c,
+        "$JS.API.STREAM.CREATE.P3",
+        r#"{"name":"P3","subjects":["p3.>"],"storage":"file","num_replicas":3}"#,
+    );
+    assert!(!created.contains("\"error\""), "{created}");
+    assert!(until_ok(&mut c, "p3.a", "one").contains("\"seq\":1"));
+    assert!(cluster.partition(2));
+    // The majority (members 1 and 2, reached through member 1) still accepts writes.
+    let second = until_ok(&mut c, "p3.a", "two");
+    assert!(second.contains("\"seq\":2"), "{second}");
+    // The cut-off member cannot take a write: no quorum behind it.
+    let mut alone = Conn::open(cluster.nodes()[2].port()).unwrap();
+    let refused = alone.request_with_id("p3.a", Some("three"), "three", Duration::from_secs(2));
+    assert!(
+        refused.as_deref().is_none_or(|r| r.contains("\"error\"")),
+        "a partitioned member stored a write: {refused:?}"
+    );
+    cluster.heal();
+    let mut back = Conn::open(cluster.nodes()[2].port()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let info = until_ok(&mut back, "$JS.API.STREAM.INFO.P3", "");
+        if info.contains("\"messages\":2") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the member never caught up: {info}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

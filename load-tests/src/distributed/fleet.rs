@@ -43,10 +43,22 @@ impl Fleet {
         in_flight: usize,
         crash_at_job: Option<u64>,
     ) -> std::io::Result<usize> {
+        let url = self.url.clone();
+        self.start_worker_at(&url, worker, in_flight, crash_at_job)
+    }
+
+    /// [`Fleet::start_worker`], connecting to `url` (a proxy in front of the server, say).
+    pub fn start_worker_at(
+        &mut self,
+        url: &str,
+        worker: u32,
+        in_flight: usize,
+        crash_at_job: Option<u64>,
+    ) -> std::io::Result<usize> {
         let mut args = vec![
             "worker".to_owned(),
             "--nats".to_owned(),
-            self.url.clone(),
+            url.to_owned(),
             "--id".to_owned(),
             worker.to_string(),
             "--in-flight".to_owned(),
@@ -59,12 +71,12 @@ impl Fleet {
         self.start(args)
     }
 
-    /// Starts a publisher; returns its index in the fleet.
+    /// Starts a publisher connecting to `p.url`; returns its index in the fleet.
     pub fn start_publisher(&mut self, p: &PublisherArgs) -> std::io::Result<usize> {
         let mut args = vec![
             "publisher".to_owned(),
             "--nats".to_owned(),
-            self.url.clone(),
+            p.url.clone(),
             "--run".to_owned(),
             p.run.clone(),
             "--jobs".to_owned(),
@@ -111,6 +123,26 @@ impl Fleet {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Stops member `i` (SIGSTOP): it holds what it holds and answers nothing, as a process
+    /// descheduled or swapped out, until [`Fleet::resume`].
+    pub fn pause(&mut self, i: usize) {
+        if let Some(child) = &self.members[i].child {
+            let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGSTOP);
+        }
+    }
+
+    /// Lets a paused member `i` run again (SIGCONT).
+    pub fn resume(&mut self, i: usize) {
+        if let Some(child) = &self.members[i].child {
+            let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGCONT);
+        }
+    }
+
+    /// Member `i`'s process id, while it runs.
+    pub fn pid(&self, i: usize) -> Option<u32> {
+        self.members[i].child.as_ref().map(Child::id)
     }
 
     /// Starts member `i` again with the same arguments (after [`Fleet::kill`]).
