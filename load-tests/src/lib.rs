@@ -5,6 +5,7 @@
 
 pub mod baseline;
 pub mod catalog;
+pub mod chaos;
 pub mod cli;
 pub mod distributed;
 pub mod engine;

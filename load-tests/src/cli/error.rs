@@ -97,6 +97,15 @@ pub enum CliError {
     /// The NATS server could not be used (`--nats`, `worker`, `publisher`).
     #[error("--nats: {0}")]
     Nats(#[from] NatsError),
+    /// A chaos schedule could not be set up (no server, a process that would not start): not
+    /// run, which is not a violation.
+    #[error("chaos seed {seed} not run: {reason}")]
+    ChaosSetup {
+        /// The seed.
+        seed: u64,
+        /// Why.
+        reason: String,
+    },
     /// A publisher's outbox could not be used.
     #[error(transparent)]
     Outbox(#[from] OutboxError),
@@ -131,7 +140,10 @@ impl CliError {
                 _ => Exit::Failure,
             },
             CliError::Nats(e) => CliError::exit_of_nats(e),
-            CliError::Count(_) | CliError::Io { .. } | CliError::Outbox(_) => Exit::Failure,
+            CliError::Count(_)
+            | CliError::Io { .. }
+            | CliError::Outbox(_)
+            | CliError::ChaosSetup { .. } => Exit::Failure,
         }
     }
 

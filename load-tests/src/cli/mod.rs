@@ -10,6 +10,7 @@
 //! ```
 
 mod bars;
+mod chaos;
 mod compare;
 mod distributed;
 mod error;
@@ -79,6 +80,11 @@ enum Command {
     /// publisher-crash scenario).
     #[command(hide = true)]
     Publisher(distributed::PublisherOptions),
+    /// Runs seeded fault schedules against real worker and publisher processes and a real
+    /// server (or, with --cluster, a three-node cluster) and checks the delivery guarantees
+    /// after each: none lost, stored once, in order, none dead-lettered, lag back to zero,
+    /// nothing left running. Prints the faults by kind and the seeds of any failure.
+    Chaos(chaos::ChaosOptions),
     /// Handles a run's events under a durable subscription name, recording each (the child side
     /// of the subscriber-crash test).
     #[command(hide = true)]
@@ -168,6 +174,7 @@ pub fn main() -> ExitCode {
         Some(Command::Worker(o)) => distributed::worker(&o),
         Some(Command::Publisher(o)) => distributed::publisher(&o),
         Some(Command::Subscriber(o)) => distributed::subscriber(&o),
+        Some(Command::Chaos(o)) => chaos::chaos(&o),
     };
     match result {
         Ok(exit) => exit.into(),

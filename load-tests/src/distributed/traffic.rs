@@ -44,6 +44,10 @@ pub struct Done {
     pub worker: u32,
     /// Which delivery of the job it was.
     pub attempt: u64,
+    /// The job's sequence number in the jobs stream: in job order for one publisher, since it
+    /// waits for each job's acknowledgement before the next (the order the chaos runs check).
+    #[serde(default)]
+    pub job_sequence: u64,
 }
 
 /// Every message of a delivery run.

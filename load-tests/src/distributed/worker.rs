@@ -67,6 +67,7 @@ pub async fn work(args: &WorkerArgs, stop: Arc<AtomicBool>) -> Result<WorkerSumm
             seq: job.seq,
             worker: args.worker,
             attempt: delivery.attempt(),
+            job_sequence: delivery.sequence(),
         });
         let trace = delivery.trace_id();
         let results = format!("{RESULTS}.{}", job.run);

@@ -27,6 +27,12 @@ pub(crate) struct Shared {
     pub(crate) next_id: AtomicU64,
 }
 
+/// Whether a JetStream error says the service is unavailable for now (HTTP-like status 503,
+/// as while a cluster has no leader), as opposed to a request it will never accept.
+fn unavailable(e: &jetstream::Error) -> bool {
+    e.code() == 503
+}
+
 impl Shared {
     pub(crate) fn subject(&self, kind: &str, name: &str) -> String {
         format!("{}.{kind}.{name}", self.config.subject_prefix)
@@ -58,24 +64,28 @@ impl Shared {
             num_replicas: self.config.replicas,
             ..Default::default()
         };
-        let mut stream =
-            self.js
-                .get_or_create_stream(config)
-                .await
-                .map_err(|e| NatsError::JetStream {
-                    action: format!("create stream {name}"),
-                    reason: e.to_string(),
-                })?;
-        // A stream that existed keeps its own window: check it against this publisher's retries.
-        let window = stream
-            .info()
-            .await
-            .map_err(|e| NatsError::JetStream {
-                action: format!("read stream {name}"),
-                reason: e.to_string(),
-            })?
-            .config
-            .duplicate_window;
+        let action = format!("create stream {name}");
+        let window = self
+            .until_settled(&action, || async {
+                let mut stream = self
+                    .js
+                    .get_or_create_stream(config.clone())
+                    .await
+                    .map_err(|e| {
+                        use jetstream::context::CreateStreamErrorKind as K;
+                        let passes = match e.kind() {
+                            K::TimedOut | K::JetStreamUnavailable => true,
+                            K::JetStream(j) => unavailable(&j),
+                            _ => false,
+                        };
+                        (passes, e.to_string())
+                    })?;
+                // A stream that existed keeps its own window: checked below against this
+                // publisher's retries.
+                let info = stream.info().await.map_err(|e| (true, e.to_string()))?;
+                Ok(info.config.duplicate_window)
+            })
+            .await?;
         let needed = self.config.publish_retry_span();
         if window <= needed {
             return Err(NatsError::DuplicateWindow {
@@ -85,6 +95,41 @@ impl Shared {
             });
         }
         Ok(window)
+    }
+
+    /// Runs a JetStream API call again, with the publish backoff and up to `publish_attempts`
+    /// times, while it fails for a reason that passes (a request that timed out, JetStream
+    /// unavailable while a cluster elects a leader after a member was lost); `call` says which
+    /// failures pass. A process started while a member of its cluster is down thus waits for
+    /// the election instead of failing.
+    pub(crate) async fn until_settled<T, F, Fut>(
+        &self,
+        action: &str,
+        mut call: F,
+    ) -> Result<T, NatsError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, (bool, String)>>,
+    {
+        let mut pause = self.config.publish_backoff;
+        let mut attempt = 1;
+        loop {
+            match call().await {
+                Ok(t) => return Ok(t),
+                Err((true, reason)) if attempt < self.config.publish_attempts => {
+                    tracing::debug!(action, attempt, %reason, "JetStream not ready; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(super::publish::MAX_BACKOFF);
+                    attempt += 1;
+                }
+                Err((_, reason)) => {
+                    return Err(NatsError::JetStream {
+                        action: action.to_owned(),
+                        reason,
+                    })
+                }
+            }
+        }
     }
 
     /// A pull consumer on `stream` with explicit acknowledgement.
@@ -98,24 +143,43 @@ impl Shared {
             .clone()
             .or_else(|| config.name.clone())
             .unwrap_or_default();
-        let fail = |e: &dyn std::fmt::Display| NatsError::JetStream {
-            action: format!("create consumer {name} on stream {stream}"),
-            reason: e.to_string(),
-        };
+        let action = format!("create consumer {name} on stream {stream}");
         let wanted = config.filter_subject.clone();
-        let stream = self.js.get_stream(stream).await.map_err(|e| fail(&e))?;
-        let consumer: jetstream::consumer::PullConsumer = stream
-            .get_or_create_consumer(&name, config)
-            .await
-            .map_err(|e| fail(&e))?;
+        let consumer: jetstream::consumer::PullConsumer = self
+            .until_settled(&action, || async {
+                use jetstream::context::GetStreamErrorKind as G;
+                use jetstream::stream::ConsumerErrorKind as C;
+                let got = self.js.get_stream(stream).await.map_err(|e| {
+                    let passes = match e.kind() {
+                        G::Request => true,
+                        G::JetStream(j) => unavailable(&j),
+                        _ => false,
+                    };
+                    (passes, e.to_string())
+                })?;
+                got.get_or_create_consumer(&name, config.clone())
+                    .await
+                    .map_err(|e| {
+                        let passes = match e.kind() {
+                            C::TimedOut | C::Request => true,
+                            C::JetStream(j) => unavailable(&j),
+                            _ => false,
+                        };
+                        (passes, e.to_string())
+                    })
+            })
+            .await?;
         // A name is per stream: an existing consumer of that name reading other subjects would
         // silently take messages meant for it.
         let has = &consumer.cached_info().config.filter_subject;
         if *has != wanted {
-            return Err(fail(&format!(
-                "a consumer of that name already reads {has:?}, not {wanted:?} (a group name is \
-                 shared by every topic of the stream)"
-            )));
+            return Err(NatsError::JetStream {
+                action,
+                reason: format!(
+                    "a consumer of that name already reads {has:?}, not {wanted:?} (a group name \
+                     is shared by every topic of the stream)"
+                ),
+            });
         }
         Ok(consumer)
     }
