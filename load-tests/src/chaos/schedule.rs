@@ -95,7 +95,11 @@ impl fmt::Display for Fault {
             Fault::DropConnections(c) => write!(f, "dropped connections of {c:?}"),
             Fault::BlackHole(c) => write!(f, "black hole on {c:?}"),
             Fault::OneWayStall(c, up) => {
-                write!(f, "{c:?} stalled {}", if up { "to server" } else { "to client" })
+                write!(
+                    f,
+                    "{c:?} stalled {}",
+                    if up { "to server" } else { "to client" }
+                )
             }
             Fault::KillWorker(w) => write!(f, "worker {w} SIGKILL"),
             Fault::PauseWorker(w) => write!(f, "worker {w} SIGSTOP"),

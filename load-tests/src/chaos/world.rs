@@ -46,15 +46,16 @@ impl World {
             Topology::Single => {
                 let server = NatsServer::start().map_err(|e| text(&e))?;
                 let mut proxies = BTreeMap::new();
-                let clients = std::iter::once(Client::Publisher).chain((0..WORKERS).map(Client::Worker));
+                let clients =
+                    std::iter::once(Client::Publisher).chain((0..WORKERS).map(Client::Worker));
                 for client in clients {
                     proxies.insert(client, Proxy::start(server.port()).map_err(|e| text(&e))?);
                 }
                 Servers::Single { server, proxies }
             }
-            Topology::Cluster => Servers::Cluster(
-                NatsCluster::start_partitionable(NODES).map_err(|e| text(&e))?,
-            ),
+            Topology::Cluster => {
+                Servers::Cluster(NatsCluster::start_partitionable(NODES).map_err(|e| text(&e))?)
+            }
         };
         let mut world = World {
             servers,

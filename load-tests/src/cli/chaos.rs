@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::distributed::runtime;
 use super::{CliError, Exit};
-use crate::chaos::{run_seed, Outcome, Topology};
+use crate::chaos::{run_seed, Outcome, Schedule, Topology};
 
 /// `load-tests chaos`'s options.
 #[derive(Args, Debug)]
@@ -26,6 +26,9 @@ pub(super) struct ChaosOptions {
     /// partitioned) instead of a single server behind per-client proxies.
     #[arg(long)]
     cluster: bool,
+    /// Print the schedules the seeds draw, without running them.
+    #[arg(long)]
+    plan: bool,
     /// Also write every schedule's outcome as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -42,6 +45,24 @@ pub(super) fn chaos(o: &ChaosOptions) -> Result<Exit, CliError> {
         Some(s) => vec![s],
         None => (o.first_seed..o.first_seed + o.seeds).collect(),
     };
+    if o.plan {
+        for &seed in &seeds {
+            let faults: Vec<String> = Schedule::draw(seed, topology)
+                .faults
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} at {} ms for {} ms",
+                        s.fault,
+                        s.at.as_millis(),
+                        s.lasts.as_millis()
+                    )
+                })
+                .collect();
+            println!("seed {seed:>4}: {}", faults.join(", "));
+        }
+        return Ok(Exit::Pass);
+    }
     let bin = std::env::current_exe().map_err(|source| CliError::Io {
         path: PathBuf::from("the load-tests executable"),
         what: "find",

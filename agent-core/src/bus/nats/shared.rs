@@ -67,19 +67,19 @@ impl Shared {
         let action = format!("create stream {name}");
         let window = self
             .until_settled(&action, || async {
-                let mut stream = self
-                    .js
-                    .get_or_create_stream(config.clone())
-                    .await
-                    .map_err(|e| {
-                        use jetstream::context::CreateStreamErrorKind as K;
-                        let passes = match e.kind() {
-                            K::TimedOut | K::JetStreamUnavailable => true,
-                            K::JetStream(j) => unavailable(&j),
-                            _ => false,
-                        };
-                        (passes, e.to_string())
-                    })?;
+                let mut stream =
+                    self.js
+                        .get_or_create_stream(config.clone())
+                        .await
+                        .map_err(|e| {
+                            use jetstream::context::CreateStreamErrorKind as K;
+                            let passes = match e.kind() {
+                                K::TimedOut | K::JetStreamUnavailable => true,
+                                K::JetStream(j) => unavailable(&j),
+                                _ => false,
+                            };
+                            (passes, e.to_string())
+                        })?;
                 // A stream that existed keeps its own window: checked below against this
                 // publisher's retries.
                 let info = stream.info().await.map_err(|e| (true, e.to_string()))?;
