@@ -277,18 +277,7 @@ where
     /// Messages in the dead-letter stream (from every process).
     pub async fn dead_letters(&self) -> Result<u64, NatsError> {
         let name = format!("{}_DEAD", self.shared.config.stream);
-        let fail = |e: &dyn std::fmt::Display| NatsError::JetStream {
-            action: format!("read stream {name}"),
-            reason: e.to_string(),
-        };
-        let mut stream = self
-            .shared
-            .js
-            .get_stream(&name)
-            .await
-            .map_err(|e| fail(&e))?;
-        let info = stream.info().await.map_err(|e| fail(&e))?;
-        Ok(info.state.messages)
+        self.shared.stream_messages(&name).await
     }
 
     /// This process's counters.

@@ -105,24 +105,34 @@ where
     /// How much work waits and how much is being worked on (also before any worker joined: then
     /// everything the stream holds waits).
     pub async fn backlog(&self) -> Result<Backlog, NatsError> {
-        let fail = |e: &dyn std::fmt::Display| NatsError::JetStream {
-            action: format!("read stream {}", self.stream),
-            reason: e.to_string(),
-        };
-        let mut stream = self
-            .shared
-            .js
-            .get_stream(&self.stream)
-            .await
-            .map_err(|e| fail(&e))?;
         // Work-queue retention: the stream holds exactly the messages not yet acknowledged.
-        let held = stream.info().await.map_err(|e| fail(&e))?.state.messages;
-        let in_progress = match stream.consumer_info(WORKERS).await {
-            Ok(info) => info.num_ack_pending as u64,
-            // No worker ever joined.
-            Err(e) if e.kind() == ConsumerInfoErrorKind::NotFound => 0,
-            Err(e) => return Err(fail(&e)),
-        };
+        let held = self.shared.stream_messages(&self.stream).await?;
+        let action = format!("read consumer {WORKERS} on stream {}", self.stream);
+        let in_progress = self
+            .shared
+            .until_settled(&action, || async {
+                let stream = self
+                    .shared
+                    .js
+                    .get_stream(&self.stream)
+                    .await
+                    .map_err(|e| (true, e.to_string()))?;
+                match stream.consumer_info(WORKERS).await {
+                    Ok(info) => Ok(info.num_ack_pending as u64),
+                    // No worker ever joined.
+                    Err(e) if e.kind() == ConsumerInfoErrorKind::NotFound => Ok(0),
+                    Err(e) => Err((
+                        matches!(
+                            e.kind(),
+                            ConsumerInfoErrorKind::TimedOut
+                                | ConsumerInfoErrorKind::Request
+                                | ConsumerInfoErrorKind::Offline
+                        ),
+                        e.to_string(),
+                    )),
+                }
+            })
+            .await?;
         Ok(Backlog {
             waiting: held.saturating_sub(in_progress),
             in_progress,

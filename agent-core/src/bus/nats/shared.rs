@@ -132,6 +132,25 @@ impl Shared {
         }
     }
 
+    /// How many messages stream `name` holds (retried like setup calls while the cluster is
+    /// electing a leader).
+    pub(crate) async fn stream_messages(&self, name: &str) -> Result<u64, NatsError> {
+        self.until_settled(&format!("read stream {name}"), || async {
+            use jetstream::context::GetStreamErrorKind as G;
+            let mut stream = self.js.get_stream(name).await.map_err(|e| {
+                let passes = match e.kind() {
+                    G::Request => true,
+                    G::JetStream(j) => unavailable(&j),
+                    _ => false,
+                };
+                (passes, e.to_string())
+            })?;
+            let info = stream.info().await.map_err(|e| (true, e.to_string()))?;
+            Ok(info.state.messages)
+        })
+        .await
+    }
+
     /// A pull consumer on `stream` with explicit acknowledgement.
     pub(crate) async fn consumer(
         &self,
