@@ -15,7 +15,7 @@ async fn holds(seed: u64, topology: Topology) {
         .await
         .unwrap_or_else(|e| panic!("seed {seed} could not be set up: {e}"));
     assert!(outcome.faults.len() >= 2, "{outcome:?}");
-    assert_eq!(outcome.checked, 7);
+    assert_eq!(outcome.checked, 9);
     let flag = if topology == Topology::Cluster {
         " --cluster"
     } else {

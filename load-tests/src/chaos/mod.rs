@@ -4,8 +4,8 @@
 //! dropped connections, black holes, one-way stalls), the processes (SIGKILL, SIGSTOP of a
 //! worker, SIGKILL of the publisher) and the servers (SIGKILL, SIGSTOP; on a three-node cluster
 //! with R3 streams, a member killed, paused or partitioned). After the faults heal, the
-//! invariants the transport promises are checked (see [`Outcome`]). The same seed replays the
-//! same schedule.
+//! invariants the transport promises are checked (see [`Outcome`]), and a quiet tail of jobs
+//! slower than the ack wait must each be handled once. The same seed replays the same schedule.
 
 mod schedule;
 mod world;
@@ -20,7 +20,7 @@ use serde::Serialize;
 pub use schedule::{Client, Fault, Schedule, Scheduled};
 use world::{gone, World, JOBS};
 
-use crate::distributed::{nats_config, run_id, Collector, Traffic};
+use crate::distributed::{nats_config, run_id, Collector, Job, Traffic};
 
 /// Where the faults act.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -36,6 +36,10 @@ pub enum Topology {
 const RESULTS_WITHIN: Duration = Duration::from_secs(60);
 /// How long after the last result the queue must be empty and the processes gone.
 const SETTLE_WITHIN: Duration = Duration::from_secs(20);
+/// Jobs submitted once the faults have healed, each taking longer than the ack wait (1 s): with
+/// no fault to explain a redelivery, each must be handled exactly once (progress acks).
+const SLOW_TAIL: u64 = 3;
+const SLOW_WORK: Duration = Duration::from_millis(1200);
 
 /// What one schedule did and what broke.
 #[derive(Clone, Debug, Serialize)]
@@ -105,8 +109,32 @@ pub async fn run_seed(seed: u64, topology: Topology, bin: &Path) -> Result<Outco
 
     let mut violations = Vec::new();
     let mut checked = 0u64;
-    let (collector, done) = collecting.await.map_err(|e| text(&e))?;
+    let (mut collector, done) = collecting.await.map_err(|e| text(&e))?;
     done.map_err(|e| text(&e))?;
+    // The quiet tail: slow jobs with every fault healed.
+    if collector.got.missing(JOBS) == 0 {
+        for seq in JOBS..JOBS + SLOW_TAIL {
+            let job = Job {
+                run: run.clone(),
+                seq,
+                work_us: SLOW_WORK.as_micros() as u64,
+            };
+            queue
+                .submit(&job.id(), &Traffic::Job(job), agent_core::TraceId(seq))
+                .await
+                .map_err(|e| text(&e))?;
+        }
+        let deadline = Instant::now() + SLOW_WORK * 4 + Duration::from_secs(5);
+        collector
+            .until_complete(JOBS + SLOW_TAIL, deadline.into(), || {})
+            .await
+            .map_err(|e| text(&e))?;
+        // A redelivered copy would finish about an ack wait after the first.
+        collector
+            .drain_duplicates(SLOW_WORK)
+            .await
+            .map_err(|e| text(&e))?;
+    }
     let got = &collector.got;
 
     // 1. Every job the publisher had acknowledged is handled at least once. (The publisher
@@ -126,7 +154,7 @@ pub async fn run_seed(seed: u64, topology: Topology, bin: &Path) -> Result<Outco
     checked += 1;
     let sequences: Vec<(u64, u64)> = got
         .done
-        .iter()
+        .range(..JOBS)
         .map(|(job, d)| (*job, d.job_sequence))
         .collect();
     if let Some(w) = sequences.windows(2).find(|w| w[1].1 <= w[0].1) {
@@ -135,14 +163,39 @@ pub async fn run_seed(seed: u64, topology: Topology, bin: &Path) -> Result<Outco
             w[1].0, w[1].1, w[0].0, w[0].1
         ));
     }
-    // 4. No handled message dead-lettered.
+    // 4. Each publish stored once: every handling of a job saw the same stream sequence.
+    checked += 1;
+    for (job, handlings) in &got.handlings {
+        let mut stored: Vec<u64> = handlings.iter().map(|d| d.job_sequence).collect();
+        stored.sort_unstable();
+        stored.dedup();
+        if stored.len() > 1 {
+            violations.push(format!(
+                "job {job} stored {} times: {stored:?}",
+                stored.len()
+            ));
+        }
+    }
+    // 5. In quiet, a handler slower than the ack wait keeps its job: handled once.
+    checked += 1;
+    for seq in JOBS..JOBS + SLOW_TAIL {
+        let handlings = got.handlings.get(&seq).map_or(&[][..], Vec::as_slice);
+        let attempts: Vec<u64> = handlings.iter().map(|d| d.attempt).collect();
+        if attempts != [1] {
+            violations.push(format!(
+                "slow job {seq}, with no fault, handled {} times (deliveries {attempts:?})",
+                handlings.len()
+            ));
+        }
+    }
+    // 6. No handled message dead-lettered.
     checked += 1;
     match observer.dead_letters().await {
         Ok(0) => {}
         Ok(n) => violations.push(format!("{n} messages dead-lettered")),
         Err(e) => violations.push(format!("dead letters unreadable: {e}")),
     }
-    // 5. Lag back to zero once the faults healed.
+    // 7. Lag back to zero once the faults healed.
     checked += 1;
     let settle_by = Instant::now() + SETTLE_WITHIN;
     loop {
@@ -159,11 +212,11 @@ pub async fn run_seed(seed: u64, topology: Topology, bin: &Path) -> Result<Outco
             _ => tokio::time::sleep(Duration::from_millis(50)).await,
         }
     }
-    // 6. Every process exits cleanly: the publisher (all jobs acknowledged) and the workers.
+    // 8. Every process exits cleanly: the publisher (all jobs acknowledged) and the workers.
     checked += 1;
     let failed = tokio::task::block_in_place(|| world.finish(settle_by + SETTLE_WITHIN));
     violations.extend(failed);
-    // 7. Nothing left behind once the run is torn down.
+    // 9. Nothing left behind once the run is torn down.
     checked += 1;
     let pids = world.pids();
     drop(world);

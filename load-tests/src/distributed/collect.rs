@@ -24,6 +24,9 @@ pub struct Results {
     /// Jobs done twice whose second result the stream dropped as a duplicate, as reported by
     /// the worker that found it.
     pub duplicates_reported: u64,
+    /// Every handling seen of each job, by job number: its result, repeats, and the duplicate
+    /// reports (which carry the second handling's delivery and the job's stream sequence).
+    pub handlings: BTreeMap<u64, Vec<Done>>,
 }
 
 impl Results {
@@ -81,7 +84,7 @@ impl Collector {
                 d = self.results.recv() => d,
                 d = self.duplicates.recv() => {
                     if let Some(d) = d {
-                        self.got.duplicates_reported += 1;
+                        self.note_duplicate(d.msg());
                         d.ack().await?;
                     }
                     continue;
@@ -91,6 +94,11 @@ impl Collector {
             let Some(delivery) = next else { return Ok(()) };
             if let Traffic::Done(done) = delivery.msg().clone() {
                 self.got.stored.insert(delivery.sequence());
+                self.got
+                    .handlings
+                    .entry(done.seq)
+                    .or_default()
+                    .push(done.clone());
                 match self.got.done.entry(done.seq) {
                     std::collections::btree_map::Entry::Occupied(_) => self.got.repeats += 1,
                     std::collections::btree_map::Entry::Vacant(slot) => {
@@ -103,12 +111,26 @@ impl Collector {
             delivery.ack().await?;
         }
         // Duplicate reports published just before the last result may still be on the way.
-        while let Ok(Some(d)) =
-            tokio::time::timeout(Duration::from_millis(300), self.duplicates.recv()).await
-        {
-            self.got.duplicates_reported += 1;
+        self.drain_duplicates(Duration::from_millis(300)).await
+    }
+
+    /// Takes duplicate reports until none has come for `quiet`.
+    pub async fn drain_duplicates(&mut self, quiet: Duration) -> Result<(), NatsError> {
+        while let Ok(Some(d)) = tokio::time::timeout(quiet, self.duplicates.recv()).await {
+            self.note_duplicate(d.msg());
             d.ack().await?;
         }
         Ok(())
+    }
+
+    fn note_duplicate(&mut self, msg: &Traffic) {
+        self.got.duplicates_reported += 1;
+        if let Traffic::Done(done) = msg {
+            self.got
+                .handlings
+                .entry(done.seq)
+                .or_default()
+                .push(done.clone());
+        }
     }
 }
