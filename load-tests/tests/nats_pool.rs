@@ -41,6 +41,7 @@ async fn workers_share_the_queue_and_a_crash_or_a_leave_loses_nothing() {
         outbox: None,
         crash_after_job: None,
         replay_horizon: REPLAY_HORIZON,
+        server_patience: load_tests::distributed::SERVER_PATIENCE,
     }));
     tokio::time::sleep(Duration::from_millis(250)).await;
     fleet.kill(crashes);

@@ -35,6 +35,7 @@ fn args(run: &str, outbox: &std::path::Path) -> PublisherArgs {
         outbox: Some(outbox.to_owned()),
         crash_after_job: None,
         replay_horizon: HORIZON,
+        server_patience: Duration::ZERO,
     }
 }
 

@@ -58,6 +58,9 @@ pub struct Outcome {
     pub violations: Vec<String>,
     /// Jobs done again after a redelivery, and results the stream dropped as duplicates.
     pub redelivered: u64,
+    /// Jobs stored a second time because a restarted server had forgotten their ids (see
+    /// invariant 4); their effects were stored once.
+    pub stored_again_after_restart: u64,
     /// Wall time of the schedule.
     pub took_ms: u64,
 }
@@ -163,13 +166,25 @@ pub async fn run_seed(seed: u64, topology: Topology, bin: &Path) -> Result<Outco
             w[1].0, w[1].1, w[0].0, w[0].1
         ));
     }
-    // 4. Each publish stored once: every handling of a job saw the same stream sequence.
+    // 4. Each publish stored once: every handling of a job saw the same stream sequence. The
+    //    one exception NATS has: a server restarted after a SIGKILL rebuilds its message ids
+    //    from what it still stores, so a job a worker had already taken (and the work queue
+    //    removed) and the outbox replays across the restart is stored again
+    //    (agent-core/tests/nats_dedup.rs shows it); it is counted, and its effect must still be
+    //    stored once (2).
     checked += 1;
+    let server_killed = schedule
+        .faults
+        .iter()
+        .any(|s| matches!(s.fault, Fault::KillServer(_)));
+    let mut stored_again = 0;
     for (job, handlings) in &got.handlings {
         let mut stored: Vec<u64> = handlings.iter().map(|d| d.job_sequence).collect();
         stored.sort_unstable();
         stored.dedup();
-        if stored.len() > 1 {
+        if stored.len() > 1 && server_killed {
+            stored_again += 1;
+        } else if stored.len() > 1 {
             violations.push(format!(
                 "job {job} stored {} times: {stored:?}",
                 stored.len()
@@ -247,6 +262,7 @@ pub async fn run_seed(seed: u64, topology: Topology, bin: &Path) -> Result<Outco
         checked,
         violations,
         redelivered,
+        stored_again_after_restart: stored_again,
         took_ms: began.elapsed().as_millis() as u64,
     })
 }

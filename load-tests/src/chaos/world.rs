@@ -14,7 +14,7 @@ use crate::distributed::{Fleet, PublisherArgs, REPLAY_HORIZON};
 pub(super) const JOBS: u64 = 150;
 const RATE_PER_S: f64 = 75.0;
 /// Simulated work per job.
-const WORK_US: u64 = 2_000;
+const WORK_US: u64 = 20_000;
 /// Jobs a worker holds at once.
 const IN_FLIGHT: usize = 4;
 
@@ -103,6 +103,7 @@ impl World {
             outbox: Some(outbox),
             crash_after_job: None,
             replay_horizon: REPLAY_HORIZON,
+            server_patience: crate::distributed::SERVER_PATIENCE,
         };
         self.publisher = self.fleet.start_publisher(&args).map_err(text)?;
         self.note_pids();

@@ -109,13 +109,15 @@ pub(super) fn chaos(o: &ChaosOptions) -> Result<Exit, CliError> {
         .collect();
     let violations: usize = outcomes.iter().map(|o| o.violations.len()).sum();
     let redelivered: u64 = outcomes.iter().map(|o| o.redelivered).sum();
+    let stored_again: u64 = outcomes.iter().map(|o| o.stored_again_after_restart).sum();
     let place = match topology {
         Topology::Single => "a single server",
         Topology::Cluster => "a three-node cluster (R3)",
     };
     println!(
         "\n{} schedules on {place}: {faults} faults injected; {checked} invariants checked; \
-         {violations} violations; {redelivered} jobs redelivered or repeated (absorbed)",
+         {violations} violations; {redelivered} jobs redelivered or repeated, {stored_again} \
+         stored again after a server restart (all absorbed: effects stored once)",
         outcomes.len()
     );
     for (kind, n) in &kinds {

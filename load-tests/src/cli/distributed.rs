@@ -28,6 +28,10 @@ pub(super) struct WorkerOptions {
     /// middle of a message, for fault tests.
     #[arg(long, value_name = "N")]
     crash_at_job: Option<u64>,
+    /// Wait up to this long for a server that cannot be reached yet (a worker restarted while
+    /// its server is down) instead of refusing at once.
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    wait_for_server: u64,
 }
 
 /// `load-tests publisher`'s options.
@@ -58,6 +62,9 @@ pub(super) struct PublisherOptions {
     /// jobs stream's duplicate window must cover it plus a publish's retries (checked at start).
     #[arg(long, value_name = "SECS", default_value_t = distributed::REPLAY_HORIZON.as_secs())]
     replay_horizon_secs: u64,
+    /// Wait up to this long for a server that cannot be reached yet instead of refusing at once.
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    wait_for_server: u64,
 }
 
 /// `load-tests subscriber`'s options.
@@ -111,6 +118,7 @@ pub(super) fn worker(o: &WorkerOptions) -> Result<Exit, CliError> {
         worker: o.id,
         in_flight: o.in_flight as usize,
         crash_at_job: o.crash_at_job,
+        server_patience: std::time::Duration::from_secs(o.wait_for_server),
     };
     let summary = runtime()?.block_on(distributed::work(&args, stop))?;
     println!("{}", serde_json::to_string(&summary).unwrap_or_default());
@@ -134,6 +142,7 @@ pub(super) fn publisher(o: &PublisherOptions) -> Result<Exit, CliError> {
         outbox: o.outbox.clone(),
         crash_after_job: o.crash_after_job,
         replay_horizon: std::time::Duration::from_secs(o.replay_horizon_secs),
+        server_patience: std::time::Duration::from_secs(o.wait_for_server),
     };
     let summary = runtime()?
         .block_on(distributed::publish_jobs(&args))

@@ -63,6 +63,9 @@ impl Fleet {
             worker.to_string(),
             "--in-flight".to_owned(),
             in_flight.to_string(),
+            // A member restarted while the server is down waits for it.
+            "--wait-for-server".to_owned(),
+            super::SERVER_PATIENCE.as_secs().to_string(),
         ];
         if let Some(n) = crash_at_job {
             args.push("--crash-at-job".to_owned());
@@ -87,6 +90,8 @@ impl Fleet {
             p.work_us.to_string(),
             "--replay-horizon-secs".to_owned(),
             p.replay_horizon.as_secs().to_string(),
+            "--wait-for-server".to_owned(),
+            p.server_patience.as_secs().to_string(),
         ];
         if let Some(outbox) = &p.outbox {
             args.push("--outbox".to_owned());

@@ -26,5 +26,8 @@ pub use publisher::{
 };
 pub use server::{fleet_bin, RunServer};
 pub use subscriber::{subscribe, SubscriberArgs, SubscriberError, EVENTS};
-pub use traffic::{nats_config, run_id, Done, Job, Traffic, DUPLICATES, JOBS, RESULTS};
+pub use traffic::{
+    connect_waiting, nats_config, run_id, Done, Job, Traffic, DUPLICATES, JOBS, RESULTS,
+    SERVER_PATIENCE,
+};
 pub use worker::{work, WorkerArgs, WorkerSummary};

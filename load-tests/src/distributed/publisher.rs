@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use agent_core::bus::nats::{NatsConfig, NatsError, NatsTransport};
+use agent_core::bus::nats::{NatsConfig, NatsError};
 use agent_core::TraceId;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::{nats_config, Job, Outbox, OutboxError, Traffic, JOBS};
+use super::{connect_waiting, nats_config, Job, Outbox, OutboxError, Traffic, JOBS};
 
 /// What to publish.
 #[derive(Clone, Debug)]
@@ -34,6 +34,8 @@ pub struct PublisherArgs {
     /// The longest a job may wait in the outbox and still be stored once when replayed: the
     /// stream's duplicate window must outlast it plus a publish's retries, checked at start.
     pub replay_horizon: Duration,
+    /// How long to wait for a server that cannot be reached yet at start (zero: refuse at once).
+    pub server_patience: Duration,
 }
 
 /// The replay horizon a publisher promises by default: an outage of up to five minutes.
@@ -107,7 +109,7 @@ pub async fn publish_jobs_with(
     config: NatsConfig,
     args: &PublisherArgs,
 ) -> Result<PublisherSummary, PublisherError> {
-    let nats = NatsTransport::<Traffic>::connect(config).await?;
+    let nats = connect_waiting(config, args.server_patience).await?;
     let queue = nats.work_queue(JOBS).await?;
     let outbox = args.outbox.as_deref().map(Outbox::open).transpose()?;
     if outbox.is_some() {

@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_core::bus::nats::{NatsError, NatsTransport};
+use agent_core::bus::nats::NatsError;
 use agent_core::{Bus, MailboxConfig, OverflowPolicy};
 
-use super::{nats_config, Traffic};
+use super::{connect_waiting, nats_config, Traffic};
 
 /// Events of run `r` go to topic `events.<r>`.
 pub const EVENTS: &str = "events";
@@ -71,7 +71,7 @@ pub async fn subscribe(
         .append(true)
         .open(&args.record)
         .map_err(record_error)?;
-    let nats = NatsTransport::<Traffic>::connect(nats_config(&args.url)).await?;
+    let nats = connect_waiting(nats_config(&args.url), std::time::Duration::ZERO).await?;
     let bus = Bus::with_transport(nats);
     let topic = format!("{EVENTS}.{}", args.run);
     let mailbox = MailboxConfig::bounded(args.capacity, OverflowPolicy::Block { timeout: None });

@@ -81,6 +81,28 @@ pub fn nats_config(url: &str) -> NatsConfig {
     }
 }
 
+/// How long the processes a run starts wait for an unreachable server at start (a process
+/// restarted while its server is down, as after a crash of both).
+pub const SERVER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Connects, trying a server that cannot be reached yet again every 250 ms for up to `patience`
+/// (zero: once); any other refusal (no JetStream, too old) is returned at once.
+pub async fn connect_waiting(
+    config: NatsConfig,
+    patience: std::time::Duration,
+) -> Result<agent_core::bus::nats::NatsTransport<Traffic>, agent_core::bus::nats::NatsError> {
+    use agent_core::bus::nats::{NatsError, NatsTransport};
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        match NatsTransport::connect(config.clone()).await {
+            Err(NatsError::Unreachable { .. }) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// A fresh run id: process id and time, in characters valid in subjects and names.
 pub fn run_id() -> String {
     let nanos = std::time::SystemTime::now()

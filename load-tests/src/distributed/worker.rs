@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_core::bus::nats::{NatsError, NatsTransport};
+use agent_core::bus::nats::NatsError;
 use serde::{Deserialize, Serialize};
 
-use super::{nats_config, Done, Traffic, DUPLICATES, JOBS, RESULTS};
+use super::{connect_waiting, nats_config, Done, Traffic, DUPLICATES, JOBS, RESULTS};
 
 /// How a worker joins.
 #[derive(Clone, Debug)]
@@ -23,6 +23,8 @@ pub struct WorkerArgs {
     /// Kill this process with SIGKILL on receiving its n-th job, before doing it: a crash in
     /// the middle of a message, at a known point (the consumer-crash fault).
     pub crash_at_job: Option<u64>,
+    /// How long to wait for a server that cannot be reached yet at start (zero: refuse at once).
+    pub server_patience: Duration,
 }
 
 /// What a worker did (printed as one JSON line by `load-tests worker` when it leaves).
@@ -38,7 +40,7 @@ pub struct WorkerSummary {
 /// Works until `stop` is set (then it finishes the job in hand and leaves; jobs queued locally
 /// and unacknowledged go back to the others after the ack wait).
 pub async fn work(args: &WorkerArgs, stop: Arc<AtomicBool>) -> Result<WorkerSummary, NatsError> {
-    let nats = NatsTransport::<Traffic>::connect(nats_config(&args.url)).await?;
+    let nats = connect_waiting(nats_config(&args.url), args.server_patience).await?;
     let queue = nats.work_queue(JOBS).await?;
     let jobs = queue.join(args.in_flight).await?;
     let mut summary = WorkerSummary::default();

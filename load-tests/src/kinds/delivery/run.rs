@@ -115,6 +115,7 @@ impl UnderFault {
             crash_after_job: (self.fault == Fault::PublisherCrash)
                 .then(|| (FAULT_AFTER.as_secs_f64() * self.rate_per_s) as u64),
             replay_horizon: REPLAY_HORIZON,
+            server_patience: crate::distributed::SERVER_PATIENCE,
         };
         let started = Instant::now();
         let publisher = if self.fault == Fault::PublisherCrash {
