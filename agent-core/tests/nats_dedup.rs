@@ -147,3 +147,42 @@ async fn a_server_restart_forgets_the_ids_of_messages_a_work_queue_removed() {
          them, the work queue's de-duplication holds across restarts: update ARCHITECTURE.md"
     );
 }
+
+/// An outage longer than the window, on a real network fault: the publisher's acknowledgements
+/// are held back (a one-way stall through nats-testkit's proxy), so its publish fails although
+/// the stream stored the message; the application retries under the same id once the network
+/// heals. Within the window the retry is stored once; past it, twice: the documented horizon.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_an_outage_longer_than_the_window_is_stored_twice() {
+    let server = NatsServer::start().unwrap();
+    let proxy = nats_testkit::Proxy::start(server.port()).unwrap();
+    let nats = NatsTransport::<u64>::connect(NatsConfig {
+        url: proxy.url(),
+        ..short_window(&server)
+    })
+    .await
+    .unwrap();
+    let through_outage = |id: &'static str, outage: Duration| {
+        let (nats, proxy) = (&nats, &proxy);
+        async move {
+            proxy.stall(nats_testkit::Direction::ToClient);
+            let lost = nats.publish_with_id("jobs", id, &1, TraceId(1)).await;
+            assert!(
+                matches!(lost, Err(NatsError::PublishFailed { .. })),
+                "{lost:?}"
+            );
+            tokio::time::sleep(outage).await;
+            proxy.heal();
+            nats.publish_with_id("jobs", id, &1, TraceId(1))
+                .await
+                .unwrap()
+        }
+    };
+    let short = through_outage("short", Duration::from_millis(300)).await;
+    assert!(short.duplicate, "an outage inside the window: stored once");
+    let long = through_outage("long", Duration::from_millis(2000)).await;
+    assert!(
+        !long.duplicate,
+        "an outage past the 1.5 s window: the retry is a second message"
+    );
+}

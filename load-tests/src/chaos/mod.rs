@@ -69,7 +69,17 @@ pub struct Outcome {
 /// from `bin` (the `load-tests` binary). An error is a run that could not be set up (no server,
 /// say), not a violation.
 pub async fn run_seed(seed: u64, topology: Topology, bin: &Path) -> Result<Outcome, String> {
-    let schedule = Schedule::draw(seed, topology);
+    run_schedule(Schedule::draw(seed, topology), topology, bin).await
+}
+
+/// Runs `schedule` (drawn from a seed, or written by hand for one fault at one point) and checks
+/// the invariants, like [`run_seed`].
+pub async fn run_schedule(
+    schedule: Schedule,
+    topology: Topology,
+    bin: &Path,
+) -> Result<Outcome, String> {
+    let seed = schedule.seed;
     let began = Instant::now();
     let text = |e: &dyn std::fmt::Display| e.to_string();
     let mut world = World::start(topology, bin)?;
