@@ -52,17 +52,32 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    /// Opens (or creates) the outbox at `path`.
+    /// Opens (or creates) the outbox at `path`. A new outbox is made complete beside `path` and
+    /// renamed into place, so a process killed while creating it leaves no half-made file there
+    /// for its restart to trip on (the chaos runs found one: "invalid data").
     pub fn open(path: &Path) -> Result<Outbox, OutboxError> {
         let shown = path.display().to_string();
-        let db = Database::create(path).map_err(|e| OutboxError {
+        let fail = |e: &dyn std::fmt::Display| OutboxError {
             path: shown.clone(),
             reason: e.to_string(),
-        })?;
-        let outbox = Outbox { db, path: shown };
-        // Create both tables so that reads of a fresh outbox find them.
-        outbox.write(|_, _| Ok(()))?;
-        Ok(outbox)
+        };
+        if !path.exists() {
+            let mut fresh = path.as_os_str().to_owned();
+            fresh.push(".new");
+            let fresh = std::path::PathBuf::from(fresh);
+            // A leftover from a creation that was killed half-way.
+            let _ = std::fs::remove_file(&fresh);
+            let db = Database::create(&fresh).map_err(|e| fail(&e))?;
+            // Create both tables so that reads of a fresh outbox find them.
+            Outbox {
+                db,
+                path: shown.clone(),
+            }
+            .write(|_, _| Ok(()))?;
+            std::fs::rename(&fresh, path).map_err(|e| fail(&e))?;
+        }
+        let db = Database::create(path).map_err(|e| fail(&e))?;
+        Ok(Outbox { db, path: shown })
     }
 
     fn fail(&self, e: impl std::fmt::Display) -> OutboxError {
@@ -126,5 +141,29 @@ impl Outbox {
             .map_err(|e| self.fail(e))?
             .map_or(0, |v| v.value());
         Ok((jobs, next))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_creation_killed_half_way_leaves_nothing_in_the_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.redb");
+        // What a SIGKILL during the creation leaves: a partial file beside the outbox.
+        std::fs::write(dir.path().join("outbox.redb.new"), b"half a database").unwrap();
+        let outbox = Outbox::open(&path).unwrap();
+        let job = Job {
+            run: "r".into(),
+            seq: 3,
+            work_us: 0,
+        };
+        outbox.accept(&job).unwrap();
+        drop(outbox);
+        let (pending, next) = Outbox::open(&path).unwrap().unacknowledged().unwrap();
+        assert_eq!((pending.len(), next), (1, 4));
+        assert_eq!(pending[0].job, job);
     }
 }
