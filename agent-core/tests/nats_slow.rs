@@ -114,7 +114,7 @@ async fn handlers_three_times_the_ack_wait_run_once_each_within_the_bound() {
     assert!(twice.is_empty(), "handled more than once: {twice:?}");
     assert_eq!(handled.len() as u64, JOBS, "{handled:?}");
     assert_eq!((redelivered, dead), (0, 0), "redelivered, dead-lettered");
-    let backlog = queue.backlog().await.unwrap();
+    let backlog = queue.until_empty(Duration::from_secs(20)).await.unwrap();
     assert_eq!((backlog.waiting, backlog.in_progress), (0, 0));
 }
 

@@ -77,7 +77,7 @@ async fn workers_share_the_queue_and_a_crash_or_a_leave_loses_nothing() {
     let workers: std::collections::BTreeSet<u32> = got.done.values().map(|d| d.worker).collect();
     assert!(workers.contains(&2) && workers.len() >= 2, "{workers:?}");
     // The queue is empty: work-queue retention removed every acknowledged job.
-    let backlog = queue.backlog().await.unwrap();
+    let backlog = queue.until_empty(Duration::from_secs(20)).await.unwrap();
     assert_eq!((backlog.waiting, backlog.in_progress), (0, 0));
     assert_eq!(got.stored_twice(), 0, "a job done twice stored one result");
     let (status, _) = fleet.stop(stays).unwrap();

@@ -102,6 +102,20 @@ where
         join(&self.shared, &self.stream, config, &self.name, in_flight).await
     }
 
+    /// Waits up to `within` for the queue to hold nothing (acknowledgements reach the server a
+    /// moment after they are sent, and it applies them asynchronously); returns the last backlog
+    /// seen, empty unless the time ran out.
+    pub async fn until_empty(&self, within: std::time::Duration) -> Result<Backlog, NatsError> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let b = self.backlog().await?;
+            if b.waiting + b.in_progress == 0 || tokio::time::Instant::now() >= deadline {
+                return Ok(b);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// How much work waits and how much is being worked on (also before any worker joined: then
     /// everything the stream holds waits).
     pub async fn backlog(&self) -> Result<Backlog, NatsError> {
