@@ -39,10 +39,11 @@ async fn single_server(#[case] seed: u64) {
     holds(seed, Topology::Single).await;
 }
 
-/// A member killed while the publisher restarts (the setup retry), and a partitioned member.
+/// A member killed while the publisher restarts (the setup retry), and a partitioned member
+/// followed by the jobs stream's leader paused.
 #[rstest]
-#[case::publisher_restarts_while_a_member_is_down(3)]
-#[case::a_member_partitioned_then_one_paused(13)]
+#[case::publisher_restarts_while_a_member_is_down(17)]
+#[case::a_member_partitioned_then_the_leader_paused(13)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_node_cluster(#[case] seed: u64) {
     holds(seed, Topology::Cluster).await;

@@ -3,7 +3,8 @@
 //! faults drawn from a seed hit the network between each client and the server (latency,
 //! dropped connections, black holes, one-way stalls), the processes (SIGKILL, SIGSTOP of a
 //! worker, SIGKILL of the publisher) and the servers (SIGKILL, SIGSTOP; on a three-node cluster
-//! with R3 streams, a member killed, paused or partitioned). After the faults heal, the
+//! with R3 streams, a member killed, paused or partitioned, and the jobs stream's leader paused,
+//! some of them past the ack wait). After the faults heal, the
 //! invariants the transport promises are checked (see [`Outcome`]), and a quiet tail of jobs
 //! slower than the ack wait must each be handled once. The same seed replays the same schedule.
 
@@ -114,7 +115,11 @@ pub async fn run_schedule(
     for (at, start, fault) in events {
         tokio::time::sleep_until((started + at).into()).await;
         if start {
-            world.apply(fault)?;
+            let leader = match fault {
+                Fault::PauseLeader => queue.stream_leader().await.map_err(|e| text(&e))?,
+                _ => None,
+            };
+            world.apply(fault, leader.as_deref())?;
         } else {
             world.undo(fault)?;
         }

@@ -51,6 +51,9 @@ pub enum Fault {
     PauseServer(usize),
     /// Member `n` cut off from the other members until the fault ends.
     Partition(usize),
+    /// The member leading the jobs stream (found when the fault starts) SIGSTOPped, continued
+    /// when the fault ends.
+    PauseLeader,
 }
 
 impl Fault {
@@ -67,6 +70,7 @@ impl Fault {
             Fault::KillServer(_) => "server SIGKILL",
             Fault::PauseServer(_) => "server SIGSTOP",
             Fault::Partition(_) => "node partitioned",
+            Fault::PauseLeader => "stream leader SIGSTOP",
         }
     }
 
@@ -81,9 +85,10 @@ impl Fault {
             Fault::KillPublisher => "publisher".to_owned(),
             // At most one server or member down, paused or cut off at a time: a cluster keeps
             // its guarantees with a majority of its members, and a single server with itself.
-            Fault::KillServer(_) | Fault::PauseServer(_) | Fault::Partition(_) => {
-                "servers".to_owned()
-            }
+            Fault::KillServer(_)
+            | Fault::PauseServer(_)
+            | Fault::Partition(_)
+            | Fault::PauseLeader => "servers".to_owned(),
         }
     }
 }
@@ -107,6 +112,7 @@ impl fmt::Display for Fault {
             Fault::KillServer(n) => write!(f, "server {n} SIGKILL"),
             Fault::PauseServer(n) => write!(f, "server {n} SIGSTOP"),
             Fault::Partition(n) => write!(f, "node {n} partitioned"),
+            Fault::PauseLeader => write!(f, "stream leader SIGSTOP"),
         }
     }
 }
@@ -191,12 +197,13 @@ fn draw_fault(rng: &mut ChaCha8Rng, topology: Topology) -> Fault {
             _ => Fault::PauseServer(0),
         },
         // Clients reach the members directly; network faults act between members.
-        Topology::Cluster => match rng.random_range(0..6) {
+        Topology::Cluster => match rng.random_range(0..7) {
             0 => Fault::KillWorker(worker),
             1 => Fault::PauseWorker(worker),
             2 => Fault::KillPublisher,
             3 => Fault::KillServer(node),
             4 => Fault::PauseServer(node),
+            5 => Fault::PauseLeader,
             _ => Fault::Partition(node),
         },
     }
@@ -239,6 +246,6 @@ mod tests {
                 kinds.insert(s.fault.kind());
             }
         }
-        assert_eq!(kinds.len(), 10, "{kinds:?}");
+        assert_eq!(kinds.len(), 11, "{kinds:?}");
     }
 }

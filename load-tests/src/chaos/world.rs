@@ -36,6 +36,8 @@ pub(super) struct World {
     workers: Vec<usize>,
     /// Every process id seen, to check none is left behind.
     pids: Vec<u32>,
+    /// The member a [`Fault::PauseLeader`] paused.
+    paused_leader: Option<usize>,
 }
 
 impl World {
@@ -63,6 +65,7 @@ impl World {
             publisher: 0,
             workers: Vec::new(),
             pids: Vec::new(),
+            paused_leader: None,
         };
         world.note_pids();
         Ok(world)
@@ -143,8 +146,9 @@ impl World {
         }
     }
 
-    /// Starts `fault`.
-    pub(super) fn apply(&mut self, fault: Fault) -> Result<(), String> {
+    /// Starts `fault`; `leader` names the member leading the jobs stream now (for
+    /// [`Fault::PauseLeader`]: `n2` is member 1).
+    pub(super) fn apply(&mut self, fault: Fault, leader: Option<&str>) -> Result<(), String> {
         match fault {
             Fault::Latency(c, ms) => {
                 if let Some(p) = self.proxy(c) {
@@ -180,6 +184,16 @@ impl World {
                     c.partition(n);
                 }
             }
+            Fault::PauseLeader => {
+                let member = leader
+                    .and_then(|name| name.strip_prefix('n')?.parse::<usize>().ok())
+                    .and_then(|n| n.checked_sub(1))
+                    .filter(|&n| n < NODES);
+                if let Some(n) = member {
+                    self.server(n).pause();
+                    self.paused_leader = Some(n);
+                }
+            }
         }
         Ok(())
     }
@@ -202,6 +216,11 @@ impl World {
             Fault::Partition(_) => {
                 if let Servers::Cluster(c) = &self.servers {
                     c.heal();
+                }
+            }
+            Fault::PauseLeader => {
+                if let Some(n) = self.paused_leader.take() {
+                    self.server(n).resume();
                 }
             }
         }

@@ -102,6 +102,24 @@ where
         join(&self.shared, &self.stream, config, &self.name, in_flight).await
     }
 
+    /// The name of the server leading the queue's stream on a cluster (its RAFT leader, which
+    /// orders every write), or `None` on a single server or while no leader is elected.
+    pub async fn stream_leader(&self) -> Result<Option<String>, NatsError> {
+        let action = format!("read stream {}", self.stream);
+        self.shared
+            .until_settled(&action, || async {
+                let mut stream = self
+                    .shared
+                    .js
+                    .get_stream(&self.stream)
+                    .await
+                    .map_err(|e| (true, e.to_string()))?;
+                let info = stream.info().await.map_err(|e| (true, e.to_string()))?;
+                Ok(info.cluster.as_ref().and_then(|c| c.leader.clone()))
+            })
+            .await
+    }
+
     /// Waits up to `within` for the queue to hold nothing (acknowledgements reach the server a
     /// moment after they are sent, and it applies them asynchronously); returns the last backlog
     /// seen, empty unless the time ran out.
