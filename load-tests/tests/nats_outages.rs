@@ -16,36 +16,32 @@ use load_tests::chaos::{run_schedule, Client, Fault, Schedule, Scheduled, Topolo
 
 const BIN: &str = env!("CARGO_BIN_EXE_load-tests");
 
-async fn holds(fault: Fault, lasts: Duration) -> load_tests::chaos::Outcome {
+/// Both outages in one run (their targets differ): a worker black-holed for three ack waits
+/// while it holds jobs, and the publisher's acknowledgements held back past the ack wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outages_past_the_ack_wait_lose_nothing_and_store_each_job_once() {
+    let at = Duration::from_millis(600);
     let schedule = Schedule {
         seed: 0,
-        faults: vec![Scheduled {
-            at: Duration::from_millis(600),
-            lasts,
-            fault,
-        }],
+        faults: vec![
+            Scheduled {
+                at,
+                lasts: Duration::from_secs(3),
+                fault: Fault::BlackHole(Client::Worker(0)),
+            },
+            Scheduled {
+                at,
+                lasts: Duration::from_millis(2500),
+                fault: Fault::OneWayStall(Client::Publisher, false),
+            },
+        ],
     };
     let outcome = run_schedule(schedule, Topology::Single, Path::new(BIN))
         .await
         .unwrap();
     assert!(outcome.violations.is_empty(), "{outcome:?}");
-    outcome
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_worker_cut_off_for_three_ack_waits_loses_nothing_and_its_work_is_absorbed() {
-    let outcome = holds(Fault::BlackHole(Client::Worker(0)), Duration::from_secs(3)).await;
     assert!(
         outcome.redelivered > 0,
         "the cut-off worker's jobs were to be redelivered: {outcome:?}"
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_publisher_whose_acknowledgements_are_held_past_the_ack_wait_stores_each_job_once() {
-    holds(
-        Fault::OneWayStall(Client::Publisher, false),
-        Duration::from_millis(2500),
-    )
-    .await;
 }
