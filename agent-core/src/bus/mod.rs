@@ -99,7 +99,9 @@ impl<M: Send + 'static, T: Transport<M>> Bus<M, T> {
     }
 
     /// Subscribes to `topic` with its own mailbox; the subscription sees every message published
-    /// after this returns.
+    /// after this returns. Over NATS it is anonymous: its consumer goes with its process, so
+    /// what the process held when it died (queued or in hand) is lost with it: at most once
+    /// past the local mailbox. [`Bus::subscribe_durable`] is at least once across crashes.
     pub async fn subscribe(
         &self,
         topic: &str,
