@@ -261,18 +261,7 @@ pub async fn run_schedule(
     Ok(Outcome {
         seed,
         topology,
-        faults: schedule
-            .faults
-            .iter()
-            .map(|s| {
-                format!(
-                    "{} at {} ms for {} ms",
-                    s.fault,
-                    s.at.as_millis(),
-                    s.lasts.as_millis()
-                )
-            })
-            .collect(),
+        faults: schedule.describe(),
         by_kind: schedule.by_kind(),
         checked,
         violations,

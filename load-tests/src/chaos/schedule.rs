@@ -128,6 +128,18 @@ pub struct Scheduled {
     pub fault: Fault,
 }
 
+impl fmt::Display for Scheduled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at {} ms for {} ms",
+            self.fault,
+            self.at.as_millis(),
+            self.lasts.as_millis()
+        )
+    }
+}
+
 /// The faults of one run, in the order they start.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Schedule {
@@ -163,6 +175,11 @@ impl Schedule {
         }
         faults.sort_by_key(|s| s.at);
         Schedule { seed, faults }
+    }
+
+    /// Each fault as text, in order.
+    pub fn describe(&self) -> Vec<String> {
+        self.faults.iter().map(ToString::to_string).collect()
     }
 
     /// How many faults of each kind.

@@ -47,18 +47,7 @@ pub(super) fn chaos(o: &ChaosOptions) -> Result<Exit, CliError> {
     };
     if o.plan {
         for &seed in &seeds {
-            let faults: Vec<String> = Schedule::draw(seed, topology)
-                .faults
-                .iter()
-                .map(|s| {
-                    format!(
-                        "{} at {} ms for {} ms",
-                        s.fault,
-                        s.at.as_millis(),
-                        s.lasts.as_millis()
-                    )
-                })
-                .collect();
+            let faults = Schedule::draw(seed, topology).describe();
             println!("seed {seed:>4}: {}", faults.join(", "));
         }
         return Ok(Exit::Pass);

@@ -33,6 +33,17 @@ fn unavailable(e: &jetstream::Error) -> bool {
     e.code() == 503
 }
 
+/// A stream lookup's failure for [`Shared::until_settled`]: whether it passes, and why.
+fn lookup_failed(e: &jetstream::context::GetStreamError) -> (bool, String) {
+    use jetstream::context::GetStreamErrorKind as G;
+    let passes = match e.kind() {
+        G::Request => true,
+        G::JetStream(j) => unavailable(&j),
+        _ => false,
+    };
+    (passes, e.to_string())
+}
+
 impl Shared {
     pub(crate) fn subject(&self, kind: &str, name: &str) -> String {
         format!("{}.{kind}.{name}", self.config.subject_prefix)
@@ -136,15 +147,11 @@ impl Shared {
     /// electing a leader).
     pub(crate) async fn stream_messages(&self, name: &str) -> Result<u64, NatsError> {
         self.until_settled(&format!("read stream {name}"), || async {
-            use jetstream::context::GetStreamErrorKind as G;
-            let mut stream = self.js.get_stream(name).await.map_err(|e| {
-                let passes = match e.kind() {
-                    G::Request => true,
-                    G::JetStream(j) => unavailable(&j),
-                    _ => false,
-                };
-                (passes, e.to_string())
-            })?;
+            let mut stream = self
+                .js
+                .get_stream(name)
+                .await
+                .map_err(|e| lookup_failed(&e))?;
             let info = stream.info().await.map_err(|e| (true, e.to_string()))?;
             Ok(info.state.messages)
         })
@@ -166,16 +173,12 @@ impl Shared {
         let wanted = config.filter_subject.clone();
         let consumer: jetstream::consumer::PullConsumer = self
             .until_settled(&action, || async {
-                use jetstream::context::GetStreamErrorKind as G;
                 use jetstream::stream::ConsumerErrorKind as C;
-                let got = self.js.get_stream(stream).await.map_err(|e| {
-                    let passes = match e.kind() {
-                        G::Request => true,
-                        G::JetStream(j) => unavailable(&j),
-                        _ => false,
-                    };
-                    (passes, e.to_string())
-                })?;
+                let got = self
+                    .js
+                    .get_stream(stream)
+                    .await
+                    .map_err(|e| lookup_failed(&e))?;
                 got.get_or_create_consumer(&name, config.clone())
                     .await
                     .map_err(|e| {
