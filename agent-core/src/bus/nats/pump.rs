@@ -21,6 +21,9 @@ use crate::mailbox::{Enqueued, Mailbox};
 
 /// How long one pull request waits on the server for messages.
 const PULL_EXPIRES: Duration = Duration::from_secs(2);
+/// How long past its expiry a pull is given up on when the server never said it ended (a server
+/// that died or was cut off mid-pull): then it is made again, on the connection as it is now.
+const PULL_GRACE: Duration = Duration::from_millis(500);
 /// The pause before pulling again after a pull failed.
 const REOPEN_PAUSE: Duration = Duration::from_millis(250);
 /// How often a pump waiting for room or messages checks whether its queue closed.
@@ -77,6 +80,7 @@ where
                     continue;
                 }
             };
+            let given_up_at = tokio::time::Instant::now() + PULL_EXPIRES + PULL_GRACE;
             loop {
                 let next = tokio::select! {
                     next = messages.next() => next,
@@ -84,6 +88,9 @@ where
                         if sink.is_closed() { return; }
                         continue;
                     }
+                    // A message already sent to the abandoned pull is delivered again after the
+                    // ack wait.
+                    _ = tokio::time::sleep_until(given_up_at) => break,
                 };
                 match next {
                     Some(Ok(raw)) => {
