@@ -25,7 +25,10 @@ pub struct ClusterMember {
     pub routes: Vec<u16>,
 }
 
-/// The configuration file for a server storing JetStream data in `store`.
+/// The configuration file for a server storing JetStream data in `store`. A member advertises a
+/// route address nothing listens on: members connect only through the routes configured, so
+/// that when those go through proxies, no member finds a way around them (gossiped, implicit
+/// routes would survive a partition).
 pub(crate) fn render(store: &Path, cluster: Option<&ClusterMember>) -> String {
     let mut text = String::new();
     if let Some(c) = cluster {
@@ -42,7 +45,7 @@ pub(crate) fn render(store: &Path, cluster: Option<&ClusterMember>) -> String {
             .map(|p| format!("{:?}", format!("nats-route://127.0.0.1:{p}")))
             .collect();
         text.push_str(&format!(
-            "cluster {{\n  name: {:?}\n  listen: \"127.0.0.1:{}\"\n  no_advertise: true\n  routes: [{}]\n}}\n",
+            "cluster {{\n  name: {:?}\n  listen: \"127.0.0.1:{}\"\n  advertise: \"127.0.0.1:1\"\n  no_advertise: true\n  routes: [{}]\n}}\n",
             c.cluster,
             c.route_port,
             routes.join(", ")
