@@ -56,10 +56,17 @@ pub mod paths {
     pub const YARDSTICK_CPU: &str = "yardstick.cpu_ratio";
     /// Instructions per operation, counted under callgrind.
     pub const INSTRUCTIONS: &str = "instructions.per_op";
+    /// System calls per operation, counted in the same callgrind run.
+    pub const SYSCALLS: &str = "instructions.syscalls_per_op";
+    /// Estimated cycles per operation (instructions and simulated cache misses, weighted), in the
+    /// same callgrind run.
+    pub const ESTIMATED_CYCLES: &str = "instructions.estimated_cycles_per_op";
+    /// The figures of the callgrind run: compared only with a count made alike.
+    pub const COUNTED: [&str; 3] = [INSTRUCTIONS, SYSCALLS, ESTIMATED_CYCLES];
 
     /// The headline figures of any run, with their labels: the console's table and `compare`
     /// show these (and then every other gated figure).
-    pub const HEADLINE: [(&str, &str); 11] = [
+    pub const HEADLINE: [(&str, &str); 13] = [
         ("operations succeeded", OPERATIONS_SUCCEEDED),
         ("throughput (ops/s)", THROUGHPUT),
         ("latency p50 (ns)", LATENCY_TOTAL[0]),
@@ -71,6 +78,8 @@ pub mod paths {
         ("ratio to raw tokio", YARDSTICK_THROUGHPUT),
         ("CPU per op, ratio to raw tokio", YARDSTICK_CPU),
         ("instructions per op (callgrind)", INSTRUCTIONS),
+        ("estimated cycles per op (callgrind)", ESTIMATED_CYCLES),
+        ("system calls per op (callgrind)", SYSCALLS),
     ];
 }
 
@@ -325,14 +334,42 @@ pub struct InstructionReport {
     /// agent-core's functions with the most inclusive instructions (their own and their
     /// callees') per operation: where in the runtime a change entered.
     pub agent_core_inclusive: Vec<FunctionCost>,
+    /// System calls per operation, in the whole process (they are made in libc): gated.
+    #[serde(default)]
+    pub syscalls_per_op: f64,
+    /// Estimated cycles per operation in the program's own code: every instruction fetch, data
+    /// read and data write weighted by where the simulated caches found it (see
+    /// `instructions::CYCLES_L1_HIT`): gated.
+    #[serde(default)]
+    pub estimated_cycles_per_op: f64,
+    /// Estimated cycles per operation in shared libraries: reported only, like their
+    /// instructions.
+    #[serde(default)]
+    pub libraries_estimated_cycles_per_op: f64,
+    /// The simulated caches (valgrind's `--I1`, `--D1`, `--LL`), on which the estimate depends.
+    #[serde(default)]
+    pub cache: String,
+    /// The functions that made the system calls (their own calls per operation), most first.
+    #[serde(default)]
+    pub syscall_functions: Vec<FunctionCost>,
+    /// agent-core's functions with the most system calls made in them or their callees.
+    #[serde(default)]
+    pub agent_core_syscalls: Vec<FunctionCost>,
+    /// The functions with the most own estimated cycles per operation.
+    #[serde(default)]
+    pub cycle_functions: Vec<FunctionCost>,
+    /// agent-core's functions with the most inclusive estimated cycles per operation.
+    #[serde(default)]
+    pub agent_core_cycles: Vec<FunctionCost>,
 }
 
-/// One function's own instructions (not those of what it calls) per operation.
+/// One function's count of one event (instructions, system calls, estimated cycles) per
+/// operation, its own or inclusive as the list holding it says.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FunctionCost {
     /// Demangled name, generic parameters elided (monomorphizations add up).
     pub name: String,
-    /// Own instructions per operation.
+    /// The count per operation.
     pub per_op: f64,
 }

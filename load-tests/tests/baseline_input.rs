@@ -56,6 +56,23 @@ fn report(succeeded: u64) -> Report {
                 name: "agent_core::address::Address<A>::tell".into(),
                 per_op: 600.0,
             }],
+            syscalls_per_op: 0.5,
+            estimated_cycles_per_op: 1500.0,
+            libraries_estimated_cycles_per_op: 80.0,
+            cache: "--I1=32768,8,64 --D1=32768,8,64 --LL=8388608,16,64".into(),
+            syscall_functions: vec![FunctionCost {
+                name: "clock_gettime".into(),
+                per_op: 0.5,
+            }],
+            agent_core_syscalls: Vec::new(),
+            cycle_functions: vec![FunctionCost {
+                name: "agent_core::mailbox::Mailbox<T>::send".into(),
+                per_op: 700.0,
+            }],
+            agent_core_cycles: vec![FunctionCost {
+                name: "agent_core::address::Address<A>::tell".into(),
+                per_op: 900.0,
+            }],
         }),
         model_checks: Vec::new(),
     };
@@ -317,6 +334,54 @@ fn more_instructions_fail_and_name_the_function_that_grew() {
         .compare(&slower, &gates_for(&r.config), &path())
         .unwrap()
         .passed());
+}
+
+#[test]
+fn one_more_system_call_fails_and_names_the_caller() {
+    let r = report(10);
+    let b = Baseline::parse(&blessed(), &path()).unwrap();
+    let mut more = report(10);
+    let i = more.instructions.as_mut().unwrap();
+    // One system call in a counted run of 10 operations.
+    i.syscalls_per_op = 0.6;
+    i.syscall_functions.push(FunctionCost {
+        name: "sched_yield".into(),
+        per_op: 0.1,
+    });
+    i.agent_core_syscalls.push(FunctionCost {
+        name: "agent_core::mailbox::Mailbox<T>::send_until".into(),
+        per_op: 0.1,
+    });
+    let c = b.compare(&more, &gates_for(&r.config), &path()).unwrap();
+    assert!(!c.passed());
+    let text = c.to_string();
+    assert!(
+        text.contains("+0.1000 system calls/op in `agent_core::mailbox::Mailbox<T>::send_until`")
+            && text.contains("+0.1000 system calls/op in `sched_yield`"),
+        "{text}"
+    );
+    // Fewer system calls pass (re-bless to keep the gain).
+    more.instructions.as_mut().unwrap().syscalls_per_op = 0.4;
+    assert!(b.compare(&more, &gates_for(&r.config), &path()).unwrap().passed());
+}
+
+#[test]
+fn more_estimated_cycles_fail_and_name_the_function() {
+    let r = report(10);
+    let b = Baseline::parse(&blessed(), &path()).unwrap();
+    let mut slower = report(10);
+    let i = slower.instructions.as_mut().unwrap();
+    i.estimated_cycles_per_op = 1530.0;
+    i.cycle_functions[0].per_op = 730.0;
+    let c = b.compare(&slower, &gates_for(&r.config), &path()).unwrap();
+    assert!(!c.passed());
+    let text = c.to_string();
+    assert!(
+        text.contains("+30.0 estimated cycles/op in `agent_core::mailbox::Mailbox<T>::send`"),
+        "{text}"
+    );
+    slower.instructions.as_mut().unwrap().estimated_cycles_per_op = 1514.0;
+    assert!(b.compare(&slower, &gates_for(&r.config), &path()).unwrap().passed());
 }
 
 #[test]

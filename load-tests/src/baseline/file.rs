@@ -8,12 +8,12 @@ use serde::{Deserialize, Serialize};
 use super::rule::{Gate, Rule};
 use super::table::{Comparison, Row};
 use super::BaselineError;
-use crate::instructions::attribution;
+use crate::instructions::{attribution, Unit};
 use crate::report::{paths, Report};
 use crate::report::{FunctionCost, InstructionReport};
 
 /// The version of the baseline file format.
-pub const BASELINE_SCHEMA_VERSION: u32 = 3;
+pub const BASELINE_SCHEMA_VERSION: u32 = 4;
 
 /// A validated baseline.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,6 +42,16 @@ pub struct CountedWith {
     pub functions: Vec<FunctionCost>,
     /// agent-core's functions with the most inclusive instructions per operation.
     pub agent_core_inclusive: Vec<FunctionCost>,
+    /// The simulated caches of the estimated cycles.
+    pub cache: String,
+    /// Every function that made system calls, with its calls per operation.
+    pub syscall_functions: Vec<FunctionCost>,
+    /// agent-core's functions with system calls made in them or their callees.
+    pub agent_core_syscalls: Vec<FunctionCost>,
+    /// The functions with the most own estimated cycles per operation.
+    pub cycle_functions: Vec<FunctionCost>,
+    /// agent-core's functions with the most inclusive estimated cycles per operation.
+    pub agent_core_cycles: Vec<FunctionCost>,
 }
 
 /// One metric's baseline.
@@ -245,6 +255,11 @@ impl Baseline {
                 ops: i.ops,
                 functions: i.functions.clone(),
                 agent_core_inclusive: i.agent_core_inclusive.clone(),
+                cache: i.cache.clone(),
+                syscall_functions: i.syscall_functions.clone(),
+                agent_core_syscalls: i.agent_core_syscalls.clone(),
+                cycle_functions: i.cycle_functions.clone(),
+                agent_core_cycles: i.agent_core_cycles.clone(),
             }),
         })
     }
@@ -362,7 +377,8 @@ impl Baseline {
                 rows.push(row);
                 continue;
             }
-            if name == paths::INSTRUCTIONS {
+            let counted_metric = paths::COUNTED.contains(&name.as_str());
+            if counted_metric {
                 let Some(counted) = &report.instructions else {
                     row.note = Some(
                         "not counted in this run (--no-instructions, or valgrind missing)".into(),
@@ -388,20 +404,9 @@ impl Baseline {
             };
             row.actual = actual;
             row.passed = e.rule.passes(e.value, row.actual, e.tolerance);
-            if name == paths::INSTRUCTIONS && !row.passed {
+            if counted_metric && !row.passed {
                 if let (Some(b), Some(a)) = (&self.instructions, &report.instructions) {
-                    notes.push(format!(
-                        "instructions per operation moved {:+.1}; where in agent-core (its \
-                         functions, callees included):",
-                        row.actual - row.baseline
-                    ));
-                    notes.extend(attribution(
-                        &b.agent_core_inclusive,
-                        &a.agent_core_inclusive,
-                        6,
-                    ));
-                    notes.push("the functions whose own count moved most:".into());
-                    notes.extend(attribution(&b.functions, &a.functions, 8));
+                    notes.extend(b.blame(a, name, row.actual - row.baseline));
                 }
             }
             rows.push(row);
@@ -430,6 +435,13 @@ impl Baseline {
                 b.rustc, a.rustc
             ));
         }
+        if b.cache != a.cache {
+            differences.push(format!(
+                "the baseline's cycles were estimated with the simulated caches {:?}, this run's \
+                 with {:?} (re-bless)",
+                b.cache, a.cache
+            ));
+        }
         if b.valgrind != a.valgrind {
             differences.push(format!(
                 "the baseline was counted with {}, this machine has {} (install that version, or \
@@ -443,6 +455,43 @@ impl Baseline {
                 differences.join("; ")
             )
         })
+    }
+}
+
+impl CountedWith {
+    /// Where a counted metric (`metric`, which moved by `delta` per operation) went: agent-core's
+    /// functions (callees included) whose count moved most, then the functions whose own count
+    /// moved most.
+    fn blame(&self, a: &InstructionReport, metric: &str, delta: f64) -> Vec<String> {
+        let (what, unit, (b_core, a_core), (b_own, a_own)) = match metric {
+            paths::SYSCALLS => (
+                "system calls",
+                Unit::SYSCALLS,
+                (&self.agent_core_syscalls, &a.agent_core_syscalls),
+                (&self.syscall_functions, &a.syscall_functions),
+            ),
+            paths::ESTIMATED_CYCLES => (
+                "estimated cycles",
+                Unit::CYCLES,
+                (&self.agent_core_cycles, &a.agent_core_cycles),
+                (&self.cycle_functions, &a.cycle_functions),
+            ),
+            _ => (
+                "instructions",
+                Unit::INSTRUCTIONS,
+                (&self.agent_core_inclusive, &a.agent_core_inclusive),
+                (&self.functions, &a.functions),
+            ),
+        };
+        let d = unit.decimals;
+        let mut notes = vec![format!(
+            "{what} per operation moved {delta:+.d$}; where in agent-core (its functions, callees \
+             included):"
+        )];
+        notes.extend(attribution(b_core, a_core, 6, unit));
+        notes.push(format!("the functions whose own {what} moved most:"));
+        notes.extend(attribution(b_own, a_own, 8, unit));
+        notes
     }
 }
 

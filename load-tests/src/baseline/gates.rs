@@ -49,7 +49,11 @@ pub fn gates_for(scenario: &Scenario) -> Vec<Gate> {
     }
     g.extend(rules.gates(scenario));
     if counting_form(scenario).is_some() {
-        g.push(Gate::instructions());
+        g.extend([
+            Gate::instructions(),
+            Gate::estimated_cycles(),
+            Gate::syscalls(),
+        ]);
     }
     g
 }

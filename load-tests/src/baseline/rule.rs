@@ -111,6 +111,32 @@ impl Gate {
         Gate::new(metric, Rule::AtLeast, Gate::REAL_RATIO_TOLERANCE, true)
     }
 
+    /// Tolerance of system calls per operation: none. They are counted in the same paused-clock
+    /// run as instructions and were identical on every repeated count (see README, "What each
+    /// gate catches"), so one more call in a whole counted run fails.
+    pub const SYSCALL_TOLERANCE: f64 = 0.0;
+
+    /// Tolerance of estimated cycles per operation: the instruction gate's. The caches are
+    /// simulated with a fixed geometry, so the estimate moves only with what the program does.
+    pub const CYCLES_TOLERANCE: f64 = 0.01;
+
+    /// System calls per operation: no more than the baseline's, compared only with a baseline of
+    /// the same build profile.
+    pub fn syscalls() -> Gate {
+        Gate::new(paths::SYSCALLS, Rule::AtMost, Gate::SYSCALL_TOLERANCE, true)
+    }
+
+    /// Estimated cycles per operation: at most 1% more, compared only with a baseline of the
+    /// same build profile.
+    pub fn estimated_cycles() -> Gate {
+        Gate::new(
+            paths::ESTIMATED_CYCLES,
+            Rule::AtMost,
+            Gate::CYCLES_TOLERANCE,
+            true,
+        )
+    }
+
     /// Instructions per operation: at most 1% more, compared only with a baseline of the same
     /// build profile.
     pub fn instructions() -> Gate {

@@ -66,6 +66,7 @@ pub(super) fn compare(a: &Path, b: &Path) -> Result<Exit, CliError> {
                     &ia.agent_core_inclusive,
                     &ib.agent_core_inclusive,
                     6,
+                    crate::instructions::Unit::INSTRUCTIONS,
                 ) {
                     println!("   {line}");
                 }

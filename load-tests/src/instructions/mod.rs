@@ -16,6 +16,8 @@
 
 mod callgrind;
 
+pub use callgrind::{CYCLES_L1_HIT, CYCLES_LL_HIT, CYCLES_RAM};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -32,6 +34,19 @@ pub const CHILD_COMMAND: &str = "count-instructions";
 
 /// Functions kept per report and per baseline, the costliest first, to say where a change went.
 pub const FUNCTIONS_KEPT: usize = 60;
+
+/// Functions kept in the lists of estimated cycles (the system call lists keep every function
+/// with a call).
+pub const FUNCTIONS_KEPT_OTHER_EVENTS: usize = 20;
+
+/// The caches callgrind simulates, fixed rather than read from the host CPU (its default), so
+/// that estimated cycles are the same on every machine: a first-level instruction and data cache
+/// of 32 KiB, 8-way, and a last-level cache of 8 MiB, 16-way, with 64-byte lines.
+pub const CACHE_GEOMETRY: [&str; 3] = [
+    "--I1=32768,8,64",
+    "--D1=32768,8,64",
+    "--LL=8388608,16,64",
+];
 
 /// Why a count could not be taken.
 #[derive(Debug, Error)]
@@ -148,6 +163,9 @@ fn count_child(
         .arg("--tool=callgrind")
         .arg("--collect-atstart=no")
         .arg("--toggle-collect=*counted_window*")
+        .arg("--cache-sim=yes")
+        .args(CACHE_GEOMETRY)
+        .arg("--collect-systime=yes")
         .arg(format!("--callgrind-out-file={}", out_file.display()))
         .arg(format!("--log-file={}", log_file.display()))
         .arg(exe)
@@ -184,39 +202,65 @@ fn count_child(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let own = profile.in_object(&exe_name);
+    let total = profile.total();
     let per = |n: u64| n as f64 / ops.max(1) as f64;
-    let mut functions: Vec<FunctionCost> = profile
-        .by_function
-        .iter()
-        .filter(|(_, (_, n))| *n > 0)
-        .map(|(name, (_, n))| FunctionCost {
-            name: name.clone(),
-            per_op: per(*n),
-        })
-        .collect();
-    functions.sort_by(|a, b| b.per_op.total_cmp(&a.per_op).then(a.name.cmp(&b.name)));
-    functions.truncate(FUNCTIONS_KEPT);
-    let mut agent_core_inclusive: Vec<FunctionCost> = profile
-        .inclusive
-        .iter()
-        .filter(|(name, n)| **n > 0 && is_agent_core(name))
-        .map(|(name, n)| FunctionCost {
-            name: name.clone(),
-            per_op: per(*n),
-        })
-        .collect();
-    agent_core_inclusive.sort_by(|a, b| b.per_op.total_cmp(&a.per_op).then(a.name.cmp(&b.name)));
-    agent_core_inclusive.truncate(FUNCTIONS_KEPT);
+    let own_list = |event: fn(&callgrind::Costs) -> u64, keep: usize| {
+        ranked(
+            profile
+                .by_function
+                .iter()
+                .map(|(name, (_, c))| (name, per(event(c)))),
+            keep,
+        )
+    };
+    let agent_core_list = |event: fn(&callgrind::Costs) -> u64, keep: usize| {
+        ranked(
+            profile
+                .inclusive
+                .iter()
+                .filter(|(name, _)| is_agent_core(name))
+                .map(|(name, c)| (name, per(event(c)))),
+            keep,
+        )
+    };
+    let (ir, syscalls, cycles): (fn(&callgrind::Costs) -> u64, _, _) = (
+        |c| c.ir,
+        |c: &callgrind::Costs| c.syscalls,
+        |c: &callgrind::Costs| c.estimated_cycles(),
+    );
     Ok(InstructionReport {
-        per_op: per(own),
-        libraries_per_op: per(profile.total() - own),
+        per_op: per(own.ir),
+        libraries_per_op: per(total.ir - own.ir),
         ops,
         valgrind,
         rustc: env!("LOAD_TESTS_RUSTC").to_owned(),
         build_profile: crate::report::build_profile().to_owned(),
-        functions,
-        agent_core_inclusive,
+        functions: own_list(ir, FUNCTIONS_KEPT),
+        agent_core_inclusive: agent_core_list(ir, FUNCTIONS_KEPT),
+        syscalls_per_op: per(total.syscalls),
+        estimated_cycles_per_op: per(own.estimated_cycles()),
+        libraries_estimated_cycles_per_op: per(total.estimated_cycles() - own.estimated_cycles()),
+        cache: CACHE_GEOMETRY.join(" "),
+        // Every function that makes a system call, and every agent-core function above one.
+        syscall_functions: own_list(syscalls, usize::MAX),
+        agent_core_syscalls: agent_core_list(syscalls, usize::MAX),
+        cycle_functions: own_list(cycles, FUNCTIONS_KEPT_OTHER_EVENTS),
+        agent_core_cycles: agent_core_list(cycles, FUNCTIONS_KEPT_OTHER_EVENTS),
     })
+}
+
+/// The `keep` largest non-zero entries, largest first (ties by name).
+fn ranked<'a>(entries: impl Iterator<Item = (&'a String, f64)>, keep: usize) -> Vec<FunctionCost> {
+    let mut list: Vec<FunctionCost> = entries
+        .filter(|(_, n)| *n > 0.0)
+        .map(|(name, per_op)| FunctionCost {
+            name: name.clone(),
+            per_op,
+        })
+        .collect();
+    list.sort_by(|a, b| b.per_op.total_cmp(&a.per_op).then(a.name.cmp(&b.name)));
+    list.truncate(keep);
+    list
 }
 
 /// Whether a demangled name is agent-core's (a method of its type, or a trait impl for it).
@@ -285,11 +329,57 @@ pub fn counted_window(f: &mut dyn FnMut()) {
     std::hint::black_box(());
 }
 
-/// Where a change in instructions per operation went: the functions whose count moved most,
-/// one line each, largest first (at most `max` lines). A function kept on one side only cost
-/// at most the other side's smallest kept entry there, so its move is shown as a bound; a
-/// function that merely slipped past the other side's list is not shown.
-pub fn attribution(baseline: &[FunctionCost], actual: &[FunctionCost], max: usize) -> Vec<String> {
+/// What an attribution counts: its name in the lines, the decimals shown and the smallest move
+/// worth a line.
+#[derive(Clone, Copy, Debug)]
+pub struct Unit {
+    /// As shown: `instructions/op`.
+    pub name: &'static str,
+    /// Decimals shown.
+    pub decimals: usize,
+    /// Moves smaller than this are not shown.
+    pub min_move: f64,
+    /// Whether its lists hold every function with a non-zero count (not only the costliest), so
+    /// that a function absent from one side had none there.
+    pub complete: bool,
+}
+
+impl Unit {
+    /// Instructions per operation.
+    pub const INSTRUCTIONS: Unit = Unit {
+        name: "instructions/op",
+        decimals: 1,
+        min_move: 0.05,
+        complete: false,
+    };
+    /// System calls per operation (a call every 64 operations is 0.0156): every function that
+    /// makes one is listed.
+    pub const SYSCALLS: Unit = Unit {
+        name: "system calls/op",
+        decimals: 4,
+        min_move: 0.00005,
+        complete: true,
+    };
+    /// Estimated cycles per operation.
+    pub const CYCLES: Unit = Unit {
+        name: "estimated cycles/op",
+        decimals: 1,
+        min_move: 0.05,
+        complete: false,
+    };
+}
+
+/// Where a change in a count per operation went: the functions whose count moved most, one
+/// line each, largest first (at most `max` lines). A function kept on one side only cost at
+/// most the other side's smallest kept entry there, so its move is shown as a bound; a function
+/// that merely slipped past the other side's list is not shown.
+pub fn attribution(
+    baseline: &[FunctionCost],
+    actual: &[FunctionCost],
+    max: usize,
+    unit: Unit,
+) -> Vec<String> {
+    let d = unit.decimals;
     let floor = |list: &[FunctionCost]| list.last().map_or(0.0, |f| f.per_op);
     let (b_floor, a_floor) = (floor(baseline), floor(actual));
     let find =
@@ -307,26 +397,38 @@ pub fn attribution(baseline: &[FunctionCost], actual: &[FunctionCost], max: usiz
             let (delta, text, from, to) = match (find(baseline, name), find(actual, name)) {
                 (Some(b), Some(a)) => (
                     a - b,
-                    format!("{:+.1}", a - b),
-                    format!("{b:.1}"),
-                    format!("{a:.1}"),
+                    format!("{:+.d$}", a - b),
+                    format!("{b:.d$}"),
+                    format!("{a:.d$}"),
+                ),
+                (None, Some(a)) if unit.complete => (
+                    a,
+                    format!("{a:+.d$}"),
+                    format!("{:.d$}", 0.0),
+                    format!("{a:.d$}"),
+                ),
+                (Some(b), None) if unit.complete => (
+                    -b,
+                    format!("{:+.d$}", -b),
+                    format!("{b:.d$}"),
+                    format!("{:.d$}", 0.0),
                 ),
                 (None, Some(a)) if a > b_floor => (
                     a - b_floor,
-                    format!(">=+{:.1}", a - b_floor),
-                    format!("<={b_floor:.1}"),
-                    format!("{a:.1}"),
+                    format!(">=+{:.d$}", a - b_floor),
+                    format!("<={b_floor:.d$}"),
+                    format!("{a:.d$}"),
                 ),
                 (Some(b), None) if b > a_floor => (
                     a_floor - b,
-                    format!("<={:.1}", a_floor - b),
-                    format!("{b:.1}"),
-                    format!("<={a_floor:.1}"),
+                    format!("<={:.d$}", a_floor - b),
+                    format!("{b:.d$}"),
+                    format!("<={a_floor:.d$}"),
                 ),
                 _ => return None,
             };
-            let line = format!("{text:>10} instructions/op in `{name}` ({from} -> {to})");
-            (delta.abs() >= 0.05).then_some((delta, line))
+            let line = format!("{text:>10} {} in `{name}` ({from} -> {to})", unit.name);
+            (delta.abs() >= unit.min_move).then_some((delta, line))
         })
         .collect();
     moves.sort_by(|x, y| y.0.abs().total_cmp(&x.0.abs()));
@@ -348,7 +450,7 @@ mod tests {
     fn attribution_names_the_function_that_grew() {
         let base = [f("a", 100.0), f("send", 40.0), f("c", 10.0)];
         let now = [f("a", 100.0), f("send", 100.0), f("c", 10.0)];
-        let lines = attribution(&base, &now, 5);
+        let lines = attribution(&base, &now, 5, Unit::INSTRUCTIONS);
         assert_eq!(lines.len(), 1, "{lines:?}");
         assert!(
             lines[0].contains("+60.0 instructions/op in `send` (40.0 -> 100.0)"),
@@ -357,14 +459,25 @@ mod tests {
     }
 
     #[test]
+    fn a_new_system_call_is_named_with_its_caller() {
+        let base = [f("clock_gettime", 4.0)];
+        let now = [f("clock_gettime", 4.0), f("sched_yield", 1.0 / 64.0)];
+        let lines = attribution(&base, &now, 5, Unit::SYSCALLS);
+        assert_eq!(
+            lines,
+            ["   +0.0156 system calls/op in `sched_yield` (0.0000 -> 0.0156)"]
+        );
+    }
+
+    #[test]
     fn a_function_new_to_the_list_shows_its_bound() {
-        let lines = attribution(&[f("a", 5.0)], &[f("a", 5.0), f("new", 7.0)], 5);
+        let lines = attribution(&[f("a", 5.0)], &[f("a", 5.0), f("new", 7.0)], 5, Unit::INSTRUCTIONS);
         assert!(
             lines[0].contains(">=+2.0 instructions/op in `new` (<=5.0 -> 7.0)"),
             "{lines:?}"
         );
         // Slipping just past the other list's end is no move.
-        let lines = attribution(&[f("a", 9.0), f("b", 5.0)], &[f("a", 9.0), f("c", 6.0)], 5);
+        let lines = attribution(&[f("a", 9.0), f("b", 5.0)], &[f("a", 9.0), f("c", 6.0)], 5, Unit::INSTRUCTIONS);
         assert!(lines.iter().all(|l| !l.contains("`b`")), "{lines:?}");
     }
 
