@@ -255,6 +255,27 @@ pub struct Yardstick {
     /// Median over rounds of (yardstick CPU time per operation / scenario CPU time per
     /// operation), process CPU time from `getrusage`: below 1 when agent-core costs more CPU.
     pub cpu_ratio: f64,
+    /// Voluntary context switches per operation (a thread gave up its core to wait: a parked
+    /// worker, a contended lock, a sleep), agent-core's side, all rounds (`getrusage`).
+    #[serde(default)]
+    pub voluntary_switches_per_op: f64,
+    /// The same on the raw tokio side.
+    #[serde(default)]
+    pub raw_voluntary_switches_per_op: f64,
+    /// Involuntary context switches per operation (the kernel preempted a thread), agent-core's
+    /// side.
+    #[serde(default)]
+    pub involuntary_switches_per_op: f64,
+    /// The same on the raw tokio side.
+    #[serde(default)]
+    pub raw_involuntary_switches_per_op: f64,
+    /// Raw tokio's voluntary switches over agent-core's, all rounds, one added to each: below 1
+    /// when agent-core waits more.
+    #[serde(default)]
+    pub voluntary_switch_ratio: f64,
+    /// The same for involuntary switches.
+    #[serde(default)]
+    pub involuntary_switch_ratio: f64,
 }
 
 /// One point of the run's time series.

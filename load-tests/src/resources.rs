@@ -238,15 +238,64 @@ impl OsReport {
     }
 }
 
+/// What this process used so far, or over a stretch (`getrusage`, every thread): CPU time and
+/// context switches. A voluntary switch is a thread that gave up its core to wait (a parked
+/// tokio worker, a contended lock, a sleep), an involuntary one a thread the kernel preempted:
+/// waiting that neither instructions nor CPU time show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Usage {
+    /// User and system CPU time.
+    pub(crate) cpu: std::time::Duration,
+    /// Voluntary context switches.
+    pub(crate) voluntary_switches: u64,
+    /// Involuntary context switches.
+    pub(crate) involuntary_switches: u64,
+}
+
+impl Usage {
+    /// The process's usage so far.
+    pub(crate) fn now() -> Usage {
+        use nix::sys::resource::{getrusage, UsageWho};
+        getrusage(UsageWho::RUSAGE_SELF).map_or(Usage::default(), |u| Usage {
+            cpu: process_cpu_of(&u),
+            voluntary_switches: u.voluntary_context_switches().max(0) as u64,
+            involuntary_switches: u.involuntary_context_switches().max(0) as u64,
+        })
+    }
+
+    /// What was used since `start` (an earlier [`Usage::now`]).
+    pub(crate) fn since(start: Usage) -> Usage {
+        let end = Usage::now();
+        Usage {
+            cpu: end.cpu.saturating_sub(start.cpu),
+            voluntary_switches: end.voluntary_switches.saturating_sub(start.voluntary_switches),
+            involuntary_switches: end
+                .involuntary_switches
+                .saturating_sub(start.involuntary_switches),
+        }
+    }
+}
+
+impl std::iter::Sum for Usage {
+    fn sum<I: Iterator<Item = Usage>>(iter: I) -> Usage {
+        iter.fold(Usage::default(), |a, b| Usage {
+            cpu: a.cpu + b.cpu,
+            voluntary_switches: a.voluntary_switches + b.voluntary_switches,
+            involuntary_switches: a.involuntary_switches + b.involuntary_switches,
+        })
+    }
+}
+
+fn process_cpu_of(u: &nix::sys::resource::Usage) -> std::time::Duration {
+    use std::time::Duration;
+    let tv = |t: nix::sys::time::TimeVal| {
+        Duration::from_secs(t.tv_sec().max(0) as u64)
+            + Duration::from_micros(t.tv_usec().max(0) as u64)
+    };
+    tv(u.user_time()) + tv(u.system_time())
+}
+
 /// This process's CPU time so far, user and system, all threads (`getrusage`).
 pub(crate) fn process_cpu() -> std::time::Duration {
-    use nix::sys::resource::{getrusage, UsageWho};
-    use std::time::Duration;
-    getrusage(UsageWho::RUSAGE_SELF).map_or(Duration::ZERO, |u| {
-        let tv = |t: nix::sys::time::TimeVal| {
-            Duration::from_secs(t.tv_sec().max(0) as u64)
-                + Duration::from_micros(t.tv_usec().max(0) as u64)
-        };
-        tv(u.user_time()) + tv(u.system_time())
-    })
+    Usage::now().cpu
 }

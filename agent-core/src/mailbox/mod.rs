@@ -134,10 +134,12 @@ impl<T> Mailbox<T> {
         deadline: Option<Instant>,
     ) -> Result<Enqueued, SendError<T>> {
         #[cfg(feature = "inject-regressions")]
-        crate::inject::on_send();
+        crate::inject::on_send(self.stats().offered_count());
         let mut item = item;
         let timeout = {
             let mut st = self.lock();
+            #[cfg(feature = "inject-regressions")]
+            crate::inject::while_locked();
             self.stats().offered();
             match self.try_push(&mut st, item) {
                 Ok(outcome) => return Ok(outcome),
@@ -213,8 +215,10 @@ impl<T> Mailbox<T> {
     /// Offers `item` without waiting: under the block policy a full mailbox refuses it as [`SendError::Full`].
     pub fn try_send(&self, item: T) -> Result<Enqueued, SendError<T>> {
         #[cfg(feature = "inject-regressions")]
-        crate::inject::on_send();
+        crate::inject::on_send(self.stats().offered_count());
         let mut st = self.lock();
+        #[cfg(feature = "inject-regressions")]
+        crate::inject::while_locked();
         self.stats().offered();
         match self.try_push(&mut st, item) {
             Ok(outcome) => Ok(outcome),

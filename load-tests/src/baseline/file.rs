@@ -241,7 +241,7 @@ impl Baseline {
                 Entry {
                     value,
                     rule: g.rule,
-                    tolerance: g.tolerance,
+                    tolerance: g.tolerance_for(&report.environment.build_profile),
                 },
             );
         }
@@ -345,7 +345,8 @@ impl Baseline {
                 .iter()
                 .find(|g| &g.metric == name)
                 .ok_or_else(unknown)?;
-            if gate.rule != e.rule || (gate.tolerance - e.tolerance).abs() > 1e-12 {
+            let tolerance = gate.tolerance_for(&self.profile);
+            if gate.rule != e.rule || (tolerance - e.tolerance).abs() > 1e-12 {
                 return Err(invalid(
                     path,
                     &format!("metrics.{name}.rule"),

@@ -134,7 +134,15 @@ pub(crate) struct Profile {
     pub(crate) inclusive: BTreeMap<String, Costs>,
     /// Instructions in the file's own `summary:`/`totals:` line, a check on the sum.
     pub(crate) summary: Option<u64>,
+    /// The inclusive cost of the calls into [`WINDOW`] (from outside it): what ran while it was
+    /// on the stack. System calls are read from here, not from the self costs: callgrind puts
+    /// some made outside the collection window (the command line's parsing, which stats each
+    /// directory above the executable) into the self costs as well.
+    pub(crate) window: Option<Costs>,
 }
+
+/// The function whose calls make the counted window (`instructions::counted_window`).
+pub(crate) const WINDOW: &str = "counted_window";
 
 impl Profile {
     /// Events in `object` (matched by its path's file name).
@@ -173,6 +181,7 @@ pub(crate) fn parse(text: &str) -> Result<Profile, ParseError> {
     let mut events: Vec<Event> = vec![Event::Ir];
     let mut object = String::new();
     let mut function: Option<String> = None;
+    let mut callee = String::new();
     // The cost line after `calls=` is the call's inclusive cost: it belongs to the callee.
     let mut after_calls = false;
     for (i, line) in text.lines().enumerate() {
@@ -215,7 +224,7 @@ pub(crate) fn parse(text: &str) -> Result<Profile, ParseError> {
                 // Names of called objects, files and functions: compressed names are defined in
                 // them too, and must be remembered.
                 "cob" => drop(resolve(&mut names, "ob", value)),
-                "cfn" => drop(resolve(&mut names, "fn", value)),
+                "cfn" => callee = resolve(&mut names, "fn", value),
                 "fl" | "fi" | "fe" | "cfi" | "cfl" => drop(resolve(&mut names, "fl", value)),
                 "calls" => after_calls = true,
                 _ => {}
@@ -248,6 +257,9 @@ pub(crate) fn parse(text: &str) -> Result<Profile, ParseError> {
         };
         *profile.inclusive.entry(f.clone()).or_default() += cost;
         if std::mem::take(&mut after_calls) {
+            if callee.contains(WINDOW) && !f.contains(WINDOW) {
+                *profile.window.get_or_insert_with(Costs::default) += cost;
+            }
             continue;
         }
         if let Some(entry) = profile.by_function.get_mut(f) {
@@ -358,6 +370,27 @@ totals: 105 20 10 1 2 4 1 0 4 1 7
         assert_eq!(p.in_object("libc.so.6").syscalls, 1);
         assert_eq!(p.inclusive["prog::send"].syscalls, 1);
         assert_eq!(own.estimated_cycles(), 123 + 2 * 5 + 5 * 35);
+    }
+
+    #[test]
+    fn the_window_is_the_inclusive_cost_of_its_calls() {
+        let text = "\
+events: Ir sysCount
+ob=(1) /bin/prog
+fl=(1) src/main.rs
+fn=(1) prog::parse_args
+1 10 3
+fn=(2) prog::counted
+2 1
+cfn=(3) prog::counted_window
+calls=1 0
+2 50 2
+fn=(3)
+3 50 2
+";
+        let p = parse(text).unwrap();
+        assert_eq!(p.total().syscalls, 5);
+        assert_eq!(p.window, Some(Costs { ir: 50, syscalls: 2, ..Costs::default() }));
     }
 
     #[test]

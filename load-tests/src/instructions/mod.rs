@@ -237,7 +237,7 @@ fn count_child(
         build_profile: crate::report::build_profile().to_owned(),
         functions: own_list(ir, FUNCTIONS_KEPT),
         agent_core_inclusive: agent_core_list(ir, FUNCTIONS_KEPT),
-        syscalls_per_op: per(total.syscalls),
+        syscalls_per_op: per(profile.window.unwrap_or(total).syscalls),
         estimated_cycles_per_op: per(own.estimated_cycles()),
         libraries_estimated_cycles_per_op: per(total.estimated_cycles() - own.estimated_cycles()),
         cache: CACHE_GEOMETRY.join(" "),

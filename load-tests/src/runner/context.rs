@@ -13,11 +13,18 @@ use crate::metrics::LatencyRecorder;
 use crate::report::{Delivery, Operations, PoolReport, Yardstick};
 use crate::scenario::Scenario;
 
+/// Interleaved rounds a side of a real-time scenario measured against raw tokio, by build
+/// profile. Release (the CLI's full-scale runs, whose ratio gates are the tight ones): enough
+/// rounds that the median's spread over repeated runs allows the release tolerance
+/// ([`crate::baseline::Gate::REAL_RATIO_TOLERANCE_RELEASE`]) with the power README states.
+/// Debug (the test command): fewer, within its time budget, with the wider debug tolerance.
+pub const DEFAULT_ROUNDS: u32 = if cfg!(debug_assertions) { 7 } else { 25 };
+
 /// How a run is carried out, beyond the scenario itself.
 #[derive(Clone, Default)]
 pub struct RunOptions {
-    /// Interleaved rounds for real-time scenarios compared with a calibration (default 7; the
-    /// reported ratio is their median).
+    /// Interleaved rounds for real-time scenarios compared with a calibration (default
+    /// [`DEFAULT_ROUNDS`]; the reported ratio is their median).
     pub rounds: Option<u32>,
     /// Called with the operations completed so far (for progress bars).
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
@@ -154,7 +161,7 @@ impl RunContext {
     }
 
     pub(crate) fn rounds(&self) -> u32 {
-        self.options.rounds.unwrap_or(7).max(1)
+        self.options.rounds.unwrap_or(DEFAULT_ROUNDS).max(1)
     }
 
     /// Messages pending in every watched runtime; allocation-free, so sampling does not show up

@@ -19,7 +19,7 @@ use crate::kinds::steps::agent::{
 use crate::metrics::{LatencyRecorder, Tallies, Tally, STRIPES};
 use crate::report::paths;
 use crate::report::Operations;
-use crate::resources::process_cpu;
+use crate::resources::Usage;
 use crate::runner::context::RunError;
 use crate::runner::context::{DriverOutput, RunContext};
 use crate::runner::limits::{Limits, MAX_BYTES_IN_FLIGHT, MAX_COUNT, MAX_CPU_ITERATIONS};
@@ -91,7 +91,7 @@ async fn agent_round(
     ctx.watch(&rt);
     let tallies = Arc::new(Tallies::new(STRIPES));
     let start = Instant::now();
-    let cpu_start = process_cpu();
+    let usage_start = Usage::now();
     let drivers: Vec<_> = (0..shape.cpu + shape.memory)
         .map(|i| {
             let workload = if i < shape.cpu {
@@ -131,7 +131,7 @@ async fn agent_round(
         d.await.expect("workflow task");
     }
     let elapsed = start.elapsed();
-    let cpu = process_cpu().saturating_sub(cpu_start);
+    let usage = Usage::since(usage_start);
     let Tally { ops, latency } = tallies.merged();
     rt.shutdown(ShutdownConfig::default()).await;
     let p99_ns = latency.summary().total.p99_ns;
@@ -139,7 +139,7 @@ async fn agent_round(
         RoundResult {
             elapsed,
             p99_ns,
-            cpu,
+            usage,
             p99_from_send_ns: 0,
         },
         ops,
@@ -150,7 +150,7 @@ async fn agent_round(
 async fn raw_round(shape: &Shape) -> RoundResult {
     let tallies = Arc::new(Tallies::new(STRIPES));
     let start = Instant::now();
-    let cpu_start = process_cpu();
+    let usage_start = Usage::now();
     let drivers: Vec<_> = (0..shape.cpu + shape.memory)
         .map(|i| {
             let cpu = i < shape.cpu;
@@ -186,11 +186,11 @@ async fn raw_round(shape: &Shape) -> RoundResult {
         d.await.expect("raw workflow task");
     }
     let elapsed = start.elapsed();
-    let cpu = process_cpu().saturating_sub(cpu_start);
+    let usage = Usage::since(usage_start);
     RoundResult {
         elapsed,
         p99_ns: tallies.merged().latency.summary().total.p99_ns,
-        cpu,
+        usage,
         p99_from_send_ns: 0,
     }
 }

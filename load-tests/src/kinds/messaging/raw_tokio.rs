@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::traffic::{p99_of, MeshMsg, OrderCheck, RoundResult, Traffic};
 use crate::metrics::{Tallies, STRIPES};
-use crate::resources::process_cpu;
+use crate::resources::Usage;
 
 /// The bound of every yardstick channel, matching agent-core's default mailbox.
 pub(crate) const CHANNEL_BOUND: usize = 1024;
@@ -35,7 +35,7 @@ pub(crate) async fn raw_messaging(traffic: Traffic) -> RoundResult {
         }));
     }
     let start = Instant::now();
-    let cpu_start = process_cpu();
+    let usage_start = Usage::now();
     let senders: Vec<_> = (0..traffic.senders)
         .map(|s| {
             let txs = txs.clone();
@@ -56,7 +56,7 @@ pub(crate) async fn raw_messaging(traffic: Traffic) -> RoundResult {
         received += r.await.expect("receiver task").received;
     }
     let elapsed = start.elapsed();
-    let cpu = process_cpu().saturating_sub(cpu_start);
+    let usage = Usage::since(usage_start);
     let latency = latency.merged().latency;
     assert_eq!(
         received, traffic.messages,
@@ -65,7 +65,7 @@ pub(crate) async fn raw_messaging(traffic: Traffic) -> RoundResult {
     RoundResult {
         elapsed,
         p99_ns: latency.summary().total.p99_ns,
-        cpu,
+        usage,
         p99_from_send_ns: p99_of(from_send.as_ref()),
     }
 }

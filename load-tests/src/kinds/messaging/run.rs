@@ -123,7 +123,7 @@ fn combine(results: &[RoundResult]) -> RoundResult {
     RoundResult {
         elapsed: results.iter().map(|r| r.elapsed).sum(),
         p99_ns: median(&p99s) as u64,
-        cpu: results.iter().map(|r| r.cpu).sum(),
+        usage: results.iter().map(|r| r.usage).sum(),
         p99_from_send_ns: 0,
     }
 }

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use crate::metrics::{LatencyRecorder, Tallies, STRIPES};
 use crate::report::{Delivery, Yardstick};
-use crate::resources::process_cpu;
+use crate::resources::Usage;
 use crate::runner::context::RunContext;
 use crate::stats::median;
 
@@ -23,8 +23,9 @@ pub(crate) struct RoundResult {
     pub(crate) elapsed: Duration,
     pub(crate) p99_ns: u64,
     /// Process CPU time (user + system, every thread) over the round: cost on the side that is
-    /// not the bottleneck shows here even when throughput does not move.
-    pub(crate) cpu: Duration,
+    /// not the bottleneck shows here even when throughput does not move; and the context
+    /// switches: waiting that neither CPU time nor instructions show.
+    pub(crate) usage: Usage,
     /// For paced traffic: p99 latency from each message's actual send, corrected for
     /// coordinated omission (0 in a closed loop).
     pub(crate) p99_from_send_ns: u64,
@@ -314,7 +315,7 @@ pub(crate) async fn agent_round(
         })
         .collect();
     let start = Instant::now();
-    let cpu_start = process_cpu();
+    let usage_start = Usage::now();
     let senders: Vec<_> = (0..traffic.senders)
         .map(|s| {
             let agents = agents.clone();
@@ -349,7 +350,7 @@ pub(crate) async fn agent_round(
         }
     }
     let elapsed = start.elapsed();
-    let cpu = process_cpu().saturating_sub(cpu_start);
+    let usage = Usage::since(usage_start);
     let snap = rt.snapshot();
     rt.shutdown(ShutdownConfig::default()).await;
     let m = snap.mailboxes;
@@ -371,7 +372,7 @@ pub(crate) async fn agent_round(
         result: RoundResult {
             elapsed,
             p99_ns: latency.summary().total.p99_ns,
-            cpu,
+            usage,
             p99_from_send_ns: p99_of(from_send.as_ref()),
         },
         latency,
@@ -414,8 +415,23 @@ pub(crate) fn yardstick(
         .map(|i| ours[i].p99_ns as f64 / raw[i].p99_ns.max(1) as f64)
         .collect();
     let cpu: Vec<f64> = (0..n)
-        .map(|i| raw[i].cpu.as_secs_f64() / ours[i].cpu.as_secs_f64().max(1e-9))
+        .map(|i| raw[i].usage.cpu.as_secs_f64() / ours[i].usage.cpu.as_secs_f64().max(1e-9))
         .collect();
+    // Switches are counted over all rounds together: a short round may switch a handful of
+    // times, or none, on either side.
+    let ours_usage: Usage = ours[..n].iter().map(|r| r.usage).sum();
+    let raw_usage: Usage = raw[..n].iter().map(|r| r.usage).sum();
+    let total_ops = (ops * n as u64).max(1) as f64;
+    let per_op = |u: Usage| {
+        (
+            u.voluntary_switches as f64 / total_ops,
+            u.involuntary_switches as f64 / total_ops,
+        )
+    };
+    let ((v_ours, i_ours), (v_raw, i_raw)) = (per_op(ours_usage), per_op(raw_usage));
+    // Raw tokio's switches per operation over ours; with one switch added to each side, so that
+    // a side that never switched gives a finite ratio.
+    let switches = |raw: u64, ours: u64| (raw + 1) as f64 / (ours + 1) as f64;
     let raw_rates: Vec<f64> = raw[..n]
         .iter()
         .map(|r| ops as f64 / r.elapsed.as_secs_f64())
@@ -427,5 +443,17 @@ pub(crate) fn yardstick(
         throughput_ratio: median(&throughput),
         p99_latency_ratio: median(&p99),
         cpu_ratio: median(&cpu),
+        voluntary_switches_per_op: v_ours,
+        raw_voluntary_switches_per_op: v_raw,
+        involuntary_switches_per_op: i_ours,
+        raw_involuntary_switches_per_op: i_raw,
+        voluntary_switch_ratio: switches(
+            raw_usage.voluntary_switches,
+            ours_usage.voluntary_switches,
+        ),
+        involuntary_switch_ratio: switches(
+            raw_usage.involuntary_switches,
+            ours_usage.involuntary_switches,
+        ),
     }
 }

@@ -17,7 +17,7 @@ use crate::kinds::messaging::traffic::{yardstick, RoundResult};
 use crate::kinds::rules::{capped, extra, Drive, Figures, Rules};
 use crate::metrics::{Tallies, STRIPES};
 use crate::report::{paths, Report};
-use crate::resources::process_cpu;
+use crate::resources::Usage;
 use crate::runner::context::{DriverOutput, RunContext, RunError};
 use crate::runner::limits::Limits;
 use crate::scenario::Scenario;
@@ -78,7 +78,7 @@ async fn agent_round(ctx: &Arc<RunContext>, threshold: f64, tallies: &Arc<Tallie
         })
         .collect();
     let start = Instant::now();
-    let cpu_start = process_cpu();
+    let usage_start = Usage::now();
     let submitters: Vec<_> = (0..s.concurrency)
         .map(|d| {
             let (gates, ctx, tallies) = (gates.clone(), Arc::clone(ctx), Arc::clone(tallies));
@@ -115,13 +115,13 @@ async fn agent_round(ctx: &Arc<RunContext>, threshold: f64, tallies: &Arc<Tallie
         failed += f;
     }
     let elapsed = start.elapsed();
-    let cpu = process_cpu().saturating_sub(cpu_start);
+    let usage = Usage::since(usage_start);
     rt.shutdown(ShutdownConfig::default()).await;
     Round {
         result: RoundResult {
             elapsed,
             p99_ns: 0,
-            cpu,
+            usage,
             p99_from_send_ns: 0,
         },
         passed,
@@ -144,7 +144,7 @@ async fn raw_round(s: &Scenario, threshold: f64) -> Round {
         }));
     }
     let start = Instant::now();
-    let cpu_start = process_cpu();
+    let usage_start = Usage::now();
     let submitters: Vec<_> = (0..s.concurrency)
         .map(|d| {
             let (txs, tallies) = (txs.clone(), Arc::clone(&tallies));
@@ -178,7 +178,7 @@ async fn raw_round(s: &Scenario, threshold: f64) -> Round {
         failed += f;
     }
     let elapsed = start.elapsed();
-    let cpu = process_cpu().saturating_sub(cpu_start);
+    let usage = Usage::since(usage_start);
     drop(txs);
     for w in workers {
         w.await.expect("raw worker");
@@ -187,7 +187,7 @@ async fn raw_round(s: &Scenario, threshold: f64) -> Round {
         result: RoundResult {
             elapsed,
             p99_ns: tallies.merged().latency.summary().total.p99_ns,
-            cpu,
+            usage,
             p99_from_send_ns: 0,
         },
         passed,
