@@ -110,6 +110,10 @@ pub fn count(exe: &Path, scenario: &Scenario) -> Result<Option<InstructionReport
 /// The variable that tells a test process it is the counting child of [`count_in_test`].
 pub const COUNT_IN_TEST_VAR: &str = "LOAD_TESTS_COUNT_IN_TEST";
 
+/// Set to a directory, every count copies callgrind's raw output there
+/// (`callgrind.<scenario>.out`), to read with `callgrind_annotate`.
+pub const KEEP_CALLGRIND_VAR: &str = "LOAD_TESTS_KEEP_CALLGRIND";
+
 /// Counts the instructions of `scenario`'s counting form as run by the test `test` of this test
 /// binary (which must be the running process's executable): the binary is run again under
 /// callgrind with `--exact test` and [`COUNT_IN_TEST_VAR`] set, and the test, seeing the
@@ -191,6 +195,14 @@ fn count_child(
         });
     };
     let text = std::fs::read_to_string(&out_file).map_err(io("reading callgrind's output"))?;
+    if let Some(keep) = std::env::var_os(KEEP_CALLGRIND_VAR) {
+        // For `callgrind_annotate`: the count's raw output, one file per scenario.
+        let kept = Path::new(&keep).join(format!("callgrind.{name}.out"));
+        let _ = std::fs::create_dir_all(&keep);
+        if std::fs::copy(&out_file, &kept).is_ok() {
+            eprintln!("load-tests: callgrind's output kept in {}", kept.display());
+        }
+    }
     let profile = callgrind::parse(&text).map_err(|e| CountError::Parse {
         scenario: name.clone(),
         file: out_file.clone(),

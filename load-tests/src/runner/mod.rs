@@ -61,8 +61,19 @@ async fn measure<D: Drive>(scenario: &Scenario, options: &RunOptions, driver: &D
         retired_conserved: AtomicBool::new(true),
     });
 
-    OsPoint::reset_peak_rss();
-    let os_start = OsPoint::now();
+    // A counted run reads no OS figures: /proc's files are the machine's, and how many reads,
+    // opens and directory entries they take would move the system calls counted per operation.
+    let os_now = || {
+        if options.counting {
+            OsPoint::default()
+        } else {
+            OsPoint::now()
+        }
+    };
+    if !options.counting {
+        OsPoint::reset_peak_rss();
+    }
+    let os_start = os_now();
     let heap_start = heap_now();
     let wall_start = std::time::Instant::now();
     let start = tokio::time::Instant::now();
@@ -106,7 +117,7 @@ async fn measure<D: Drive>(scenario: &Scenario, options: &RunOptions, driver: &D
         h.total_bytes -= sampler_cost.bytes;
         h
     });
-    let os_end = OsPoint::now();
+    let os_end = os_now();
     let ops_count = out.ops.total;
 
     let mut ops = out.ops;
@@ -124,7 +135,11 @@ async fn measure<D: Drive>(scenario: &Scenario, options: &RunOptions, driver: &D
         description: scenario.description.clone(),
         source: scenario.source.clone(),
         config: scenario.clone(),
-        environment: Environment::current(),
+        environment: if options.counting {
+            Environment::of_build()
+        } else {
+            Environment::current()
+        },
         clock: scenario.clock,
         partial: ctx.stopping(),
         elapsed_s,
