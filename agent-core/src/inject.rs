@@ -243,7 +243,12 @@ mod tests {
         assert_eq!((p.send_spin, p.alloc_per_send, p.lose_nth), (40, true, 3));
         let p = parse("syscall_every=64,lock_spin=5,spill_per_receive=2,sleep_every=1024").unwrap();
         assert_eq!(
-            (p.syscall_every, p.lock_spin, p.spill_per_receive, p.sleep_every),
+            (
+                p.syscall_every,
+                p.lock_spin,
+                p.spill_per_receive,
+                p.sleep_every
+            ),
             (64, 5, 2, 1024)
         );
         assert!(p.any() && !parse("").unwrap().any());

@@ -268,7 +268,9 @@ impl Usage {
         let end = Usage::now();
         Usage {
             cpu: end.cpu.saturating_sub(start.cpu),
-            voluntary_switches: end.voluntary_switches.saturating_sub(start.voluntary_switches),
+            voluntary_switches: end
+                .voluntary_switches
+                .saturating_sub(start.voluntary_switches),
             involuntary_switches: end
                 .involuntary_switches
                 .saturating_sub(start.involuntary_switches),

@@ -362,7 +362,10 @@ fn one_more_system_call_fails_and_names_the_caller() {
     );
     // Fewer system calls pass (re-bless to keep the gain).
     more.instructions.as_mut().unwrap().syscalls_per_op = 0.4;
-    assert!(b.compare(&more, &gates_for(&r.config), &path()).unwrap().passed());
+    assert!(b
+        .compare(&more, &gates_for(&r.config), &path())
+        .unwrap()
+        .passed());
 }
 
 #[test]
@@ -380,8 +383,15 @@ fn more_estimated_cycles_fail_and_name_the_function() {
         text.contains("+30.0 estimated cycles/op in `agent_core::mailbox::Mailbox<T>::send`"),
         "{text}"
     );
-    slower.instructions.as_mut().unwrap().estimated_cycles_per_op = 1514.0;
-    assert!(b.compare(&slower, &gates_for(&r.config), &path()).unwrap().passed());
+    slower
+        .instructions
+        .as_mut()
+        .unwrap()
+        .estimated_cycles_per_op = 1514.0;
+    assert!(b
+        .compare(&slower, &gates_for(&r.config), &path())
+        .unwrap()
+        .passed());
 }
 
 #[test]

@@ -365,7 +365,10 @@ totals: 105 20 10 1 2 4 1 0 4 1 7
         let p = parse(CACHE_AND_SYSCALLS).unwrap();
         assert!(p.cache_simulated && p.syscalls_counted);
         let own = p.in_object("prog");
-        assert_eq!((own.ir, own.dr, own.dw, own.d1mw, own.dlmw), (100, 20, 10, 4, 4));
+        assert_eq!(
+            (own.ir, own.dr, own.dw, own.d1mw, own.dlmw),
+            (100, 20, 10, 4, 4)
+        );
         assert_eq!(own.syscalls, 0);
         assert_eq!(p.in_object("libc.so.6").syscalls, 1);
         assert_eq!(p.inclusive["prog::send"].syscalls, 1);
@@ -390,7 +393,14 @@ fn=(3)
 ";
         let p = parse(text).unwrap();
         assert_eq!(p.total().syscalls, 5);
-        assert_eq!(p.window, Some(Costs { ir: 50, syscalls: 2, ..Costs::default() }));
+        assert_eq!(
+            p.window,
+            Some(Costs {
+                ir: 50,
+                syscalls: 2,
+                ..Costs::default()
+            })
+        );
     }
 
     #[test]

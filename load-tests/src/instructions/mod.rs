@@ -42,11 +42,7 @@ pub const FUNCTIONS_KEPT_OTHER_EVENTS: usize = 20;
 /// The caches callgrind simulates, fixed rather than read from the host CPU (its default), so
 /// that estimated cycles are the same on every machine: a first-level instruction and data cache
 /// of 32 KiB, 8-way, and a last-level cache of 8 MiB, 16-way, with 64-byte lines.
-pub const CACHE_GEOMETRY: [&str; 3] = [
-    "--I1=32768,8,64",
-    "--D1=32768,8,64",
-    "--LL=8388608,16,64",
-];
+pub const CACHE_GEOMETRY: [&str; 3] = ["--I1=32768,8,64", "--D1=32768,8,64", "--LL=8388608,16,64"];
 
 /// Why a count could not be taken.
 #[derive(Debug, Error)]
@@ -483,13 +479,23 @@ mod tests {
 
     #[test]
     fn a_function_new_to_the_list_shows_its_bound() {
-        let lines = attribution(&[f("a", 5.0)], &[f("a", 5.0), f("new", 7.0)], 5, Unit::INSTRUCTIONS);
+        let lines = attribution(
+            &[f("a", 5.0)],
+            &[f("a", 5.0), f("new", 7.0)],
+            5,
+            Unit::INSTRUCTIONS,
+        );
         assert!(
             lines[0].contains(">=+2.0 instructions/op in `new` (<=5.0 -> 7.0)"),
             "{lines:?}"
         );
         // Slipping just past the other list's end is no move.
-        let lines = attribution(&[f("a", 9.0), f("b", 5.0)], &[f("a", 9.0), f("c", 6.0)], 5, Unit::INSTRUCTIONS);
+        let lines = attribution(
+            &[f("a", 9.0), f("b", 5.0)],
+            &[f("a", 9.0), f("c", 6.0)],
+            5,
+            Unit::INSTRUCTIONS,
+        );
         assert!(lines.iter().all(|l| !l.contains("`b`")), "{lines:?}");
     }
 
