@@ -28,7 +28,7 @@ pub(crate) struct Costs {
     pub(crate) syscalls: u64,
 }
 
-/// What an access costs in the estimate of [`Costs::estimated_cycles`], in cycles: one that hits
+/// What an access costs in the estimate of `Costs::estimated_cycles`, in cycles: one that hits
 /// the first-level cache, one that misses it and hits the last level, one that goes to memory.
 /// Itamar Turner-Trauring's weights, which iai, iai-callgrind/gungraun and CodSpeed use.
 pub const CYCLES_L1_HIT: u64 = 1;
