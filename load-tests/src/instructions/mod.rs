@@ -194,9 +194,12 @@ fn count_child(
     if let Some(keep) = std::env::var_os(KEEP_CALLGRIND_VAR) {
         // For `callgrind_annotate`: the count's raw output, one file per scenario.
         let kept = Path::new(&keep).join(format!("callgrind.{name}.out"));
-        let _ = std::fs::create_dir_all(&keep);
-        if std::fs::copy(&out_file, &kept).is_ok() {
-            eprintln!("load-tests: callgrind's output kept in {}", kept.display());
+        match std::fs::create_dir_all(&keep).and_then(|()| std::fs::copy(&out_file, &kept)) {
+            Ok(_) => eprintln!("load-tests: callgrind's output kept in {}", kept.display()),
+            Err(e) => eprintln!(
+                "load-tests: could not keep callgrind's output in {}: {e}",
+                kept.display()
+            ),
         }
     }
     let profile = callgrind::parse(&text).map_err(|e| CountError::Parse {

@@ -61,16 +61,17 @@ async fn measure<D: Drive>(scenario: &Scenario, options: &RunOptions, driver: &D
         retired_conserved: AtomicBool::new(true),
     });
 
-    // A counted run reads no OS figures: /proc's files are the machine's, and how many reads,
-    // opens and directory entries they take would move the system calls counted per operation.
+    // A counted run reads no OS figures (/proc, cgroups): those files are the machine's, and how
+    // many reads, opens and directory entries they take would move the system calls counted.
+    let probe_os = !options.counting;
     let os_now = || {
-        if options.counting {
-            OsPoint::default()
-        } else {
+        if probe_os {
             OsPoint::now()
+        } else {
+            OsPoint::default()
         }
     };
-    if !options.counting {
+    if probe_os {
         OsPoint::reset_peak_rss();
     }
     let os_start = os_now();
@@ -135,10 +136,10 @@ async fn measure<D: Drive>(scenario: &Scenario, options: &RunOptions, driver: &D
         description: scenario.description.clone(),
         source: scenario.source.clone(),
         config: scenario.clone(),
-        environment: if options.counting {
-            Environment::of_build()
-        } else {
+        environment: if probe_os {
             Environment::current()
+        } else {
+            Environment::of_build()
         },
         clock: scenario.clock,
         partial: ctx.stopping(),
