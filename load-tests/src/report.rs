@@ -56,8 +56,11 @@ pub mod paths {
     pub const YARDSTICK_CPU: &str = "yardstick.cpu_ratio";
     /// Instructions per operation, counted under callgrind.
     pub const INSTRUCTIONS: &str = "instructions.per_op";
-    /// System calls per operation, counted in the same callgrind run.
+    /// System calls per operation, counted in the same callgrind run, the allocator's memory
+    /// mapping aside.
     pub const SYSCALLS: &str = "instructions.syscalls_per_op";
+    /// The allocator's memory-mapping system calls per operation (reported only).
+    pub const MEMORY_MAPPING_SYSCALLS: &str = "instructions.memory_mapping_syscalls_per_op";
     /// Estimated cycles per operation (instructions and simulated cache misses, weighted), in the
     /// same callgrind run.
     pub const ESTIMATED_CYCLES: &str = "instructions.estimated_cycles_per_op";
@@ -66,7 +69,7 @@ pub mod paths {
 
     /// The headline figures of any run, with their labels: the console's table and `compare`
     /// show these (and then every other gated figure).
-    pub const HEADLINE: [(&str, &str); 13] = [
+    pub const HEADLINE: [(&str, &str); 14] = [
         ("operations succeeded", OPERATIONS_SUCCEEDED),
         ("throughput (ops/s)", THROUGHPUT),
         ("latency p50 (ns)", LATENCY_TOTAL[0]),
@@ -80,6 +83,10 @@ pub mod paths {
         ("instructions per op (callgrind)", INSTRUCTIONS),
         ("estimated cycles per op (callgrind)", ESTIMATED_CYCLES),
         ("system calls per op (callgrind)", SYSCALLS),
+        (
+            "memory-mapping calls per op (callgrind)",
+            MEMORY_MAPPING_SYSCALLS,
+        ),
     ];
 }
 
@@ -365,9 +372,16 @@ pub struct InstructionReport {
     /// agent-core's functions with the most inclusive instructions (their own and their
     /// callees') per operation: where in the runtime a change entered.
     pub agent_core_inclusive: Vec<FunctionCost>,
-    /// System calls per operation, in the whole process (they are made in libc): gated.
+    /// System calls per operation made in the counted window, but for the allocator's memory
+    /// mapping (`memory_mapping_syscalls_per_op`): gated.
     #[serde(default)]
     pub syscalls_per_op: f64,
+    /// `brk`, `mmap`, `munmap`, `mremap` and `madvise` per operation in the counted window:
+    /// reported only. They follow where the heap's top happens to be, which moves with what
+    /// the process allocated before the window (one more or one fewer was seen between two
+    /// machines running the same build); the allocation gates watch the heap itself.
+    #[serde(default)]
+    pub memory_mapping_syscalls_per_op: f64,
     /// Estimated cycles per operation in the program's own code: every instruction fetch, data
     /// read and data write weighted by where the simulated caches found it (see
     /// `instructions::CYCLES_L1_HIT`): gated.

@@ -57,6 +57,7 @@ fn report(succeeded: u64) -> Report {
                 per_op: 600.0,
             }],
             syscalls_per_op: 0.5,
+            memory_mapping_syscalls_per_op: 0.1,
             estimated_cycles_per_op: 1500.0,
             libraries_estimated_cycles_per_op: 80.0,
             cache: "--I1=32768,8,64 --D1=32768,8,64 --LL=8388608,16,64".into(),

@@ -134,15 +134,11 @@ pub(crate) struct Profile {
     pub(crate) inclusive: BTreeMap<String, Costs>,
     /// Instructions in the file's own `summary:`/`totals:` line, a check on the sum.
     pub(crate) summary: Option<u64>,
-    /// The inclusive cost of the calls into [`WINDOW`] (from outside it): what ran while it was
-    /// on the stack. System calls are read from here, not from the self costs: callgrind puts
-    /// some made outside the collection window (the command line's parsing, which stats each
-    /// directory above the executable) into the self costs as well.
-    pub(crate) window: Option<Costs>,
 }
 
-/// The function whose calls make the counted window (`instructions::counted_window`).
-pub(crate) const WINDOW: &str = "counted_window";
+/// The system calls with which an allocator maps memory (glibc's `malloc` grows its heap with
+/// `brk`, and serves and returns large blocks with `mmap` and `munmap`).
+pub(crate) const MEMORY_MAPPING: [&str; 6] = ["brk", "sbrk", "mmap", "munmap", "mremap", "madvise"];
 
 impl Profile {
     /// Events in `object` (matched by its path's file name).
@@ -150,6 +146,24 @@ impl Profile {
         let mut sum = Costs::default();
         for (path, c) in &self.by_object {
             if path.rsplit('/').next() == Some(file_name) {
+                sum += *c;
+            }
+        }
+        sum
+    }
+
+    /// The events of the functions in [`MEMORY_MAPPING`] (by name, whatever glibc prefixes or
+    /// versions it with: `__mmap64`, `munmap@@GLIBC_2.2.5`).
+    pub(crate) fn memory_mapping(&self) -> Costs {
+        let mut sum = Costs::default();
+        for (name, (_, c)) in &self.by_function {
+            let bare = name
+                .split('@')
+                .next()
+                .unwrap_or(name)
+                .trim_start_matches('_');
+            let bare = bare.strip_suffix("64").unwrap_or(bare);
+            if MEMORY_MAPPING.contains(&bare) {
                 sum += *c;
             }
         }
@@ -181,7 +195,6 @@ pub(crate) fn parse(text: &str) -> Result<Profile, ParseError> {
     let mut events: Vec<Event> = vec![Event::Ir];
     let mut object = String::new();
     let mut function: Option<String> = None;
-    let mut callee = String::new();
     // The cost line after `calls=` is the call's inclusive cost: it belongs to the callee.
     let mut after_calls = false;
     for (i, line) in text.lines().enumerate() {
@@ -224,7 +237,7 @@ pub(crate) fn parse(text: &str) -> Result<Profile, ParseError> {
                 // Names of called objects, files and functions: compressed names are defined in
                 // them too, and must be remembered.
                 "cob" => drop(resolve(&mut names, "ob", value)),
-                "cfn" => callee = resolve(&mut names, "fn", value),
+                "cfn" => drop(resolve(&mut names, "fn", value)),
                 "fl" | "fi" | "fe" | "cfi" | "cfl" => drop(resolve(&mut names, "fl", value)),
                 "calls" => after_calls = true,
                 _ => {}
@@ -257,9 +270,6 @@ pub(crate) fn parse(text: &str) -> Result<Profile, ParseError> {
         };
         *profile.inclusive.entry(f.clone()).or_default() += cost;
         if std::mem::take(&mut after_calls) {
-            if callee.contains(WINDOW) && !f.contains(WINDOW) {
-                *profile.window.get_or_insert_with(Costs::default) += cost;
-            }
             continue;
         }
         if let Some(entry) = profile.by_function.get_mut(f) {
@@ -376,31 +386,25 @@ totals: 105 20 10 1 2 4 1 0 4 1 7
     }
 
     #[test]
-    fn the_window_is_the_inclusive_cost_of_its_calls() {
+    fn memory_mapping_calls_are_told_apart_by_name() {
         let text = "\
 events: Ir sysCount
-ob=(1) /bin/prog
-fl=(1) src/main.rs
-fn=(1) prog::parse_args
-1 10 3
-fn=(2) prog::counted
-2 1
-cfn=(3) prog::counted_window
-calls=1 0
-2 50 2
-fn=(3)
-3 50 2
+ob=(1) /lib/libc.so.6
+fl=(1) ???
+fn=(1) brk
+1 1 1
+fn=(2) __mmap64
+1 1 2
+fn=(3) munmap@@GLIBC_2.2.5
+1 1 3
+fn=(4) clock_gettime@@GLIBC_2.17
+1 1 4
+fn=(5) mmapper
+1 1 5
 ";
         let p = parse(text).unwrap();
-        assert_eq!(p.total().syscalls, 5);
-        assert_eq!(
-            p.window,
-            Some(Costs {
-                ir: 50,
-                syscalls: 2,
-                ..Costs::default()
-            })
-        );
+        assert_eq!(p.total().syscalls, 15);
+        assert_eq!(p.memory_mapping().syscalls, 6);
     }
 
     #[test]

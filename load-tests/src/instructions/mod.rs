@@ -3,10 +3,12 @@
 //!
 //! [`count`] runs a scenario's counting form ([`counting_form`]) in a child process, the
 //! `load-tests` binary's hidden `count-instructions` command, under
-//! `valgrind --tool=callgrind --collect-atstart=no --toggle-collect=*counted_window*`: only the
-//! instructions executed while [`counted_window`] is on the stack are collected, which is the
-//! scenario's run on a current-thread runtime with a paused clock (so no timer depends on how
-//! slowly valgrind runs the program). Start-up, argument parsing and teardown are not counted.
+//! `valgrind --tool=callgrind --dump-before=*::counted_window --dump-before=*::window_closed`:
+//! callgrind writes the events of the program's start, of [`counted_window`] and of its end as
+//! three parts, and only the window's part is read: the scenario's run on a current-thread
+//! runtime with a paused clock (so no timer depends on how slowly valgrind runs the program).
+//! Start-up, argument parsing and teardown are not counted, system calls included (callgrind
+//! counts those even where collection is toggled off, so a toggle would not exclude them).
 //!
 //! The gated figure is the program's own instructions per operation (agent-core, tokio, std
 //! and the harness, all in the executable). Instructions in shared libraries (libc's `malloc`
@@ -161,8 +163,8 @@ fn count_child(
     let args = args(dir.path()).map_err(io("writing the scenario"))?;
     let output = Command::new("valgrind")
         .arg("--tool=callgrind")
-        .arg("--collect-atstart=no")
-        .arg("--toggle-collect=*counted_window*")
+        .arg("--dump-before=*::counted_window")
+        .arg("--dump-before=*::window_closed")
         .arg("--cache-sim=yes")
         .args(CACHE_GEOMETRY)
         .arg("--collect-systime=yes")
@@ -190,11 +192,21 @@ fn count_child(
             log: kept.join("valgrind.log"),
         });
     };
-    let text = std::fs::read_to_string(&out_file).map_err(io("reading callgrind's output"))?;
+    let text = match window_part(dir.path()) {
+        Ok(text) => text,
+        Err(source) => {
+            let kept = dir.keep();
+            return Err(CountError::Io {
+                scenario: name.clone(),
+                what: format!("reading callgrind's output (kept in {})", kept.display()),
+                source,
+            });
+        }
+    };
     if let Some(keep) = std::env::var_os(KEEP_CALLGRIND_VAR) {
         // For `callgrind_annotate`: the count's raw output, one file per scenario.
         let kept = Path::new(&keep).join(format!("callgrind.{name}.out"));
-        match std::fs::create_dir_all(&keep).and_then(|()| std::fs::copy(&out_file, &kept)) {
+        match std::fs::create_dir_all(&keep).and_then(|()| std::fs::write(&kept, &text)) {
             Ok(_) => eprintln!("load-tests: callgrind's output kept in {}", kept.display()),
             Err(e) => eprintln!(
                 "load-tests: could not keep callgrind's output in {}: {e}",
@@ -214,6 +226,7 @@ fn count_child(
         .unwrap_or_default();
     let own = profile.in_object(&exe_name);
     let total = profile.total();
+    let memory_mapping = profile.memory_mapping();
     let per = |n: u64| n as f64 / ops.max(1) as f64;
     let own_list = |event: fn(&callgrind::Costs) -> u64, keep: usize| {
         ranked(
@@ -248,7 +261,8 @@ fn count_child(
         build_profile: crate::report::build_profile().to_owned(),
         functions: own_list(ir, FUNCTIONS_KEPT),
         agent_core_inclusive: agent_core_list(ir, FUNCTIONS_KEPT),
-        syscalls_per_op: per(profile.window.unwrap_or(total).syscalls),
+        syscalls_per_op: per(total.syscalls - memory_mapping.syscalls),
+        memory_mapping_syscalls_per_op: per(memory_mapping.syscalls),
         estimated_cycles_per_op: per(own.estimated_cycles()),
         libraries_estimated_cycles_per_op: per(total.estimated_cycles() - own.estimated_cycles()),
         cache: CACHE_GEOMETRY.join(" "),
@@ -258,6 +272,33 @@ fn count_child(
         cycle_functions: own_list(cycles, FUNCTIONS_KEPT_OTHER_EVENTS),
         agent_core_cycles: agent_core_list(cycles, FUNCTIONS_KEPT_OTHER_EVENTS),
     })
+}
+
+/// The text of the part of callgrind's output that [`counted_window`] wrote as it ended
+/// ([`window_closed`]): the files in `dir` are `callgrind.out.1` (start-up), `.2` (the window)
+/// and `callgrind.out` (the rest), and the window's names its trigger.
+fn window_part(dir: &Path) -> std::io::Result<String> {
+    for n in 1.. {
+        let file = dir.join(format!("callgrind.out.{n}"));
+        if !file.exists() {
+            break;
+        }
+        let text = std::fs::read_to_string(&file)?;
+        if text
+            .lines()
+            .take_while(|l| !l.starts_with("fn="))
+            .any(|l| l.starts_with("desc: Trigger: --dump-before") && l.ends_with("window_closed"))
+        {
+            return Ok(text);
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        format!(
+            "no part of callgrind's output in {} was dumped as counted_window ended",
+            dir.display()
+        ),
+    ))
 }
 
 /// The `keep` largest non-zero entries, largest first (ties by name).
@@ -333,10 +374,18 @@ fn counted(
     Ok(report.operations.total)
 }
 
-/// Callgrind collects only while this function is on the stack (`--toggle-collect`).
+/// The counted window: callgrind writes what ran before it as one part of its output
+/// (`--dump-before`), and what ran in it as the next, when [`window_closed`] is called.
 #[inline(never)]
 pub fn counted_window(f: &mut dyn FnMut()) {
     f();
+    window_closed();
+}
+
+/// Called as [`counted_window`] ends, for callgrind's `--dump-before`. (Its `--dump-after` on
+/// `counted_window` itself never fired in valgrind 3.19.)
+#[inline(never)]
+fn window_closed() {
     std::hint::black_box(());
 }
 
