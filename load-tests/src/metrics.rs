@@ -65,10 +65,17 @@ impl LatencyRecorder {
 
     /// Adds another recorder's samples.
     pub fn merge(&mut self, other: &LatencyRecorder) {
-        // Same bounds on both sides, so `add` cannot fail.
-        let _ = self.total.add(&other.total);
-        let _ = self.queue.add(&other.queue);
-        let _ = self.service.add(&other.service);
+        // Same bounds on both sides, so `add` cannot fail. An empty histogram (a stripe no task
+        // picked, a part not timed) is skipped: adding one still walks all its buckets.
+        for (mine, theirs) in [
+            (&mut self.total, &other.total),
+            (&mut self.queue, &other.queue),
+            (&mut self.service, &other.service),
+        ] {
+            if !theirs.is_empty() {
+                let _ = mine.add(theirs);
+            }
+        }
     }
 
     /// Operations recorded.

@@ -20,6 +20,10 @@ use crate::stats::median;
 /// The shortest a measured round may be: shorter runs on a shared machine measure noise.
 const MIN_ROUND: Duration = Duration::from_millis(40);
 
+/// The longest our side's round is made to be, when raw tokio's round would be shorter than
+/// [`MIN_ROUND`] at that length.
+const MAX_ROUND: Duration = Duration::from_millis(160);
+
 impl Drive for Messaging {
     async fn drive(&self, ctx: &Arc<RunContext>) -> DriverOutput {
         let traffic = Traffic::of(ctx);
@@ -27,14 +31,23 @@ impl Drive for Messaging {
             return counted(ctx, traffic).await;
         }
         let rounds = ctx.rounds();
-        // A warm-up of the raw side sizes the rounds: each round repeats the traffic until it lasts at
-        // least MIN_ROUND, the same number of times on both sides.
-        let sizing = raw_messaging(traffic).await;
-        let reps = (MIN_ROUND.as_secs_f64() / sizing.elapsed.as_secs_f64().max(1e-9))
+        // A warm-up of each side sizes the rounds: each round repeats the traffic, the same number
+        // of times on both sides, until raw tokio's lasts at least MIN_ROUND, unless ours would
+        // then last more than MAX_ROUND (a debug build, many times slower than raw tokio on a
+        // small traffic, would otherwise run for minutes on one unlucky warm-up).
+        // The warm-up's messages are accounted like any other (a message it lost is lost); its
+        // times are not measured.
+        let raw = raw_messaging(traffic).await.elapsed.as_secs_f64().max(1e-9);
+        let warm_up = agent_round(ctx, traffic, true).await;
+        let ours = warm_up.result.elapsed.as_secs_f64().max(1e-9);
+        let reps = (MIN_ROUND.as_secs_f64() / raw)
+            .min(MAX_ROUND.as_secs_f64() / ours)
             .ceil()
             .clamp(1.0, 200.0) as u32;
         let mut out = DriverOutput::default();
         let mut delivery = Delivery::default();
+        accumulate(&mut delivery, &warm_up.delivery);
+        out.max_depth = warm_up.max_depth;
         let mut agent_results = Vec::new();
         let mut raw_results = Vec::new();
         let mut elapsed = Duration::ZERO;

@@ -30,7 +30,7 @@ pub(crate) const FAILED: &str = "failed";
 pub(crate) const RAW_PASSED: &str = "raw_tokio_passed";
 
 /// Evaluations in the counted form.
-const COUNTED_EVALUATIONS: usize = 500;
+const COUNTED_EVALUATIONS: usize = 200;
 
 /// An evaluation may take at most this long before the submitter gives up.
 const EVALUATION_TIMEOUT: Duration = Duration::from_secs(60);
@@ -295,7 +295,7 @@ impl Rules for QualityGate {
         }
     }
 
-    /// One round of 500 evaluations, without the raw rounds (each costs some hundred
+    /// One round of 200 evaluations, without the raw rounds (each costs some hundred
     /// thousand instructions of scoring in a debug build).
     fn counting_form(&self, s: &Scenario) -> Option<Scenario> {
         Some(capped(s, COUNTED_EVALUATIONS))
