@@ -64,8 +64,11 @@ enum Command {
     /// Rewrites baselines from a run's report (refused when CI is set).
     Bless {
         /// The suite report to bless from [default: <target dir>/load-report/report.json].
+        /// Repeatable: each scenario is then blessed from the first report that has it, with its
+        /// real-time ratios to raw tokio replaced by their median over all the reports (one run's
+        /// ratio is a draw from a spread; the median of several is a steadier baseline).
         #[arg(long)]
-        report: Option<PathBuf>,
+        report: Vec<PathBuf>,
         /// Only scenarios matching this name or glob (repeatable).
         #[arg(long)]
         scenario: Vec<String>,
@@ -166,7 +169,11 @@ pub fn main() -> ExitCode {
             scenario,
             baselines,
         }) => bless(
-            &report.unwrap_or_else(|| default_report_dir().join("report.json")),
+            &if report.is_empty() {
+                vec![default_report_dir().join("report.json")]
+            } else {
+                report
+            },
             &scenario,
             &baselines,
         ),
@@ -240,12 +247,15 @@ fn count_instructions(file: &Path) -> Result<Exit, CliError> {
     Ok(Exit::Pass)
 }
 
-fn bless(report: &Path, patterns: &[String], dir: &Path) -> Result<Exit, CliError> {
-    let suite = SuiteReport::read(report)?;
-    let written = engine::bless(&suite, dir, patterns)?;
+fn bless(reports: &[PathBuf], patterns: &[String], dir: &Path) -> Result<Exit, CliError> {
+    let suites = reports
+        .iter()
+        .map(|r| SuiteReport::read(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let written = engine::bless(&suites, dir, patterns)?;
     if written.is_empty() {
         return Err(CliError::NothingToBless {
-            report: report.to_owned(),
+            report: reports[0].clone(),
             patterns: patterns.to_vec(),
         });
     }

@@ -139,24 +139,96 @@ pub fn judge(dir: &Path, report: Report) -> Result<ScenarioResult, BaselineError
     })
 }
 
-/// Rewrites the baselines under `dir` from `suite`'s results whose scenario matches `patterns`
-/// (all when empty), each through [`baseline::bless`] (refused under `CI`, and for a run cut
-/// short or with a broken invariant). Returns the files written.
+/// Rewrites the baselines under `dir` from the results of `suites` whose scenario matches
+/// `patterns` (all when empty), each through [`baseline::bless`] (refused under `CI`, and for a
+/// run cut short or with a broken invariant). A scenario is blessed from the first suite that
+/// has it; with several suites, its real-time ratios to raw tokio are the median of theirs.
+/// Returns the files written.
 pub fn bless(
-    suite: &SuiteReport,
+    suites: &[SuiteReport],
     dir: &Path,
     patterns: &[String],
 ) -> Result<Vec<PathBuf>, BaselineError> {
     let mode = GateMode::from_env();
-    suite
-        .results
+    let mut seen = std::collections::BTreeSet::new();
+    suites
         .iter()
+        .flat_map(|s| &s.results)
         .filter(|r| {
             patterns.is_empty()
                 || patterns
                     .iter()
                     .any(|p| super::select::matches(p, &r.report.scenario))
         })
-        .map(|r| baseline::bless(dir, &r.report, mode))
+        .filter(|r| seen.insert(r.report.scenario.clone()))
+        .map(|r| {
+            let mut report = r.report.clone();
+            median_ratios(&mut report, suites);
+            baseline::bless(dir, &report, mode)
+        })
         .collect()
+}
+
+/// Replaces `report`'s real-time ratios with their median over every report of its scenario in
+/// `suites` (cut-short runs left out).
+fn median_ratios(report: &mut crate::report::Report, suites: &[SuiteReport]) {
+    let runs: Vec<_> = suites
+        .iter()
+        .flat_map(|s| &s.results)
+        .filter(|r| r.report.scenario == report.scenario && !r.report.partial)
+        .filter_map(|r| r.report.yardstick.clone())
+        .collect();
+    if let Some(y) = report.yardstick.as_mut() {
+        set_medians(y, &runs);
+    }
+}
+
+/// Sets `y`'s throughput and CPU ratios to their medians over `runs` (unchanged when empty).
+fn set_medians(y: &mut crate::report::Yardstick, runs: &[crate::report::Yardstick]) {
+    let median = |f: fn(&crate::report::Yardstick) -> f64| {
+        let mut v: Vec<f64> = runs.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        match v.len() {
+            0 => None,
+            n if n % 2 == 1 => Some(v[n / 2]),
+            n => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+        }
+    };
+    if let Some(m) = median(|y| y.throughput_ratio) {
+        y.throughput_ratio = m;
+    }
+    if let Some(m) = median(|y| y.cpu_ratio) {
+        y.cpu_ratio = m;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_medians;
+    use crate::report::Yardstick;
+
+    fn ratios(throughput: f64, cpu: f64) -> Yardstick {
+        Yardstick {
+            throughput_ratio: throughput,
+            cpu_ratio: cpu,
+            ..Yardstick::default()
+        }
+    }
+
+    #[test]
+    fn blessing_from_several_runs_takes_the_median_ratio() {
+        let mut y = ratios(0.5, 1.0);
+        let runs = [
+            ratios(0.5, 1.0),
+            ratios(0.9, 4.0),
+            ratios(0.7, 2.0),
+            ratios(0.8, 3.0),
+        ];
+        set_medians(&mut y, &runs[..3]);
+        assert_eq!((y.throughput_ratio, y.cpu_ratio), (0.7, 2.0));
+        set_medians(&mut y, &runs);
+        assert_eq!((y.throughput_ratio, y.cpu_ratio), (0.75, 2.5));
+        set_medians(&mut y, &[]);
+        assert_eq!((y.throughput_ratio, y.cpu_ratio), (0.75, 2.5));
+    }
 }

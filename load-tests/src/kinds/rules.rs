@@ -67,10 +67,10 @@ impl FullScale {
 }
 
 /// The most operations a counted virtual-clock scenario runs.
-pub const COUNTED_OPS: usize = 500;
+pub const COUNTED_OPS: usize = 2_000;
 
 /// The most messages a counted messaging round sends.
-pub const COUNTED_MESSAGES: usize = 2_500;
+pub const COUNTED_MESSAGES: usize = 10_000;
 
 /// A kind's rules.
 pub trait Rules {

@@ -160,6 +160,18 @@ impl RunContext {
             .is_some_and(|s| s.load(Ordering::Relaxed))
     }
 
+    /// Lock stripes for the run's tallies: one on the virtual clock and in a counted run (one
+    /// thread: more stripes would only add histograms to create and merge, harness work the
+    /// instruction count would then dilute agent-core's per-message cost with), else
+    /// [`crate::metrics::STRIPES`].
+    pub(crate) fn stripes(&self) -> usize {
+        if self.options.counting {
+            1
+        } else {
+            crate::metrics::stripes(self.scenario.clock)
+        }
+    }
+
     pub(crate) fn rounds(&self) -> u32 {
         self.options.rounds.unwrap_or(DEFAULT_ROUNDS).max(1)
     }

@@ -302,7 +302,7 @@ pub(crate) async fn agent_round(
         ..RuntimeConfig::default()
     });
     ctx.watch(&rt);
-    let latency = Arc::new(Tallies::new(STRIPES));
+    let latency = Arc::new(Tallies::new(ctx.stripes()));
     let from_send = traffic.send_tallies(ctx.options.counting);
     let agents: Vec<_> = (0..traffic.agents)
         .map(|i| {

@@ -331,11 +331,11 @@ impl Rules for Modes {
         }
     }
 
-    /// Four seconds of the modes.
+    /// Ten seconds of the modes.
     fn counting_form(&self, s: &Scenario) -> Option<Scenario> {
         Some(Scenario {
             kind: Kind::Modes(Modes {
-                duration_s: self.duration_s.min(4),
+                duration_s: self.duration_s.min(10),
                 ..self.clone()
             }),
             ..s.clone()

@@ -30,7 +30,7 @@ pub(crate) const FAILED: &str = "failed";
 pub(crate) const RAW_PASSED: &str = "raw_tokio_passed";
 
 /// Evaluations in the counted form.
-const COUNTED_EVALUATIONS: usize = 200;
+const COUNTED_EVALUATIONS: usize = 500;
 
 /// An evaluation may take at most this long before the submitter gives up.
 const EVALUATION_TIMEOUT: Duration = Duration::from_secs(60);
@@ -217,7 +217,7 @@ impl Drive for QualityGate {
             if raw_first {
                 raw.push(raw_round(s, self.threshold).await);
             }
-            let tallies = Arc::new(Tallies::new(STRIPES));
+            let tallies = Arc::new(Tallies::new(ctx.stripes()));
             let mut r = agent_round(ctx, self.threshold, &tallies).await;
             let tally = tallies.merged();
             r.result.p99_ns = tally.latency.summary().total.p99_ns;
@@ -295,7 +295,7 @@ impl Rules for QualityGate {
         }
     }
 
-    /// One round of 200 evaluations, without the raw rounds (each costs some hundred
+    /// One round of 500 evaluations, without the raw rounds (each costs some hundred
     /// thousand instructions of scoring in a debug build).
     fn counting_form(&self, s: &Scenario) -> Option<Scenario> {
         Some(capped(s, COUNTED_EVALUATIONS))
