@@ -149,7 +149,7 @@ pub(crate) fn on_send(offered: u64) {
 #[inline(never)]
 fn send_injected(offered: u64) {
     let every = SYSCALL_EVERY.load(Ordering::Relaxed);
-    if every > 0 && offered % every == 0 {
+    if every > 0 && (offered + 1) % every == 0 {
         std::thread::yield_now();
     }
     if SEND_WORK.load(Ordering::Relaxed) {

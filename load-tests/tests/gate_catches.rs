@@ -64,9 +64,24 @@ fn run(scenario: &str, inject: &str) -> (i32, SuiteReport) {
 }
 
 fn run_with(exe: &Path, scenario: &str, inject: &str) -> (i32, SuiteReport) {
+    run_against(exe, scenario, inject, None).1
+}
+
+/// [`run_with`] against the baselines in `baselines` (default: the checked-in ones); also
+/// returns where the report was written.
+fn run_against(
+    exe: &Path,
+    scenario: &str,
+    inject: &str,
+    baselines: Option<&Path>,
+) -> (tempfile::TempDir, (i32, SuiteReport)) {
     let out = tempfile::tempdir().unwrap();
-    let output = Command::new(exe)
-        .args(["run", "--quick", "--no-progress", "--scenario", scenario])
+    let mut cmd = Command::new(exe);
+    cmd.args(["run", "--quick", "--no-progress", "--scenario", scenario]);
+    if let Some(dir) = baselines {
+        cmd.arg("--baselines").arg(dir);
+    }
+    let output = cmd
         .arg("--out")
         .arg(out.path())
         .env("AGENT_CORE_INJECT", inject)
@@ -80,7 +95,7 @@ fn run_with(exe: &Path, scenario: &str, inject: &str) -> (i32, SuiteReport) {
         )
     });
     eprintln!("AGENT_CORE_INJECT={inject:?}\n{stdout}");
-    (output.status.code().unwrap_or(-1), report)
+    (out, (output.status.code().unwrap_or(-1), report))
 }
 
 /// The gated metrics that failed.
@@ -171,4 +186,46 @@ fn one_message_dropped_but_counted_fails_the_loss_gate() {
         violations.contains("delivery.lost") && violations.contains("counted_delivered"),
         "{violations}"
     );
+}
+
+/// Regressions that cost time more than instructions (issue 22), each against a baseline blessed
+/// from the injected build itself with nothing injected (its hooks, idle, already move the
+/// counted figures by a few percent in a debug build): a system call every 64 sends and a 1 us
+/// sleep every 1,024 deliveries fail the system-call gate; one scattered cache-line write per
+/// received message fails the estimated-cycles gate; the mailbox's state lock held across 32 loop
+/// iterations per send fails the instruction gate. Nothing injected passes.
+#[test]
+fn costs_in_time_fail_their_gates_against_the_same_build_with_nothing_injected() {
+    let baselines = tempfile::tempdir().unwrap();
+    let (out, (code, _)) = run_against(injected(), "phantom_high", "", Some(baselines.path()));
+    assert_eq!(code, 0, "no baseline yet is not a failure");
+    let blessed = Command::new(injected())
+        .arg("bless")
+        .arg("--report")
+        .arg(out.path().join("report.json"))
+        .arg("--baselines")
+        .arg(baselines.path())
+        .env_remove("CI")
+        .status()
+        .unwrap();
+    assert!(blessed.success());
+    let cases: [(&str, &[&str]); 5] = [
+        ("", &[]),
+        ("syscall_every=64", &["instructions.syscalls_per_op"]),
+        ("sleep_every=1024", &["instructions.syscalls_per_op"]),
+        (
+            "spill_per_receive=1",
+            &["instructions.estimated_cycles_per_op"],
+        ),
+        ("lock_spin=32", &["instructions.per_op"]),
+    ];
+    for (inject, expected) in cases {
+        let (_, (code, report)) =
+            run_against(injected(), "phantom_high", inject, Some(baselines.path()));
+        let failed = failed(&report);
+        for gate in expected {
+            assert!(failed.contains(&gate.to_string()), "{inject}: {failed:?}");
+        }
+        assert_eq!(code, if expected.is_empty() { 0 } else { 1 }, "{inject}");
+    }
 }
