@@ -37,20 +37,6 @@ struct Plan {
     sleep_every: u64,
 }
 
-impl Plan {
-    fn any(&self) -> bool {
-        self.send_spin > 0
-            || self.ask_spin > 0
-            || self.alloc_per_send
-            || self.leak_per_send
-            || self.lose_nth > 0
-            || self.syscall_every > 0
-            || self.lock_spin > 0
-            || self.spill_per_receive > 0
-            || self.sleep_every > 0
-    }
-}
-
 static PLAN: OnceLock<Plan> = OnceLock::new();
 static RECEIVED: AtomicU64 = AtomicU64::new(0);
 /// The cheap injections' parameters, read by the hooks without going through [`PLAN`], so that
@@ -74,9 +60,12 @@ thread_local! {
 static SPILL: OnceLock<Box<[AtomicU64]>> = OnceLock::new();
 const SPILL_WORDS: usize = 32 << 20 >> 3;
 static SPILL_CURSOR: AtomicUsize = AtomicUsize::new(0);
-/// Whether anything is injected: with nothing injected, each hook costs one relaxed load and a
-/// branch, so the injected binary without injections measures like the real one.
-static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// Whether each hook has anything to do: with nothing injected, each hook costs one relaxed load
+/// and a branch, so the injected binary without injections measures like the real one; one
+/// injection leaves the other hooks as idle as that.
+static SEND_ACTIVE: AtomicBool = AtomicBool::new(false);
+static ASK_ACTIVE: AtomicBool = AtomicBool::new(false);
+static RECEIVE_ACTIVE: AtomicBool = AtomicBool::new(false);
 
 fn plan() -> &'static Plan {
     PLAN.get_or_init(|| {
@@ -131,30 +120,37 @@ pub fn init() {
     );
     SLEEP_EVERY.store(p.sleep_every, Ordering::Relaxed);
     RECEIVE_WORK.store(p.spill_per_receive > 0 || p.lose_nth > 0, Ordering::Relaxed);
-    ACTIVE.store(p.any(), Ordering::Relaxed);
+    SEND_ACTIVE.store(
+        p.syscall_every > 0 || SEND_WORK.load(Ordering::Relaxed),
+        Ordering::Relaxed,
+    );
+    ASK_ACTIVE.store(p.ask_spin > 0, Ordering::Relaxed);
+    RECEIVE_ACTIVE.store(
+        p.sleep_every > 0 || RECEIVE_WORK.load(Ordering::Relaxed),
+        Ordering::Relaxed,
+    );
 }
 
 /// Called at the start of every send, with the mailbox's count of messages offered so far.
+/// The system call's bookkeeping reuses that count: a load, a remainder and a branch, inline,
+/// so that what `syscall_every` costs is the system call.
 #[inline]
 pub(crate) fn on_send(offered: u64) {
-    if ACTIVE.load(Ordering::Relaxed) {
-        send_injected(offered);
+    if SEND_ACTIVE.load(Ordering::Relaxed) {
+        let every = SYSCALL_EVERY.load(Ordering::Relaxed);
+        if every > 0 && (offered + 1) % every == 0 {
+            system_call();
+        }
+        if SEND_WORK.load(Ordering::Relaxed) {
+            send_work();
+        }
     }
 }
 
-/// The system call reuses the mailbox's own count of offers, so its bookkeeping is a call, a
-/// load and a remainder: what it costs is the system call. Out of line, so that the send path
-/// around the hook compiles as it does with nothing injected.
 #[cold]
 #[inline(never)]
-fn send_injected(offered: u64) {
-    let every = SYSCALL_EVERY.load(Ordering::Relaxed);
-    if every > 0 && (offered + 1) % every == 0 {
-        std::thread::yield_now();
-    }
-    if SEND_WORK.load(Ordering::Relaxed) {
-        send_work();
-    }
+fn system_call() {
+    std::thread::yield_now();
 }
 
 #[inline(never)]
@@ -172,15 +168,16 @@ fn send_work() {
 /// Called with the mailbox's state lock held, on every send.
 #[inline]
 pub(crate) fn while_locked() {
-    if ACTIVE.load(Ordering::Relaxed) {
-        spin(LOCK_SPIN.load(Ordering::Relaxed));
+    let n = LOCK_SPIN.load(Ordering::Relaxed);
+    if n > 0 {
+        spin(n);
     }
 }
 
 /// Called at the start of every ask.
 #[inline]
 pub(crate) fn on_ask() {
-    if ACTIVE.load(Ordering::Relaxed) {
+    if ASK_ACTIVE.load(Ordering::Relaxed) {
         ask_injected();
     }
 }
@@ -193,7 +190,7 @@ fn ask_injected() {
 /// Called for every message the receiver takes; `true` means drop it (it stays counted).
 #[inline]
 pub(crate) fn lose_this() -> bool {
-    ACTIVE.load(Ordering::Relaxed) && receive_injected()
+    RECEIVE_ACTIVE.load(Ordering::Relaxed) && receive_injected()
 }
 
 #[cold]
