@@ -76,10 +76,12 @@ impl Gate {
     pub const REAL_RATIO_TOLERANCE: f64 = 0.40;
 
     /// Tolerance of real-time ratios to raw tokio in a release build
-    /// ([`crate::runner::context::DEFAULT_ROUNDS`] rounds): a ratio may fall to 90% of its
-    /// baseline. See README ("What each gate catches") for the false alarms and detection rate
-    /// measured with it.
-    pub const REAL_RATIO_TOLERANCE_RELEASE: f64 = 0.10;
+    /// ([`crate::runner::context::DEFAULT_ROUNDS`] rounds, baselines blessed from the median of
+    /// several runs): a ratio may fall to 80% of its baseline. On a 2 vCPU VM one run in seven
+    /// fell 13% below the median of seven with nothing changed, so 10% would fail the main job
+    /// on unchanged code. See README ("System calls, memory traffic and waiting") for the spread
+    /// and what this catches.
+    pub const REAL_RATIO_TOLERANCE_RELEASE: f64 = 0.20;
 
     /// Tolerance of instructions per operation: a count may rise by 1% before the gate fails.
     /// Repeated counts of one build agree to about one part in ten thousand (see README, "What
@@ -124,7 +126,7 @@ impl Gate {
         Gate::new(metric, Rule::Within, tolerance, false)
     }
 
-    /// A real-time ratio to raw tokio: at least 60% of its baseline in debug, 90% in release,
+    /// A real-time ratio to raw tokio: at least 60% of its baseline in debug, 80% in release,
     /// compared only with a baseline of the same build profile.
     pub fn ratio(metric: &str) -> Gate {
         Gate {
