@@ -375,7 +375,7 @@ fn counted(
 }
 
 /// The counted window: callgrind writes what ran before it as one part of its output
-/// (`--dump-before`), and what ran in it as the next, when [`window_closed`] is called.
+/// (`--dump-before`), and what ran in it as the next, when `window_closed` is called.
 #[inline(never)]
 pub fn counted_window(f: &mut dyn FnMut()) {
     f();
