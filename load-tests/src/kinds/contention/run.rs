@@ -12,7 +12,7 @@ use super::Contention;
 use crate::baseline::Gate;
 use crate::kinds::messaging::raw_tokio::CHANNEL_BOUND;
 use crate::kinds::messaging::traffic::{yardstick, RoundResult};
-use crate::kinds::rules::{Drive, Rules};
+use crate::kinds::rules::{Drive, Figures, Rules};
 use crate::kinds::steps::agent::{
     ask_failure_cause, record_latency, Step, StepAgent, STEP_TIMEOUT,
 };
@@ -196,6 +196,15 @@ async fn raw_round(shape: &Shape) -> RoundResult {
 }
 
 impl Rules for Contention {
+    /// Its totals are rounds times the traffic, and the rounds differ between builds (debug 7,
+    /// release 25, or `--rounds`): every failure is gated instead.
+    fn figures(&self) -> Figures {
+        Figures {
+            exact_totals: false,
+            ..Figures::COMMON
+        }
+    }
+
     fn check(&self, _s: &Scenario, l: &Limits<'_>) -> Result<(), RunError> {
         let tasks = |n: usize| n as u64;
         l.at_most(
