@@ -183,23 +183,17 @@ fn median_ratios(report: &mut crate::report::Report, suites: &[SuiteReport]) {
     }
 }
 
-/// Sets `y`'s throughput and CPU ratios to their medians over `runs` (unchanged when empty).
+/// Sets `y`'s throughput and CPU ratios to their medians over `runs` (the project's one
+/// median, `stats::median`), unchanged when there are none.
 fn set_medians(y: &mut crate::report::Yardstick, runs: &[crate::report::Yardstick]) {
-    let median = |f: fn(&crate::report::Yardstick) -> f64| {
-        let mut v: Vec<f64> = runs.iter().map(f).collect();
-        v.sort_by(f64::total_cmp);
-        match v.len() {
-            0 => None,
-            n if n % 2 == 1 => Some(v[n / 2]),
-            n => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
-        }
+    if runs.is_empty() {
+        return;
+    }
+    let of = |f: fn(&crate::report::Yardstick) -> f64| {
+        crate::stats::median(&runs.iter().map(f).collect::<Vec<_>>())
     };
-    if let Some(m) = median(|y| y.throughput_ratio) {
-        y.throughput_ratio = m;
-    }
-    if let Some(m) = median(|y| y.cpu_ratio) {
-        y.cpu_ratio = m;
-    }
+    y.throughput_ratio = of(|y| y.throughput_ratio);
+    y.cpu_ratio = of(|y| y.cpu_ratio);
 }
 
 #[cfg(test)]
@@ -226,9 +220,10 @@ mod tests {
         ];
         set_medians(&mut y, &runs[..3]);
         assert_eq!((y.throughput_ratio, y.cpu_ratio), (0.7, 2.0));
+        // An even count takes the upper middle, as `stats::median` does everywhere.
         set_medians(&mut y, &runs);
-        assert_eq!((y.throughput_ratio, y.cpu_ratio), (0.75, 2.5));
+        assert_eq!((y.throughput_ratio, y.cpu_ratio), (0.8, 3.0));
         set_medians(&mut y, &[]);
-        assert_eq!((y.throughput_ratio, y.cpu_ratio), (0.75, 2.5));
+        assert_eq!((y.throughput_ratio, y.cpu_ratio), (0.8, 3.0));
     }
 }
