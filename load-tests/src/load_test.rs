@@ -36,6 +36,7 @@
 //! ```
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -308,8 +309,22 @@ fn count_here<A: Agent>(scenario: &Scenario, driver: &AgentDriver<A>) -> ! {
     let code = match counting_form(scenario) {
         Some(form) => {
             let driver = driver.clone();
-            let ops =
-                std::thread::spawn(move || instructions::run_counted_driven(&form, &driver)).join();
+            // The test is inside its own tokio runtime, so the count runs on a thread of its
+            // own. Its window opens only after this thread has finished creating it: creating a
+            // thread makes system calls (`clone`, the signal mask) whose completion, raced
+            // against the new thread, landed in the window on a loaded machine (+1 system call
+            // in `pthread_create` failed `kv_cache`'s gate). This thread then makes none until
+            // the count's thread ends: `join` waits in one call that returns after the window.
+            let created = Arc::new(AtomicBool::new(false));
+            let window_may_open = Arc::clone(&created);
+            let counting = std::thread::spawn(move || {
+                while !window_may_open.load(Ordering::Acquire) {
+                    std::thread::yield_now();
+                }
+                instructions::run_counted_driven(&form, &driver)
+            });
+            created.store(true, Ordering::Release);
+            let ops = counting.join();
             match ops {
                 Ok(Ok(ops)) => {
                     // On a line of its own: libtest has begun `test <name> ... ` on stdout.
