@@ -9,8 +9,8 @@
 //! (one extra heap block per send, freed at once), `leak_per_send` (one block per send never
 //! freed), `lose_nth=N` (the N-th message received in the process is dropped, yet counted as
 //! delivered); and regressions that cost time more than instructions: `syscall_every=N` (a
-//! `sched_yield` system call every N sends to a mailbox, counted by the mailbox's own count of
-//! offers), `lock_spin=N` (N loop
+//! `sched_yield` system call every N sends to a mailbox, N a power of two, counted by the
+//! mailbox's own count of offers), `lock_spin=N` (N loop
 //! iterations with the mailbox's state lock held, on every send), `spill_per_receive=N` (every
 //! received message also writes N cache lines of a 32 MiB buffer, at scattered places: a larger
 //! working set per message, no allocation), `sleep_every=N` (a 1 us sleep every N received
@@ -42,7 +42,12 @@ static RECEIVED: AtomicU64 = AtomicU64::new(0);
 /// The cheap injections' parameters, read by the hooks without going through [`PLAN`], so that
 /// their bookkeeping (a load, a thread-local countdown) stays a handful of instructions: what
 /// they cost is the system call, the sleep or the locked spin, not the counting.
-static SYSCALL_EVERY: AtomicU64 = AtomicU64::new(0);
+///
+/// `syscall_every`'s mask, N - 1; all ones when it is off, which no count + 1 matches. Every send
+/// tests it, injected or not, so the test is in the baseline of the build with nothing injected
+/// and the injection adds the system call alone: a system call on a branch that was already
+/// there, which is what the instruction gate cannot see.
+static SYSCALL_MASK: AtomicU64 = AtomicU64::new(u64::MAX);
 static LOCK_SPIN: AtomicU64 = AtomicU64::new(0);
 /// Whether the send hook has other work (spin, allocation, leak).
 static SEND_WORK: AtomicBool = AtomicBool::new(false);
@@ -61,9 +66,8 @@ static SPILL: OnceLock<Box<[AtomicU64]>> = OnceLock::new();
 const SPILL_WORDS: usize = 32 << 20 >> 3;
 static SPILL_CURSOR: AtomicUsize = AtomicUsize::new(0);
 /// Whether each hook has anything to do: with nothing injected, each hook costs one relaxed load
-/// and a branch, so the injected binary without injections measures like the real one; one
-/// injection leaves the other hooks as idle as that.
-static SEND_ACTIVE: AtomicBool = AtomicBool::new(false);
+/// and a branch (the send hook: and the system call's mask test), so the injected binary without
+/// injections measures like the real one; one injection leaves the other hooks as idle as that.
 static ASK_ACTIVE: AtomicBool = AtomicBool::new(false);
 static RECEIVE_ACTIVE: AtomicBool = AtomicBool::new(false);
 
@@ -89,7 +93,12 @@ fn parse(text: &str) -> Result<Plan, String> {
             "alloc_per_send" => plan.alloc_per_send = true,
             "leak_per_send" => plan.leak_per_send = true,
             "lose_nth" => plan.lose_nth = number()?,
-            "syscall_every" => plan.syscall_every = number()?,
+            "syscall_every" => {
+                plan.syscall_every = number()?;
+                if !plan.syscall_every.is_power_of_two() {
+                    return Err(format!("`{key}` needs a power of two, got {value:?}"));
+                }
+            }
             "lock_spin" => plan.lock_spin = number()?,
             "spill_per_receive" => plan.spill_per_receive = number()?,
             "sleep_every" => plan.sleep_every = number()?,
@@ -112,7 +121,9 @@ pub fn init() {
     if p.spill_per_receive > 0 {
         SPILL.get_or_init(|| (0..SPILL_WORDS).map(|_| AtomicU64::new(0)).collect());
     }
-    SYSCALL_EVERY.store(p.syscall_every, Ordering::Relaxed);
+    if p.syscall_every > 0 {
+        SYSCALL_MASK.store(p.syscall_every - 1, Ordering::Relaxed);
+    }
     LOCK_SPIN.store(p.lock_spin, Ordering::Relaxed);
     SEND_WORK.store(
         p.send_spin > 0 || p.alloc_per_send || p.leak_per_send,
@@ -120,10 +131,6 @@ pub fn init() {
     );
     SLEEP_EVERY.store(p.sleep_every, Ordering::Relaxed);
     RECEIVE_WORK.store(p.spill_per_receive > 0 || p.lose_nth > 0, Ordering::Relaxed);
-    SEND_ACTIVE.store(
-        p.syscall_every > 0 || SEND_WORK.load(Ordering::Relaxed),
-        Ordering::Relaxed,
-    );
     ASK_ACTIVE.store(p.ask_spin > 0, Ordering::Relaxed);
     RECEIVE_ACTIVE.store(
         p.sleep_every > 0 || RECEIVE_WORK.load(Ordering::Relaxed),
@@ -132,18 +139,15 @@ pub fn init() {
 }
 
 /// Called at the start of every send, with the mailbox's count of messages offered so far.
-/// The system call's bookkeeping reuses that count: a load, a remainder and a branch, inline,
-/// so that what `syscall_every` costs is the system call.
+/// The system call's test reuses that count (a load, an add, an and and a branch, inline) and
+/// runs on every send, injected or not (see [`SYSCALL_MASK`]).
 #[inline]
 pub(crate) fn on_send(offered: u64) {
-    if SEND_ACTIVE.load(Ordering::Relaxed) {
-        let every = SYSCALL_EVERY.load(Ordering::Relaxed);
-        if every > 0 && (offered + 1) % every == 0 {
-            system_call();
-        }
-        if SEND_WORK.load(Ordering::Relaxed) {
-            send_work();
-        }
+    if (offered + 1) & SYSCALL_MASK.load(Ordering::Relaxed) == 0 {
+        system_call();
+    }
+    if SEND_WORK.load(Ordering::Relaxed) {
+        send_work();
     }
 }
 
@@ -248,8 +252,8 @@ mod tests {
             ),
             (64, 5, 2, 1024)
         );
-        assert!(p.any() && !parse("").unwrap().any());
         assert!(parse("").unwrap().send_spin == 0);
+        assert!(parse("syscall_every=48").unwrap_err().contains("power of two"));
         assert!(parse("send_spin=x").unwrap_err().contains("send_spin"));
         assert!(parse("nope").unwrap_err().contains("nope"));
     }

@@ -193,7 +193,9 @@ fn one_message_dropped_but_counted_fails_the_loss_gate() {
 /// counted figures by a few percent in a debug build): a system call every 64 sends and a 1 us
 /// sleep every 1,024 deliveries fail the system-call gate; one scattered cache-line write per
 /// received message fails the estimated-cycles gate; the mailbox's state lock held across 32 loop
-/// iterations per send fails the instruction gate. Nothing injected passes.
+/// iterations per send fails the instruction gate. Nothing injected passes. The system call's
+/// test is in the build with nothing injected too, so that injection adds the system call alone:
+/// the instruction and estimated-cycles gates must not see it (only the system-call gate can).
 #[test]
 fn costs_in_time_fail_their_gates_against_the_same_build_with_nothing_injected() {
     let baselines = tempfile::tempdir().unwrap();
@@ -225,6 +227,14 @@ fn costs_in_time_fail_their_gates_against_the_same_build_with_nothing_injected()
         let failed = failed(&report);
         for gate in expected {
             assert!(failed.contains(&gate.to_string()), "{inject}: {failed:?}");
+        }
+        if inject.starts_with("syscall_every") {
+            for gate in [
+                "instructions.per_op",
+                "instructions.estimated_cycles_per_op",
+            ] {
+                assert!(!failed.contains(&gate.to_owned()), "{inject}: {failed:?}");
+            }
         }
         assert_eq!(code, if expected.is_empty() { 0 } else { 1 }, "{inject}");
     }
