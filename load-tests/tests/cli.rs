@@ -279,6 +279,28 @@ fn a_run_writes_json_and_html_compares_and_blesses() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("CI is set"), "{}", stderr(&o));
+    // A report without instruction counts (`--no-instructions`) cannot bless a scenario that
+    // gates them: the refusal says why and how, instead of naming a metric as unknown.
+    let mut uncounted = report.clone();
+    uncounted["results"][0]["report"]["instructions"] = serde_json::Value::Null;
+    let uncounted_path = dir.path().join("uncounted.json");
+    std::fs::write(&uncounted_path, uncounted.to_string()).unwrap();
+    let o = cli(&[
+        "bless",
+        "--report",
+        uncounted_path.to_str().unwrap(),
+        "--scenario",
+        "veritas_concurrent_100",
+        "--baselines",
+        b,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("counted no instructions"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!baselines.join("veritas_concurrent_100.json").exists());
     let o = cli(&[
         "bless",
         "--report",

@@ -203,7 +203,16 @@ pub fn bless(dir: &Path, report: &Report, mode: GateMode) -> Result<PathBuf, Bas
             violations.join("; ")
         )));
     }
-    let baseline = Baseline::from_report(report, &gates::gates_for(&report.config), &path)?;
+    let gates = gates::gates_for(&report.config);
+    let counts_gated = gates.iter().any(|g| g.metric.starts_with("instructions."));
+    if counts_gated && report.instructions.is_none() {
+        return Err(refused(
+            "counted no instructions (--no-instructions, or no valgrind): bless from a run that \
+             counted them (`bless` takes several --report, the counted one among them)"
+                .into(),
+        ));
+    }
+    let baseline = Baseline::from_report(report, &gates, &path)?;
     baseline.write(&path)?;
     Ok(path)
 }
