@@ -253,7 +253,9 @@ mod tests {
             (64, 5, 2, 1024)
         );
         assert!(parse("").unwrap().send_spin == 0);
-        assert!(parse("syscall_every=48").unwrap_err().contains("power of two"));
+        assert!(parse("syscall_every=48")
+            .unwrap_err()
+            .contains("power of two"));
         assert!(parse("send_spin=x").unwrap_err().contains("send_spin"));
         assert!(parse("nope").unwrap_err().contains("nope"));
     }

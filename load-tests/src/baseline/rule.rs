@@ -77,11 +77,13 @@ impl Gate {
 
     /// Tolerance of real-time ratios to raw tokio in a release build
     /// ([`crate::runner::context::DEFAULT_ROUNDS`] rounds, baselines blessed from the median of
-    /// several runs): a ratio may fall to 80% of its baseline. On a 2 vCPU VM one run in seven
-    /// fell 13% below the median of seven with nothing changed, so 10% would fail the main job
-    /// on unchanged code. See README ("System calls, memory traffic and waiting") for the spread
-    /// and what this catches.
-    pub const REAL_RATIO_TOLERANCE_RELEASE: f64 = 0.20;
+    /// several runs): a ratio may fall to 60% of its baseline, as in debug. 20% held over seven
+    /// runs of one day and failed 13 of 20 runs of unchanged code two days later on the same kind
+    /// of 2 vCPU VM: the median ratio itself moved from -22% to +18% between those days, and
+    /// runs spread -15% to +27% around a day's median, so the worst run fell 31% below the
+    /// checked-in baseline. See README ("System calls, memory traffic and waiting") for what this
+    /// catches and what it cannot.
+    pub const REAL_RATIO_TOLERANCE_RELEASE: f64 = 0.40;
 
     /// Tolerance of instructions per operation: a count may rise by 1% before the gate fails.
     /// Repeated counts of one build agree to about one part in ten thousand (see README, "What
@@ -126,7 +128,7 @@ impl Gate {
         Gate::new(metric, Rule::Within, tolerance, false)
     }
 
-    /// A real-time ratio to raw tokio: at least 60% of its baseline in debug, 80% in release,
+    /// A real-time ratio to raw tokio: at least 60% of its baseline in debug and in release,
     /// compared only with a baseline of the same build profile.
     pub fn ratio(metric: &str) -> Gate {
         Gate {

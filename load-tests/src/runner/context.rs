@@ -14,10 +14,9 @@ use crate::report::{Delivery, Operations, PoolReport, Yardstick};
 use crate::scenario::Scenario;
 
 /// Interleaved rounds a side of a real-time scenario measured against raw tokio, by build
-/// profile. Release (the CLI's full-scale runs, whose ratio gates are the tight ones): enough
-/// rounds that the median's spread over repeated runs allows the release tolerance
-/// ([`crate::baseline::Gate::REAL_RATIO_TOLERANCE_RELEASE`]) with the power README states.
-/// Debug (the test command): fewer, within its time budget, with the wider debug tolerance.
+/// profile. Release (the CLI's full-scale runs): more rounds, which narrow the spread within a
+/// run but not between runs or days ([`crate::baseline::Gate::REAL_RATIO_TOLERANCE_RELEASE`]).
+/// Debug (the test command): fewer, within its time budget.
 pub const DEFAULT_ROUNDS: u32 = if cfg!(debug_assertions) { 7 } else { 25 };
 
 /// How a run is carried out, beyond the scenario itself.
