@@ -281,7 +281,7 @@ fn a_run_writes_json_and_html_compares_and_blesses() {
     assert!(stderr(&o).contains("CI is set"), "{}", stderr(&o));
     // A report without instruction counts (`--no-instructions`) cannot bless a scenario that
     // gates them: the refusal says why and how, instead of naming a metric as unknown.
-    let mut uncounted = report.clone();
+    let mut uncounted = report;
     uncounted["results"][0]["report"]["instructions"] = serde_json::Value::Null;
     let uncounted_path = dir.path().join("uncounted.json");
     std::fs::write(&uncounted_path, uncounted.to_string()).unwrap();
