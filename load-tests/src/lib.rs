@@ -3,13 +3,16 @@
 //! throughput on real time only as a ratio to raw tokio measured in the same process), JSON
 //! reports with a versioned schema, and the baseline gate that fails the build on a regression.
 
+pub mod attribution;
 pub mod baseline;
 pub mod catalog;
 pub mod chaos;
 pub mod cli;
 pub mod distributed;
+pub mod drive;
 pub mod engine;
 pub mod format;
+pub mod gate;
 pub mod instructions;
 mod invariants;
 pub mod kinds;

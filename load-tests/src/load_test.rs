@@ -43,10 +43,11 @@ use std::time::Duration;
 use agent_core::Agent;
 
 use crate::baseline::{self, Outcome};
+use crate::drive::Drive;
 use crate::instructions::{self, InstructionReport};
 use crate::kinds::own_agent::run::AgentDriver;
 use crate::kinds::own_agent::OwnAgent;
-use crate::kinds::rules::{counting_form, Drive};
+use crate::kinds::rules::counting_form;
 use crate::own_process;
 use crate::report::Report;
 use crate::resources::{self, HeapProfiler};

@@ -4,7 +4,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::{server_binary, ClusterMember, NatsServer, Proxy, ServerError};
+use crate::config::ClusterMember;
+use crate::error::ServerError;
+use crate::provision::server_binary;
+use crate::proxy::Proxy;
+use crate::server::NatsServer;
 
 /// How long the members may take to elect a JetStream metadata leader.
 const LEADER_WITHIN: Duration = Duration::from_secs(20);

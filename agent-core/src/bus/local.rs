@@ -5,7 +5,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use dashmap::DashMap;
 
-use crate::bus::{BusSnapshot, Fanout, Subscription, TopicSnapshot, Transport};
+use super::snapshot::{BusSnapshot, TopicSnapshot};
+use super::subscription::Subscription;
+use super::transport::{Fanout, Transport};
 use crate::envelope::Envelope;
 use crate::error::{BusError, SendError};
 use crate::mailbox::{Enqueued, Mailbox, MailboxConfig, MailboxSnapshot};

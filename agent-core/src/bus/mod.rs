@@ -1,4 +1,4 @@
-//! Publish/subscribe topics. Every subscriber has its own [`Mailbox`] with the same overflow
+//! Publish/subscribe topics. Every subscriber has its own [`Mailbox`](crate::mailbox::Mailbox) with the same overflow
 //! policies and counters as an agent's, so a slow subscriber is accounted for, never silent.
 //!
 //! Delivery goes through a [`Transport`]: [`LocalTransport`] fans out in-process; a networked
@@ -8,18 +8,20 @@
 mod local;
 #[cfg(feature = "nats")]
 pub mod nats;
+mod snapshot;
+mod subscription;
 mod transport;
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
 use crate::envelope::Envelope;
 use crate::error::BusError;
 use crate::id::TraceId;
-use crate::mailbox::{Mailbox, MailboxConfig, MailboxSnapshot};
+use crate::mailbox::MailboxConfig;
 pub use local::LocalTransport;
-pub use transport::{Fanout, Settle, Transport};
+pub use snapshot::{BusSnapshot, TopicSnapshot};
+pub use subscription::{Settle, Subscription};
+pub use transport::{Fanout, Transport};
 
 /// A publish/subscribe bus for messages of type `M`.
 #[derive(Debug)]
@@ -132,116 +134,4 @@ impl<M: Send + 'static, T: Transport<M>> Bus<M, T> {
     pub fn close(&self) {
         self.transport.close();
     }
-}
-
-/// One subscriber's end of a topic. Dropping it unsubscribes; messages still queued are counted
-/// as abandoned.
-///
-/// **Settling.** Over a transport that acknowledges (NATS), the message a `recv` returned is
-/// acknowledged when the subscriber calls `recv` or `try_recv` again (or [`Subscription::settle`]),
-/// so handle a message before asking for the next. One still in hand when the subscription is dropped (or its process dies),
-/// and those still queued, are not acknowledged: a durable subscription
-/// ([`Bus::subscribe_durable`]) gets them again when its name returns; an anonymous one's
-/// consumer is removed by the server, so past its local mailbox it is at most once.
-#[derive(Debug)]
-pub struct Subscription<M> {
-    topic: Arc<str>,
-    mailbox: Arc<Mailbox<Envelope<M>>>,
-    settle: Option<Arc<dyn Settle>>,
-}
-
-impl<M> Subscription<M> {
-    /// Wraps a mailbox a transport feeds.
-    pub fn new(topic: Arc<str>, mailbox: Arc<Mailbox<Envelope<M>>>) -> Subscription<M> {
-        Subscription {
-            topic,
-            mailbox,
-            settle: None,
-        }
-    }
-
-    /// Wraps a mailbox a transport feeds and settles with `settle` at each receive.
-    pub fn settled_by(
-        topic: Arc<str>,
-        mailbox: Arc<Mailbox<Envelope<M>>>,
-        settle: Arc<dyn Settle>,
-    ) -> Subscription<M> {
-        Subscription {
-            topic,
-            mailbox,
-            settle: Some(settle),
-        }
-    }
-
-    /// The next message; `None` once the bus is closed and this subscription drained. The
-    /// message the previous call returned counts as handled (see the type's docs).
-    pub async fn recv(&self) -> Option<Envelope<M>> {
-        let Some(settle) = &self.settle else {
-            return self.mailbox.recv().await;
-        };
-        settle.handled();
-        let next = self.mailbox.recv().await;
-        if next.is_some() {
-            settle.took();
-        }
-        next
-    }
-
-    /// The next message if one is queued (settling like [`Subscription::recv`]).
-    pub fn try_recv(&self) -> Option<Envelope<M>> {
-        let Some(settle) = &self.settle else {
-            return self.mailbox.try_recv();
-        };
-        settle.handled();
-        let next = self.mailbox.try_recv();
-        if next.is_some() {
-            settle.took();
-        }
-        next
-    }
-
-    /// Marks the message the last `recv` returned as handled now rather than at the next
-    /// `recv`: what a subscriber that is done calls before it leaves, so the last message it
-    /// handled is not delivered again. Nothing happens in process, or with no message in hand.
-    pub fn settle(&self) {
-        if let Some(settle) = &self.settle {
-            settle.handled();
-        }
-    }
-
-    /// The topic subscribed to.
-    pub fn topic(&self) -> &str {
-        &self.topic
-    }
-
-    /// This subscriber's mailbox counters.
-    pub fn snapshot(&self) -> MailboxSnapshot {
-        self.mailbox.snapshot()
-    }
-}
-
-impl<M> Drop for Subscription<M> {
-    fn drop(&mut self) {
-        drop(self.mailbox.abandon());
-    }
-}
-
-/// Counters of one topic.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TopicSnapshot {
-    /// The topic.
-    pub topic: String,
-    /// Messages published on it.
-    pub published: u64,
-    /// Subscribers now.
-    pub subscribers: u64,
-    /// Mailbox counters summed over its subscribers, current and departed.
-    pub mailboxes: MailboxSnapshot,
-}
-
-/// Counters of a whole bus.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BusSnapshot {
-    /// Per topic, sorted by name.
-    pub topics: Vec<TopicSnapshot>,
 }

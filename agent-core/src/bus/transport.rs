@@ -2,7 +2,8 @@
 
 use std::future::Future;
 
-use crate::bus::{BusSnapshot, Subscription};
+use super::snapshot::BusSnapshot;
+use super::subscription::Subscription;
 use crate::envelope::Envelope;
 use crate::error::BusError;
 use crate::mailbox::MailboxConfig;
@@ -77,15 +78,4 @@ pub trait Transport<M>: Send + Sync + 'static {
 
     /// Refuses further publishes and closes every subscriber's mailbox (queued messages stay).
     fn close(&self);
-}
-
-/// A transport's part in a subscription's receive step, for a transport that acknowledges what
-/// its subscribers handled (a networked one). The settle rule is implicit: the message one
-/// `recv` returned counts as handled when the subscriber calls `recv` (or `try_recv`) again.
-pub trait Settle: Send + Sync + std::fmt::Debug + 'static {
-    /// The subscriber is back for another message: the one it took last is handled.
-    fn handled(&self);
-
-    /// The subscriber took the oldest message of its mailbox.
-    fn took(&self);
 }

@@ -5,10 +5,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::rule::{Gate, Rule};
+use super::error::BaselineError;
 use super::table::{Comparison, Row};
-use super::BaselineError;
-use crate::instructions::{attribution, Unit};
+use crate::attribution::{attribution, Unit};
+use crate::gate::{Gate, Rule};
 use crate::report::{paths, Report};
 use crate::report::{FunctionCost, InstructionReport};
 

@@ -5,7 +5,7 @@
 //! allocation counts) are exact; heap bytes get [`Gate::HEAP_BYTES_TOLERANCE`]; real-time
 //! figures are gated only as ratios to raw tokio measured in the same process.
 
-use super::rule::Gate;
+use crate::gate::Gate;
 use crate::kinds::rules::counting_form;
 use crate::report::paths;
 use crate::scenario::{Clock, Scenario};

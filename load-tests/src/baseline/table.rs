@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::rule::Rule;
 use crate::format::{delta_pct, num};
+use crate::gate::Rule;
 
 /// One gated metric compared with its baseline (in suite reports too).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! Seed 002's EventBus scenarios (its tests 3.1 and 3.2): paced publishing on the in-process bus
 //! and on NATS JetStream side by side, and delivery through worker processes under four faults.
 
-use super::base;
+use super::base::base;
 use crate::kinds::delivery::{Fault, UnderFault};
 use crate::kinds::event_bus::{BusTransport, EventBus};
 use crate::scenario::{Clock, Kind, Scenario};

@@ -2,6 +2,7 @@
 //! seeds' own except where a comment says how and why a scenario is shortened; the CLI runs the
 //! full seed scale.
 
+mod base;
 mod bus;
 mod claims;
 mod netra;
@@ -17,28 +18,10 @@ use crate::kinds::{
     queue_overflow::QueueOverflow, scheduled_day::ScheduledDay, sequential::Sequential,
     startup::Startup, state_persistence::StatePersistence, steps::Steps, streaming::Streaming,
 };
-use crate::scenario::{Arrival, Clock, Kind, Scenario, WorkflowType, Workload};
+use crate::scenario::{Arrival, Clock, Kind, Scenario, Workload};
 
+use base::{base, netra_mix};
 pub use claims::{published_claim, Basis, PublishedClaim, PUBLISHED_CLAIMS};
-
-const RNG_SEED: u64 = 0x5eed_2026;
-
-pub(crate) fn base(name: &str, description: &str, source: &str, kind: Kind) -> Scenario {
-    Scenario {
-        name: name.to_owned(),
-        description: description.to_owned(),
-        source: source.to_owned(),
-        kind,
-        agents: 1,
-        ops_per_agent: 1,
-        concurrency: 1,
-        message_bytes: 0,
-        workload: Workload::None,
-        arrival: Arrival::Closed,
-        clock: Clock::Virtual,
-        rng_seed: RNG_SEED,
-    }
-}
 
 fn veritas_concurrent(agents: usize) -> Scenario {
     Scenario {
@@ -70,19 +53,6 @@ fn phantom(name: &str, agents: usize, per_agent: usize, senders: usize, bytes: u
             "seed 001 (PhantomMesh), load profiles",
             Kind::Messaging(Messaging {}),
         )
-    }
-}
-
-/// Seed 003's workflow types, by weight.
-fn netra_mix() -> Workload {
-    Workload::Mixed {
-        mix: vec![
-            (WorkflowType::Simple, 40),
-            (WorkflowType::Complex, 15),
-            (WorkflowType::DataIntensive, 15),
-            (WorkflowType::Optimization, 10),
-            (WorkflowType::Reporting, 20),
-        ],
     }
 }
 

@@ -1,7 +1,7 @@
 //! Seed 003's (Netra) scenarios beyond its concurrent-workflow ones: its memory-usage and
 //! CPU-usage patterns, and the burst pattern of its 50-workflow test.
 
-use super::{base, netra_mix};
+use super::base::{base, netra_mix};
 use crate::kinds::steps::Steps;
 use crate::scenario::{Arrival, Clock, Kind, Scenario, Workload};
 

@@ -3,7 +3,7 @@
 //! open loop for a second (in the CLI's full run too: the seeds give rates, not durations). The closed-loop `phantom_*` scenarios stay
 //! beside them as capacity tests.
 
-use super::base;
+use super::base::base;
 use crate::kinds::paced::Paced;
 use crate::scenario::{Arrival, Clock, Kind, Scenario};
 

@@ -1,7 +1,7 @@
 //! Seed 002's scenarios beyond its first ones: the state cache's hit rate (2.1), time to first
 //! token per provider (5.1), cron accuracy (6.2), memory per agent (4.1) and CPU use (4.2).
 
-use super::base;
+use super::base::base;
 use crate::kinds::agent_memory::AgentMemory;
 use crate::kinds::cache::Cache;
 use crate::kinds::cpu_use::CpuUse;

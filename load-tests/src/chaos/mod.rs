@@ -9,6 +9,7 @@
 //! slower than the ack wait must each be handled once. The same seed replays the same schedule.
 
 mod schedule;
+mod topology;
 mod world;
 
 use std::collections::BTreeMap;
@@ -19,19 +20,10 @@ use agent_core::bus::nats::NatsTransport;
 use serde::Serialize;
 
 pub use schedule::{Client, Fault, Schedule, Scheduled};
+pub use topology::Topology;
 use world::{gone, World, JOBS};
 
 use crate::distributed::{nats_config, run_id, Collector, Job, Traffic};
-
-/// Where the faults act.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Topology {
-    /// One server, each client process behind a proxy of its own.
-    Single,
-    /// Three members with R3 streams and proxied routes.
-    Cluster,
-}
 
 /// How long after the start every job must have its result.
 const RESULTS_WITHIN: Duration = Duration::from_secs(60);

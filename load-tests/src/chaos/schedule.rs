@@ -8,7 +8,7 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::Topology;
+use super::topology::Topology;
 
 /// Worker processes in every chaos run.
 pub(super) const WORKERS: usize = 2;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use nats_testkit::{Direction, NatsCluster, NatsServer, Proxy};
 
 use super::schedule::{Client, Fault, NODES, WORKERS};
-use super::Topology;
+use super::topology::Topology;
 use crate::distributed::{Fleet, PublisherArgs, REPLAY_HORIZON};
 
 /// Jobs per run, and the rate the publisher submits them at (two seconds of submission).

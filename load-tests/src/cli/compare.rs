@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use super::{CliError, Exit};
-use crate::baseline::{Gate, Rule};
 use crate::engine::SuiteReport;
 use crate::format::{delta_pct, num};
+use crate::gate::{Gate, Rule};
 use crate::report::paths;
 
 pub(super) fn compare(a: &Path, b: &Path) -> Result<Exit, CliError> {

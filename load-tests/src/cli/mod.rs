@@ -9,6 +9,7 @@
 //! cargo run --release -p load-tests -- bless --scenario '*_full'
 //! ```
 
+mod args;
 mod bars;
 mod chaos;
 mod compare;
@@ -16,15 +17,15 @@ mod distributed;
 mod error;
 mod run;
 
+use args::{default_baselines, default_report_dir, scenarios, RunArgs, Source};
 pub use error::{CliError, Exit};
 pub use run::heap_worker_main;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
-use crate::catalog;
 use crate::engine::{self, SuiteReport};
 use crate::scenario::Scenario;
 
@@ -101,61 +102,6 @@ enum Command {
     },
 }
 
-#[derive(Args, Debug, Default)]
-struct Source {
-    /// Scenarios of your own, from a TOML file (`[[scenario]]` tables, the built-in fields).
-    #[arg(long, value_name = "FILE")]
-    file: Option<PathBuf>,
-    /// Test scale (what `cargo nextest run` gates) instead of the published reports' full scale.
-    #[arg(long)]
-    quick: bool,
-    /// Duration of the sustained-load scenario at full scale, in seconds (the published report's: 180).
-    #[arg(long, default_value_t = engine::FullScale::PUBLISHED_SUSTAINED_S, value_name = "SECS")]
-    sustained_secs: u64,
-    /// How long the EventBus loads are held, in seconds (the published report's: 60). Without
-    /// it they are held as the test suite holds them (4 s and 3 s), so the run stays short.
-    #[arg(long, value_name = "SECS")]
-    hold_secs: Option<u64>,
-}
-
-#[derive(Args, Debug, Default)]
-struct RunArgs {
-    /// Only scenarios matching this name or glob, `*` and `?` (repeatable).
-    #[arg(long, value_name = "NAME|GLOB")]
-    scenario: Vec<String>,
-    #[command(flatten)]
-    source: Source,
-    /// Where the reports go [default: load-report/ in the cargo target directory this binary
-    /// was built in (`CARGO_TARGET_DIR` respected), else ./target/load-report].
-    #[arg(long, value_name = "DIR", default_value_os_t = default_report_dir())]
-    out: PathBuf,
-    /// The baselines directory.
-    #[arg(long, default_value = default_baselines())]
-    baselines: PathBuf,
-    /// No progress bars.
-    #[arg(long)]
-    no_progress: bool,
-    /// Do not count instructions under valgrind (their gates then say "not counted").
-    #[arg(long)]
-    no_instructions: bool,
-    /// Run the bus scenarios against this NATS server or cluster (comma-separated URLs) instead
-    /// of a server each scenario starts; the partition and broker-restart faults need a server
-    /// the run controls and fail with --nats.
-    #[arg(long, value_name = "URL")]
-    nats: Option<String>,
-}
-
-/// `load-report/` in the target directory this binary was built in.
-fn default_report_dir() -> PathBuf {
-    nats_testkit::target_dir()
-        .unwrap_or_else(|| PathBuf::from("target"))
-        .join("load-report")
-}
-
-fn default_baselines() -> &'static str {
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../baselines")
-}
-
 /// Parses the command line and runs the command (the `load-tests` binary's `main`).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -190,23 +136,6 @@ pub fn main() -> ExitCode {
             e.exit().into()
         }
     }
-}
-
-/// The scenarios `source` names: the standard ones at full or test scale, then the file's.
-fn scenarios(source: &Source) -> Result<Vec<Scenario>, CliError> {
-    let mut all = if source.quick {
-        catalog::standard()
-    } else {
-        engine::full_suite(&engine::FullScale {
-            sustained_s: source.sustained_secs,
-            hold_s: source.hold_secs,
-        })
-    };
-    if let Some(file) = &source.file {
-        let taken: Vec<String> = all.iter().map(|s| s.name.clone()).collect();
-        all.extend(engine::user::load(file, &taken)?);
-    }
-    Ok(all)
 }
 
 fn list(source: &Source) -> Result<Exit, CliError> {

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use super::args::{scenarios, RunArgs};
 use super::bars::Bars;
-use super::{scenarios, CliError, Exit, RunArgs};
+use super::{CliError, Exit};
 use crate::engine::{self, console, html};
 use crate::scenario::Scenario;
 

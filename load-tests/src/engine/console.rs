@@ -4,8 +4,9 @@
 use std::fmt::Write;
 
 use super::{ScenarioResult, SuiteReport, Verdict};
-use crate::baseline::{Row, Rule};
+use crate::baseline::Row;
 use crate::format::num;
+use crate::gate::Rule;
 use crate::report::paths;
 
 fn delta(c: &Row) -> String {

@@ -243,7 +243,7 @@ fn section(h: &mut String, r: &ScenarioResult) {
                 crate::format::num(c.baseline),
                 delta,
                 c.rule.as_str(),
-                if c.rule == crate::baseline::Rule::Exact { String::new() } else { format!("{:.0}%", c.tolerance * 100.0) },
+                if c.rule == crate::gate::Rule::Exact { String::new() } else { format!("{:.0}%", c.tolerance * 100.0) },
                 if c.passed { "pass" } else { "regression" },
                 match (c.passed, &c.note) {
                     (true, None) => "ok".to_owned(),

@@ -11,7 +11,7 @@ mod select;
 mod suite_report;
 pub mod user;
 
-pub use prerequisites::{NotRun, INSTALL_VALGRIND};
+pub use prerequisites::{Helpers, NotRun, INSTALL_VALGRIND};
 pub use select::{full_scale, full_suite, matches, select, FullScale};
 pub use suite_report::{
     bless, judge, ReportFileError, ScenarioResult, SuiteReport, SUITE_SCHEMA_VERSION,
@@ -54,26 +54,6 @@ pub enum SuiteError {
         /// What went wrong.
         problem: String,
     },
-}
-
-/// The programs a suite run starts besides itself.
-#[derive(Clone, Debug)]
-pub struct Helpers {
-    /// Runs each heap-profiled scenario in its own process (`load-tests-heap`), so that this
-    /// process, which runs the real-time scenarios, has no counting allocator and never pauses
-    /// tokio's clock.
-    pub heap_worker: PathBuf,
-    /// The binary whose instructions are counted under valgrind (this build's `load-tests`);
-    /// `None` skips counting (`--no-instructions`).
-    pub counter: Option<PathBuf>,
-    /// The binary delivery scenarios start as worker and publisher processes (this one).
-    pub fleet: PathBuf,
-    /// The NATS server or cluster the bus scenarios use (`--nats`); `None` starts one per
-    /// scenario.
-    pub nats: Option<String>,
-    /// Why instructions are not counted although they were asked for (valgrind missing): the
-    /// suite runs the rest and reports this as not run.
-    pub counting_unavailable: Option<NotRun>,
 }
 
 /// Runs `scenario` in this process on a runtime matching its clock, with a heap profiler when it

@@ -3,10 +3,31 @@
 //! command that fixes it, counted apart from passes and regressions (exit 3), never a run whose
 //! every message is counted lost.
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
-use super::Helpers;
 use crate::scenario::Scenario;
+
+/// The programs a suite run starts besides itself.
+#[derive(Clone, Debug)]
+pub struct Helpers {
+    /// Runs each heap-profiled scenario in its own process (`load-tests-heap`), so that this
+    /// process, which runs the real-time scenarios, has no counting allocator and never pauses
+    /// tokio's clock.
+    pub heap_worker: PathBuf,
+    /// The binary whose instructions are counted under valgrind (this build's `load-tests`);
+    /// `None` skips counting (`--no-instructions`).
+    pub counter: Option<PathBuf>,
+    /// The binary delivery scenarios start as worker and publisher processes (this one).
+    pub fleet: PathBuf,
+    /// The NATS server or cluster the bus scenarios use (`--nats`); `None` starts one per
+    /// scenario.
+    pub nats: Option<String>,
+    /// Why instructions are not counted although they were asked for (valgrind missing): the
+    /// suite runs the rest and reports this as not run.
+    pub counting_unavailable: Option<NotRun>,
+}
 
 /// Something the suite could not do, why, and how to make it possible.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,20 +6,14 @@
 use std::sync::Arc;
 
 use super::Kind;
-use crate::baseline::Gate;
+use crate::drive::context::RunError;
+use crate::drive::context::{DriverOutput, RunContext};
+use crate::drive::limits::Limits;
+use crate::drive::Drive;
 use crate::format::{ms, rate};
+use crate::gate::Gate;
 use crate::report::Report;
-use crate::runner::context::RunError;
-use crate::runner::context::{DriverOutput, RunContext};
-use crate::runner::limits::Limits;
 use crate::scenario::{Clock, Scenario};
-
-/// A kind's driver: does the scenario's work and reports what it measured.
-pub(crate) trait Drive {
-    /// Runs the scenario in `ctx` to the end (or until `ctx.stopping()`).
-    #[allow(async_fn_in_trait)] // Crate-internal; every caller awaits it in place.
-    async fn drive(&self, ctx: &Arc<RunContext>) -> DriverOutput;
-}
 
 /// Which of the common figures a kind produces, and so which of them are gated: a figure the kind
 /// never records would be gated at zero, a gate that cannot fail.

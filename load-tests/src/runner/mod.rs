@@ -2,20 +2,18 @@
 //! the work ([`crate::kinds`]); this module measures around it (clock, heap, OS figures, time
 //! series, mailbox conservation) and checks the scenario before it starts.
 
-pub mod context;
-pub mod limits;
-
-pub use context::{RunError, RunOptions};
+pub use crate::drive::context::{RunError, RunOptions};
+pub use crate::drive::{context, limits};
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::kinds::rules::Drive;
+use crate::drive::context::RunContext;
+use crate::drive::Drive;
 use crate::report::{Environment, QueueReport, Report, Sample, SCHEMA_VERSION};
 use crate::resources::{heap_now, process_cpu, HeapPoint, HeapReport, OsPoint, OsReport};
 use crate::scenario::{Clock, Scenario};
-use context::RunContext;
 
 /// Checks every field of `scenario`: those every kind shares, then its kind's own.
 pub fn validate(scenario: &Scenario) -> Result<(), RunError> {

@@ -89,7 +89,7 @@ impl NatsConfig {
         let mut pause = self.publish_backoff;
         for _ in 1..self.publish_attempts {
             span += pause;
-            pause = (pause * 2).min(super::publish::MAX_BACKOFF);
+            pause = (pause * 2).min(MAX_BACKOFF);
         }
         span
     }
@@ -173,6 +173,9 @@ pub(crate) fn check_name(name: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// The longest pause between two publish attempts.
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
 /// One token of a subject: no whitespace or wildcards, not empty.
 pub(crate) fn check_token(token: &str) -> Result<(), &'static str> {
     if token.is_empty() {
@@ -185,6 +188,18 @@ pub(crate) fn check_token(token: &str) -> Result<(), &'static str> {
         return Err("must not contain whitespace, '*' or '>'");
     }
     Ok(())
+}
+
+/// Whether `topic` is a NATS subject of valid tokens.
+pub(crate) fn check_topic(topic: &str) -> Result<(), NatsError> {
+    topic
+        .split('.')
+        .try_for_each(check_token)
+        .map_err(|reason| NatsError::BadName {
+            what: "topic",
+            name: topic.to_owned(),
+            reason,
+        })
 }
 
 #[cfg(test)]

@@ -3,44 +3,24 @@
 //! named, that waits for its subscriber to come back), pulls no more than its mailbox holds, and
 //! acknowledges a message when the subscriber comes back for the next ([`Unsettled`]).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
 
 use async_nats::jetstream::consumer::{pull, DeliverPolicy};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::config::check_name;
+use super::config::check_topic;
 use super::pump::{spawn_pump, Sink};
+use super::settler::Settler;
+use super::topic_record::Subscriber;
 use super::unsettled::Unsettled;
-use super::{check_topic, NatsError, NatsTransport};
+use super::{NatsError, NatsTransport};
 use crate::bus::{BusSnapshot, Fanout, Subscription, TopicSnapshot, Transport};
 use crate::envelope::Envelope;
 use crate::error::BusError;
 use crate::mailbox::{Capacity, Mailbox, MailboxConfig, MailboxSnapshot};
-
-/// A local subscription's bookkeeping, for [`Transport::snapshot`] and
-/// [`NatsTransport::snapshot_all`].
-#[derive(Debug)]
-pub(super) struct Subscriber<M> {
-    pub(super) consumer: String,
-    pub(super) mailbox: Arc<Mailbox<Envelope<M>>>,
-}
-
-#[derive(Debug)]
-pub(super) struct TopicRecord<M> {
-    pub(super) published: AtomicU64,
-    pub(super) subscribers: Mutex<Vec<Subscriber<M>>>,
-}
-
-impl<M> Default for TopicRecord<M> {
-    fn default() -> Self {
-        TopicRecord {
-            published: AtomicU64::new(0),
-            subscribers: Mutex::new(Vec::new()),
-        }
-    }
-}
 
 impl<M> Transport<M> for NatsTransport<M>
 where
@@ -201,7 +181,7 @@ where
             .consumer(&self.shared.config.stream, config)
             .await
             .map_err(|e| BusError::Transport(e.to_string()))?;
-        let settler = self.shared.settler(&self.shared, topic);
+        let settler = Settler::new(&self.shared, topic);
         let unsettled = Unsettled::new(Arc::clone(&settler));
         let pump = spawn_pump(
             consumer,

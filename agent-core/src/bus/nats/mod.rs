@@ -27,10 +27,13 @@ mod consume;
 mod error;
 mod for_bus;
 mod held;
+mod join;
 mod publish;
 mod pump;
 mod queue;
+mod settler;
 mod shared;
+mod topic_record;
 mod unsettled;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -55,12 +58,11 @@ pub use publish::Published;
 pub use queue::WorkQueue;
 
 use self::accounting::Counters;
-use self::config::{check_name, check_token};
-use self::for_bus::TopicRecord;
-use self::pump::{spawn_pump, Sink};
+use self::config::{check_name, check_topic};
+use self::join::join;
 pub(crate) use self::shared::Shared;
+use self::topic_record::TopicRecord;
 use crate::id::TraceId;
-use crate::mailbox::{Mailbox, MailboxConfig, OverflowPolicy};
 
 /// The oldest server this transport works with (consumer inactivity thresholds, nak delays and
 /// the publish de-duplication it relies on are all there by 2.10).
@@ -284,63 +286,6 @@ where
     pub fn counters(&self) -> NatsCounters {
         self.shared.counters.snapshot()
     }
-}
-
-/// Creates (or finds) the consumer and starts pulling into a fresh local queue.
-async fn join<M>(
-    shared: &Arc<Shared>,
-    stream: &str,
-    config: pull::Config,
-    of: &str,
-    capacity: usize,
-) -> Result<NatsConsumer<M>, NatsError>
-where
-    M: DeserializeOwned + Send + 'static,
-{
-    if capacity == 0 {
-        return Err(NatsError::Config {
-            field: "capacity",
-            reason: "must be at least 1".to_owned(),
-        });
-    }
-    let name = config.durable_name.clone().unwrap_or_default();
-    let consumer = shared.consumer(stream, config).await?;
-    let mailbox = Arc::new(
-        Mailbox::new(MailboxConfig::bounded(
-            capacity,
-            OverflowPolicy::Block { timeout: None },
-        ))
-        .map_err(|reason| NatsError::Config {
-            field: "capacity",
-            reason: reason.to_owned(),
-        })?,
-    );
-    let held = shared.held(capacity);
-    let pump = spawn_pump(
-        consumer,
-        shared.settler(shared, of),
-        Arc::clone(&held),
-        Sink::Deliveries(Arc::clone(&mailbox)),
-    );
-    Ok(NatsConsumer {
-        name,
-        stream: stream.to_owned(),
-        mailbox,
-        pump,
-        shared: Arc::clone(shared),
-        held,
-    })
-}
-
-fn check_topic(topic: &str) -> Result<(), NatsError> {
-    topic
-        .split('.')
-        .try_for_each(check_token)
-        .map_err(|reason| NatsError::BadName {
-            what: "topic",
-            name: topic.to_owned(),
-            reason,
-        })
 }
 
 /// Whether `version` ("2.10.7", "v2.11.0-beta") is at least `min` (major, minor).

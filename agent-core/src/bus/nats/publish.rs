@@ -2,7 +2,6 @@
 //! sent again with the same id, so the stream stores it once.
 
 use std::future::IntoFuture;
-use std::time::Duration;
 
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::HeaderMap;
@@ -15,9 +14,6 @@ use crate::id::TraceId;
 
 /// The header carrying the publisher's trace id.
 pub(crate) const TRACE_HEADER: &str = "Agent-Trace-Id";
-
-/// The longest pause between two publish attempts.
-pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// What the stream said of a publish.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,7 +66,7 @@ impl Shared {
             if attempt > 1 {
                 bump(&self.counters.publish_retries);
                 tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(MAX_BACKOFF);
+                pause = (pause * 2).min(super::config::MAX_BACKOFF);
             }
             let message = PublishMessage::build()
                 .payload(body.payload.clone())

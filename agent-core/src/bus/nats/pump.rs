@@ -12,8 +12,9 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinHandle;
 
 use super::accounting::bump;
-use super::consume::{decode, Delivery, Settler};
+use super::consume::{decode, Delivery};
 use super::held::Held;
+use super::settler::Settler;
 use super::unsettled::{Unsettled, Unsettling};
 use crate::envelope::Envelope;
 use crate::error::SendError;

@@ -11,7 +11,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::config::check_name;
-use super::{join, publish, NatsConsumer, NatsError, Published, Shared};
+use super::join::join;
+use super::{publish, NatsConsumer, NatsError, Published, Shared};
 use crate::id::TraceId;
 
 /// The name of every work queue's one consumer, which all workers share.

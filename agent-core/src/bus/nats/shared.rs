@@ -10,7 +10,6 @@ use async_nats::jetstream::stream::{self, RetentionPolicy, StorageType};
 use async_nats::jetstream::{self};
 
 use super::accounting::Counters;
-use super::consume::Settler;
 use super::held::{progress_interval, spawn_progress, Held};
 use super::{ConsumerSnapshot, NatsConfig, NatsError};
 use crate::mailbox::MailboxSnapshot;
@@ -130,7 +129,7 @@ impl Shared {
                 Err((true, reason)) if attempt < self.config.publish_attempts => {
                     tracing::debug!(action, attempt, %reason, "JetStream not ready; retrying");
                     tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(super::publish::MAX_BACKOFF);
+                    pause = (pause * 2).min(super::config::MAX_BACKOFF);
                     attempt += 1;
                 }
                 Err((_, reason)) => {
@@ -233,13 +232,6 @@ impl Shared {
             progress_interval(self.config.ack_wait),
         );
         held
-    }
-
-    pub(crate) fn settler(&self, shared: &Arc<Shared>, of: &str) -> Arc<Settler> {
-        Arc::new(Settler {
-            shared: Arc::clone(shared),
-            dead_subject: self.subject("dead", of),
-        })
     }
 
     pub(crate) async fn consumer_snapshot(

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use async_nats::jetstream;
 
-use super::consume::Settler;
 use super::held::Hold;
+use super::settler::Settler;
 use crate::bus::Settle;
 
 /// A message a subscription holds unacknowledged.

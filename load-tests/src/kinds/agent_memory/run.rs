@@ -7,12 +7,13 @@ use agent_core::ShutdownConfig;
 use agent_core::{Agent, AgentConfig, AgentRuntime, Context, HandlerError, RuntimeConfig};
 
 use super::AgentMemory;
-use crate::baseline::Gate;
-use crate::kinds::rules::{extra, Drive, Figures, FullScale, Rules};
+use crate::drive::context::{DriverOutput, RunContext, RunError};
+use crate::drive::limits::{Limits, MAX_SECONDS};
+use crate::drive::Drive;
+use crate::gate::Gate;
+use crate::kinds::rules::{extra, Figures, FullScale, Rules};
 use crate::report::Report;
 use crate::resources::heap_now;
-use crate::runner::context::{DriverOutput, RunContext, RunError};
-use crate::runner::limits::{Limits, MAX_SECONDS};
 use crate::scenario::{Kind, Scenario};
 
 /// Live heap per agent after the first step, bytes.

@@ -10,12 +10,13 @@ use agent_core::orchestration::{BreakerConfig, BreakerError, BreakerState, Circu
 use tokio::time::Instant;
 
 use super::Breaker;
-use crate::baseline::Gate;
+use crate::drive::context::RunError;
+use crate::drive::context::{DriverOutput, RunContext};
+use crate::drive::limits::Limits;
+use crate::drive::Drive;
+use crate::gate::Gate;
 use crate::kinds::rules::Figures;
-use crate::kinds::rules::{Drive, Rules};
-use crate::runner::context::RunError;
-use crate::runner::context::{DriverOutput, RunContext};
-use crate::runner::limits::Limits;
+use crate::kinds::rules::Rules;
 use crate::scenario::Scenario;
 
 /// Times the breaker opened.

@@ -10,12 +10,13 @@ use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant;
 
 use super::Cache;
-use crate::baseline::Gate;
-use crate::kinds::rules::{extra, Drive, Figures, Rules};
+use crate::drive::context::{DriverOutput, RunContext, RunError};
+use crate::drive::limits::Limits;
+use crate::drive::Drive;
+use crate::gate::Gate;
+use crate::kinds::rules::{extra, Figures, Rules};
 use crate::metrics::LatencyRecorder;
 use crate::report::Report;
-use crate::runner::context::{DriverOutput, RunContext, RunError};
-use crate::runner::limits::Limits;
 use crate::scenario::Scenario;
 
 /// Reads answered by the cache.

@@ -9,10 +9,14 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::Contention;
-use crate::baseline::Gate;
+use crate::drive::context::RunError;
+use crate::drive::context::{DriverOutput, RunContext};
+use crate::drive::limits::{Limits, MAX_BYTES_IN_FLIGHT, MAX_COUNT, MAX_CPU_ITERATIONS};
+use crate::drive::Drive;
+use crate::gate::Gate;
 use crate::kinds::messaging::raw_tokio::CHANNEL_BOUND;
 use crate::kinds::messaging::traffic::{yardstick, RoundResult};
-use crate::kinds::rules::{Drive, Figures, Rules};
+use crate::kinds::rules::{Figures, Rules};
 use crate::kinds::steps::agent::{
     ask_failure_cause, record_latency, Step, StepAgent, STEP_TIMEOUT,
 };
@@ -20,9 +24,6 @@ use crate::metrics::{LatencyRecorder, Tallies, Tally, STRIPES};
 use crate::report::paths;
 use crate::report::Operations;
 use crate::resources::Usage;
-use crate::runner::context::RunError;
-use crate::runner::context::{DriverOutput, RunContext};
-use crate::runner::limits::{Limits, MAX_BYTES_IN_FLIGHT, MAX_COUNT, MAX_CPU_ITERATIONS};
 use crate::scenario::Scenario;
 use crate::scenario::Workload;
 use crate::workload::{burn_cpu, touch_memory};

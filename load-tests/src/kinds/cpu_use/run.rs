@@ -10,12 +10,13 @@ use agent_core::{
 use tokio::time::Instant;
 
 use super::CpuUse;
-use crate::baseline::Gate;
-use crate::kinds::rules::{extra, Drive, Figures, Rules};
+use crate::drive::context::{DriverOutput, RunContext, RunError};
+use crate::drive::limits::Limits;
+use crate::drive::Drive;
+use crate::gate::Gate;
+use crate::kinds::rules::{extra, Figures, Rules};
 use crate::report::Report;
 use crate::resources::process_cpu;
-use crate::runner::context::{DriverOutput, RunContext, RunError};
-use crate::runner::limits::Limits;
 use crate::scenario::Scenario;
 
 /// CPU used while the agents start, percent of all cores.

@@ -7,11 +7,12 @@ use agent_core::orchestration::{CronSchedule, Schedule, Scheduler};
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::CronScheduleKind;
-use crate::baseline::Gate;
-use crate::kinds::rules::{extra, Drive, Figures, FullScale, Rules};
+use crate::drive::context::{DriverOutput, RunContext, RunError};
+use crate::drive::limits::{Limits, MAX_SECONDS};
+use crate::drive::Drive;
+use crate::gate::Gate;
+use crate::kinds::rules::{extra, Figures, FullScale, Rules};
 use crate::report::Report;
-use crate::runner::context::{DriverOutput, RunContext, RunError};
-use crate::runner::limits::{Limits, MAX_SECONDS};
 use crate::scenario::{Kind, Scenario};
 
 /// The per-job figures, as `<job>_<figure>` in `extra`.

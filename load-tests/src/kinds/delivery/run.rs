@@ -10,16 +10,17 @@ use agent_core::bus::nats::NatsTransport;
 use tokio::time::Instant;
 
 use super::{Fault, UnderFault};
-use crate::baseline::Gate;
 use crate::distributed::{
     fleet_bin, nats_config, publish_jobs, run_id, Collector, Fleet, PublisherArgs,
     PublisherSummary, RunServer, Traffic, WorkerSummary, JOBS, REPLAY_HORIZON,
 };
+use crate::drive::context::{DriverOutput, RunContext, RunError};
+use crate::drive::limits::Limits;
+use crate::drive::Drive;
 use crate::format::ms;
-use crate::kinds::rules::{extra, Drive, Figures, Rules};
+use crate::gate::Gate;
+use crate::kinds::rules::{extra, Figures, Rules};
 use crate::report::{paths, Delivery, Report};
-use crate::runner::context::{DriverOutput, RunContext, RunError};
-use crate::runner::limits::Limits;
 use crate::scenario::Scenario;
 
 /// Results stored beyond one per job: a job whose effect happened twice.

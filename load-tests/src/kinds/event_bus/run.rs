@@ -14,14 +14,15 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::{BusTransport, EventBus};
-use crate::baseline::Gate;
 use crate::distributed::RunServer;
+use crate::drive::context::{DriverOutput, RunContext, RunError};
+use crate::drive::limits::Limits;
+use crate::drive::Drive;
 use crate::format::{ms, rate};
-use crate::kinds::rules::{Drive, Figures, FullScale, Rules};
+use crate::gate::Gate;
+use crate::kinds::rules::{Figures, FullScale, Rules};
 use crate::metrics::{stripes, Tallies};
 use crate::report::{paths, Delivery, Report};
-use crate::runner::context::{DriverOutput, RunContext, RunError};
-use crate::runner::limits::Limits;
 use crate::scenario::Scenario;
 
 /// Events a subscriber received again (the broker redelivered one it had already taken).

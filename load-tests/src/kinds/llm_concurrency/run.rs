@@ -7,12 +7,13 @@ use agent_core::orchestration::{LlmConfig, SimulatedLlm};
 use tokio::time::Instant;
 
 use super::LlmConcurrency;
-use crate::baseline::Gate;
+use crate::drive::context::RunError;
+use crate::drive::context::{DriverOutput, RunContext};
+use crate::drive::limits::Limits;
+use crate::drive::Drive;
+use crate::gate::Gate;
 use crate::kinds::rules::Figures;
-use crate::kinds::rules::{Drive, Rules};
-use crate::runner::context::RunError;
-use crate::runner::context::{DriverOutput, RunContext};
-use crate::runner::limits::Limits;
+use crate::kinds::rules::Rules;
 use crate::scenario::Scenario;
 
 /// Waits honouring the limiter's "retry after".

@@ -7,12 +7,13 @@ use agent_core::orchestration::{DurationRange, LlmConfig, SimulatedLlm};
 use tokio::time::Instant;
 
 use super::LlmTtft;
-use crate::baseline::Gate;
-use crate::kinds::rules::{extra, Drive, Figures, Rules};
+use crate::drive::context::{DriverOutput, RunContext, RunError};
+use crate::drive::limits::Limits;
+use crate::drive::Drive;
+use crate::gate::Gate;
+use crate::kinds::rules::{extra, Figures, Rules};
 use crate::metrics::LatencyRecorder;
 use crate::report::Report;
-use crate::runner::context::{DriverOutput, RunContext, RunError};
-use crate::runner::limits::Limits;
 use crate::scenario::Scenario;
 
 /// The per-provider figures, as `<provider>_<figure>` in `extra`.

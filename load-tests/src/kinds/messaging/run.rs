@@ -7,13 +7,12 @@ use std::time::Duration;
 use super::raw_tokio::raw_messaging;
 use super::traffic::{accumulate, agent_round, yardstick, RoundResult, Traffic};
 use super::Messaging;
-use crate::baseline::Gate;
+use crate::drive::context::{DriverOutput, RunContext};
+use crate::drive::Drive;
 use crate::format::{ms, rate};
-use crate::kinds::rules::{
-    capped, Drive, Figures, FullScale, Rules, COUNTED_MESSAGES, COUNTED_OPS,
-};
+use crate::gate::Gate;
+use crate::kinds::rules::{capped, Figures, FullScale, Rules, COUNTED_MESSAGES, COUNTED_OPS};
 use crate::report::{paths, Delivery, Report};
-use crate::runner::context::{DriverOutput, RunContext};
 use crate::scenario::{Clock, Scenario};
 use crate::stats::median;
 

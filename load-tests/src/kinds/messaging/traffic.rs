@@ -11,10 +11,10 @@ use agent_core::{
 };
 use tokio::time::Instant;
 
+use crate::drive::context::RunContext;
 use crate::metrics::{LatencyRecorder, Tallies, STRIPES};
 use crate::report::{Delivery, Yardstick};
 use crate::resources::Usage;
-use crate::runner::context::RunContext;
 use crate::stats::median;
 
 /// One measured round.

@@ -17,13 +17,14 @@ use agent_core::{
 use tokio::time::Instant;
 
 use super::Modes;
-use crate::baseline::Gate;
+use crate::drive::context::RunError;
+use crate::drive::context::{DriverOutput, RunContext};
+use crate::drive::limits::{Limits, MAX_COUNT};
+use crate::drive::Drive;
+use crate::gate::Gate;
+use crate::kinds::rules::Rules;
 use crate::kinds::rules::{clock, extra, Figures};
-use crate::kinds::rules::{Drive, Rules};
 use crate::report::Report;
-use crate::runner::context::RunError;
-use crate::runner::context::{DriverOutput, RunContext};
-use crate::runner::limits::{Limits, MAX_COUNT};
 use crate::scenario::{Kind, Scenario};
 
 /// How many completed, and the first and last time one did.

@@ -5,11 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::MonitoringOverhead;
-use crate::baseline::Gate;
+use crate::drive::context::{DriverOutput, RunContext};
+use crate::drive::Drive;
+use crate::gate::Gate;
 use crate::kinds::messaging::traffic::{accumulate, agent_round, Traffic};
-use crate::kinds::rules::{Drive, Figures, Rules};
+use crate::kinds::rules::{Figures, Rules};
 use crate::report::{paths, Delivery};
-use crate::runner::context::{DriverOutput, RunContext};
 use crate::scenario::Scenario;
 use crate::stats::median;
 

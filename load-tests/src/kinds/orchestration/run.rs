@@ -20,11 +20,12 @@ use agent_core::TraceId;
 use serde_json::{json, Value};
 
 use super::Orchestration;
-use crate::baseline::Gate;
+use crate::drive::context::{DriverOutput, RunContext};
+use crate::drive::Drive;
+use crate::gate::Gate;
+use crate::kinds::rules::Rules;
 use crate::kinds::rules::{extra, success_and, Figures};
-use crate::kinds::rules::{Drive, Rules};
 use crate::report::Report;
-use crate::runner::context::{DriverOutput, RunContext};
 use crate::scenario::Scenario;
 
 /// The simulated human's time to approve a draft.

@@ -7,14 +7,15 @@ use agent_core::{Address, Agent, AgentConfig, AgentRuntime, RuntimeConfig, Shutd
 use tokio::time::Instant;
 
 use super::OwnAgent;
-use crate::baseline::Gate;
-use crate::kinds::rules::{Drive, Rules};
+use crate::drive::context::{DriverOutput, RunContext};
+use crate::drive::Drive;
+use crate::gate::Gate;
+use crate::kinds::rules::Rules;
 use crate::kinds::sequential::run::{record_leaks, LEAKED_BLOCKS, LEAKED_BYTES};
 use crate::kinds::steps::agent::ask_failure_cause;
 use crate::metrics::{stripes, Tallies};
 use crate::report::{paths, Delivery, Report};
 use crate::resources::heap_now;
-use crate::runner::context::{DriverOutput, RunContext};
 use crate::scenario::{Arrival, Scenario};
 
 /// Builds request number `index` with `bytes` of payload.

@@ -4,15 +4,16 @@
 use std::sync::Arc;
 
 use super::Paced;
-use crate::baseline::Gate;
+use crate::drive::context::{DriverOutput, RunContext, RunError};
+use crate::drive::limits::Limits;
+use crate::drive::Drive;
 use crate::format::{ms, rate};
+use crate::gate::Gate;
 use crate::kinds::messaging::raw_tokio::raw_messaging;
 use crate::kinds::messaging::run::counted;
 use crate::kinds::messaging::traffic::{agent_round, yardstick, Traffic};
-use crate::kinds::rules::{capped, extra, Drive, Figures, Rules, COUNTED_OPS};
+use crate::kinds::rules::{capped, extra, Figures, Rules, COUNTED_OPS};
 use crate::report::{paths, Report};
-use crate::runner::context::{DriverOutput, RunContext, RunError};
-use crate::runner::limits::Limits;
 use crate::scenario::{Arrival, Scenario};
 
 /// The rate messages were offered at, per second.

@@ -8,14 +8,15 @@ use agent_core::{AgentRuntime, Pool, PoolConfig, PoolError, ShutdownConfig};
 use tokio::time::Instant;
 
 use super::PoolExhaustion;
-use crate::baseline::Gate;
-use crate::kinds::rules::{Drive, Figures, Rules};
+use crate::drive::context::RunError;
+use crate::drive::context::{DriverOutput, RunContext};
+use crate::drive::limits::Limits;
+use crate::drive::Drive;
+use crate::gate::Gate;
+use crate::kinds::rules::{Figures, Rules};
 use crate::kinds::steps::agent::{ask_failure_cause, Step, StepAgent, STEP_TIMEOUT};
 use crate::metrics::{stripes, Tallies};
 use crate::report::PoolReport;
-use crate::runner::context::RunError;
-use crate::runner::context::{DriverOutput, RunContext};
-use crate::runner::limits::Limits;
 use crate::scenario::Scenario;
 
 impl Drive for PoolExhaustion {

@@ -11,15 +11,16 @@ use tokio::time::Instant;
 
 use super::score::{candidate, score};
 use super::QualityGate;
-use crate::baseline::Gate;
+use crate::drive::context::{DriverOutput, RunContext, RunError};
+use crate::drive::limits::Limits;
+use crate::drive::Drive;
+use crate::gate::Gate;
 use crate::kinds::messaging::raw_tokio::CHANNEL_BOUND;
 use crate::kinds::messaging::traffic::{yardstick, RoundResult};
-use crate::kinds::rules::{capped, extra, Drive, Figures, Rules};
+use crate::kinds::rules::{capped, extra, Figures, Rules};
 use crate::metrics::{Tallies, STRIPES};
 use crate::report::{paths, Report};
 use crate::resources::Usage;
-use crate::runner::context::{DriverOutput, RunContext, RunError};
-use crate::runner::limits::Limits;
 use crate::scenario::Scenario;
 
 /// Candidates that passed.

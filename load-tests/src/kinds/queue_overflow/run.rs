@@ -12,12 +12,13 @@ use agent_core::{
 use tokio::time::Instant;
 
 use super::QueueOverflow;
-use crate::baseline::Gate;
-use crate::kinds::rules::{Drive, Figures, Rules};
+use crate::drive::context::RunError;
+use crate::drive::context::{DriverOutput, RunContext};
+use crate::drive::limits::Limits;
+use crate::drive::Drive;
+use crate::gate::Gate;
+use crate::kinds::rules::{Figures, Rules};
 use crate::report::{paths, Delivery, Report};
-use crate::runner::context::RunError;
-use crate::runner::context::{DriverOutput, RunContext};
-use crate::runner::limits::Limits;
 use crate::scenario::Scenario;
 
 struct SlowConsumer {

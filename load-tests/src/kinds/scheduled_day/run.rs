@@ -7,12 +7,13 @@ use std::time::Duration;
 use agent_core::orchestration::{Overrun, Schedule, Scheduler};
 
 use super::ScheduledDay;
-use crate::baseline::Gate;
+use crate::drive::context::RunError;
+use crate::drive::context::{DriverOutput, RunContext};
+use crate::drive::limits::{Limits, MAX_SECONDS};
+use crate::drive::Drive;
+use crate::gate::Gate;
 use crate::kinds::rules::Figures;
-use crate::kinds::rules::{Drive, Rules};
-use crate::runner::context::RunError;
-use crate::runner::context::{DriverOutput, RunContext};
-use crate::runner::limits::{Limits, MAX_SECONDS};
+use crate::kinds::rules::Rules;
 use crate::scenario::{Kind, Scenario};
 
 /// Job runs that fired.

@@ -7,15 +7,16 @@ use agent_core::{Address, AgentConfig, AgentRuntime, RuntimeConfig, ShutdownConf
 use tokio::time::Instant;
 
 use super::Sequential;
-use crate::baseline::Gate;
-use crate::kinds::rules::{extra, Drive, Figures, Rules};
+use crate::drive::context::RunError;
+use crate::drive::context::{DriverOutput, RunContext};
+use crate::drive::limits::Limits;
+use crate::drive::Drive;
+use crate::gate::Gate;
+use crate::kinds::rules::{extra, Figures, Rules};
 use crate::kinds::steps::agent::{step, StepAgent};
 use crate::metrics::{stripes, Tallies};
 use crate::report::Report;
 use crate::resources::{heap_now, HeapPoint};
-use crate::runner::context::RunError;
-use crate::runner::context::{DriverOutput, RunContext};
-use crate::runner::limits::Limits;
 use crate::scenario::Scenario;
 
 /// Bytes live after teardown that were not before setup.

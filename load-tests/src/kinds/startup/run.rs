@@ -9,13 +9,14 @@ use agent_core::{Agent, AgentConfig, AgentRuntime, Context, HandlerError, Health
 use tokio::time::Instant;
 
 use super::Startup;
-use crate::baseline::Gate;
+use crate::drive::context::RunError;
+use crate::drive::context::{DriverOutput, RunContext};
+use crate::drive::limits::Limits;
+use crate::drive::Drive;
+use crate::gate::Gate;
+use crate::kinds::rules::Rules;
 use crate::kinds::rules::{clock, extra, Figures};
-use crate::kinds::rules::{Drive, Rules};
 use crate::report::Report;
-use crate::runner::context::RunError;
-use crate::runner::context::{DriverOutput, RunContext};
-use crate::runner::limits::Limits;
 use crate::scenario::{Kind, Scenario};
 
 struct Service {

@@ -14,11 +14,12 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::StatePersistence;
-use crate::baseline::Gate;
-use crate::kinds::rules::{extra, Drive, Rules};
+use crate::drive::context::{DriverOutput, RunContext};
+use crate::drive::Drive;
+use crate::gate::Gate;
+use crate::kinds::rules::{extra, Rules};
 use crate::metrics::LatencyRecorder;
 use crate::report::Report;
-use crate::runner::context::{DriverOutput, RunContext};
 use crate::scenario::Scenario;
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -7,10 +7,11 @@ use tokio::time::Instant;
 
 use super::agent::{step, StepAgent};
 use super::Steps;
-use crate::kinds::rules::{clock, ops_and_p95, success_and, Drive, Figures, FullScale, Rules};
+use crate::drive::context::{DriverOutput, RunContext};
+use crate::drive::Drive;
+use crate::kinds::rules::{clock, ops_and_p95, success_and, Figures, FullScale, Rules};
 use crate::metrics::{stripes, Tallies};
 use crate::report::Report;
-use crate::runner::context::{DriverOutput, RunContext};
 use crate::scenario::{Arrival, Clock, Scenario, Workload};
 
 impl Drive for Steps {

@@ -8,14 +8,15 @@ use std::time::Duration;
 use agent_core::{Bus, MailboxConfig};
 
 use super::Streaming;
-use crate::baseline::Gate;
-use crate::kinds::rules::{Drive, Rules};
+use crate::drive::context::RunError;
+use crate::drive::context::{DriverOutput, RunContext};
+use crate::drive::limits::Limits;
+use crate::drive::Drive;
+use crate::gate::Gate;
+use crate::kinds::rules::Rules;
 use crate::metrics::{stripes, Tallies};
 use crate::report::paths;
 use crate::report::Delivery;
-use crate::runner::context::RunError;
-use crate::runner::context::{DriverOutput, RunContext};
-use crate::runner::limits::Limits;
 use crate::scenario::Scenario;
 
 /// Streams whose every chunk arrived, in order.

@@ -15,7 +15,7 @@ use crate::scenario::Scenario;
 
 /// Interleaved rounds a side of a real-time scenario measured against raw tokio, by build
 /// profile. Release (the CLI's full-scale runs): more rounds, which narrow the spread within a
-/// run but not between runs or days ([`crate::baseline::Gate::REAL_RATIO_TOLERANCE_RELEASE`]).
+/// run but not between runs or days ([`crate::gate::Gate::REAL_RATIO_TOLERANCE_RELEASE`]).
 /// Debug (the test command): fewer, within its time budget.
 pub const DEFAULT_ROUNDS: u32 = if cfg!(debug_assertions) { 7 } else { 25 };
 

@@ -76,7 +76,7 @@ impl Gate {
     pub const REAL_RATIO_TOLERANCE: f64 = 0.40;
 
     /// Tolerance of real-time ratios to raw tokio in a release build
-    /// ([`crate::runner::context::DEFAULT_ROUNDS`] rounds, baselines blessed from the median of
+    /// ([`crate::drive::context::DEFAULT_ROUNDS`] rounds, baselines blessed from the median of
     /// several runs): a ratio may fall to 60% of its baseline, as in debug. 20% held over seven
     /// runs of one day and failed 13 of 20 runs of unchanged code two days later on the same kind
     /// of 2 vCPU VM: the median ratio itself moved from -22% to +18% between those days, and
