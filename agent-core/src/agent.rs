@@ -12,7 +12,7 @@ use std::fmt;
 
 use tokio::sync::oneshot;
 
-use crate::deadlines::{Deadlines, NoReply};
+use crate::deadlines::{deadline_after, Deadlines, NoReply};
 use crate::error::{AskError, SendError};
 use crate::health::Health;
 use crate::id::{AgentId, TraceId};
@@ -217,7 +217,7 @@ impl<A: Agent> Address<A> {
         let (tx, rx) = oneshot::channel();
         // One clock read serves the deadline and, with timing on, the envelope.
         let now = Instant::now();
-        let deadline = now + timeout;
+        let deadline = deadline_after(now, timeout);
         let letter = Letter {
             msg,
             trace_id,

@@ -20,6 +20,7 @@ use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
@@ -92,6 +93,16 @@ impl Drop for Deadlines {
             waker.wake();
         }
     }
+}
+
+/// Roughly 30 years: what a deadline past the clock's range becomes (tokio's own `timeout` does
+/// the same), so that `Duration::MAX` means "no deadline" instead of an overflow.
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// The instant `timeout` after `now`, saturating at [`FAR_FUTURE`] from now.
+pub(crate) fn deadline_after(now: Instant, timeout: Duration) -> Instant {
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + FAR_FUTURE.min(timeout))
 }
 
 /// Why a reply did not come.

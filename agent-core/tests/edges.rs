@@ -68,7 +68,9 @@ struct Boomerang {
 
 impl std::fmt::Debug for Boomerang {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Boomerang").field("panic", &self.panic).finish()
+        f.debug_struct("Boomerang")
+            .field("panic", &self.panic)
+            .finish()
     }
 }
 

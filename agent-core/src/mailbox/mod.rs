@@ -20,6 +20,7 @@ use std::sync::PoisonError;
 
 use tokio::time::Instant;
 
+use crate::deadlines::deadline_after;
 use crate::error::SendError;
 use crate::sync::{AtomicU64, AtomicUsize, Mutex, MutexGuard, Notify, Ordering};
 pub use config::{Capacity, MailboxConfig, OverflowPolicy, DEFAULT_CAPACITY};
@@ -156,7 +157,7 @@ impl<T> Mailbox<T> {
                 _ => unreachable!("only the block policy refuses a send for lack of room"),
             }
         };
-        let deadline = match (timeout.map(|t| Instant::now() + t), deadline) {
+        let deadline = match (timeout.map(|t| deadline_after(Instant::now(), t)), deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
