@@ -143,7 +143,12 @@ impl<T> Mailbox<T> {
             crate::inject::while_locked();
             self.stats().offered();
             match self.try_push(&mut st, item) {
-                Ok(outcome) => return Ok(outcome),
+                Ok((outcome, dropped)) => {
+                    // A dropped message's `Drop` is user code: it runs after the lock is released.
+                    drop(st);
+                    drop(dropped);
+                    return Ok(outcome);
+                }
                 Err(Refused::Closed(back)) => {
                     self.stats().rejected();
                     return Err(SendError::Closed(back));
@@ -175,8 +180,10 @@ impl<T> Mailbox<T> {
                     waiter.registered = false;
                 }
                 match self.try_push(&mut st, item) {
-                    Ok(outcome) => {
+                    Ok((outcome, dropped)) => {
                         waiter.settled = true;
+                        drop(st);
+                        drop(dropped);
                         return Ok(outcome);
                     }
                     Err(Refused::Closed(back)) => {
@@ -222,7 +229,11 @@ impl<T> Mailbox<T> {
         crate::inject::while_locked();
         self.stats().offered();
         match self.try_push(&mut st, item) {
-            Ok(outcome) => Ok(outcome),
+            Ok((outcome, dropped)) => {
+                drop(st);
+                drop(dropped);
+                Ok(outcome)
+            }
             Err(Refused::Closed(back)) => {
                 self.stats().rejected();
                 Err(SendError::Closed(back))
@@ -378,7 +389,8 @@ impl<T> Mailbox<T> {
     }
 
     fn lock(&self) -> MutexGuard<'_, State<T>> {
-        // No user code runs under this lock, so a poisoned lock still guards consistent state.
+        // No user code runs under this lock (a message a policy drops is dropped after it is
+        // released), so a poisoned lock still guards consistent state.
         self.senders
             .0
             .state
@@ -404,12 +416,15 @@ impl<T> Mailbox<T> {
         st.queue.len() + self.receiver.0.hand_len.load(Ordering::SeqCst) < self.limit
     }
 
-    fn try_push(&self, st: &mut State<T>, item: T) -> Result<Enqueued, Refused<T>> {
+    /// Enqueues `item` or applies the overflow policy. A message the policy dropped is handed
+    /// back, for the caller to drop once the lock is released: its `Drop` is user code, which may
+    /// send to this mailbox or panic.
+    fn try_push(&self, st: &mut State<T>, item: T) -> Result<(Enqueued, Option<T>), Refused<T>> {
         if st.closed {
             return Err(Refused::Closed(item));
         }
-        let outcome = if self.has_room(st) {
-            Enqueued::Queued
+        let (outcome, dropped) = if self.has_room(st) {
+            (Enqueued::Queued, None)
         } else {
             match self.config.overflow {
                 OverflowPolicy::Block { .. } => return Err(Refused::Full(item)),
@@ -420,14 +435,14 @@ impl<T> Mailbox<T> {
                 OverflowPolicy::DropNewest => {
                     self.stats().accepted();
                     self.stats().dropped(1);
-                    return Ok(Enqueued::DroppedNewest);
+                    return Ok((Enqueued::DroppedNewest, Some(item)));
                 }
                 OverflowPolicy::DropOldest => {
                     // The receiver takes one message at a time under this policy, so the oldest
                     // undelivered message is at the front of the shared queue.
-                    st.queue.pop_front();
+                    let oldest = st.queue.pop_front();
                     self.stats().dropped(1);
-                    Enqueued::DroppedOldest
+                    (Enqueued::DroppedOldest, oldest)
                 }
             }
         };
@@ -442,7 +457,7 @@ impl<T> Mailbox<T> {
             st.rx_waiting = false;
             self.rx.notify_one();
         }
-        Ok(outcome)
+        Ok((outcome, dropped))
     }
 
     /// Delivers the next message of the receiver's batch.
