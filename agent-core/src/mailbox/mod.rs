@@ -138,17 +138,13 @@ impl<T> Mailbox<T> {
         crate::inject::on_send(self.stats().offered_count());
         let mut item = item;
         let timeout = {
+            let mut dropped = None; // Declared first: dropped after the lock is released.
             let mut st = self.lock();
             #[cfg(feature = "inject-regressions")]
             crate::inject::while_locked();
             self.stats().offered();
-            match self.try_push(&mut st, item) {
-                Ok((outcome, dropped)) => {
-                    // A dropped message's `Drop` is user code: it runs after the lock is released.
-                    drop(st);
-                    drop(dropped);
-                    return Ok(outcome);
-                }
+            match self.try_push(&mut st, item, &mut dropped) {
+                Ok(outcome) => return Ok(outcome),
                 Err(Refused::Closed(back)) => {
                     self.stats().rejected();
                     return Err(SendError::Closed(back));
@@ -174,16 +170,15 @@ impl<T> Mailbox<T> {
         loop {
             let mut room = pin!(self.tx.notified());
             {
+                let mut dropped = None; // Declared first: dropped after the lock is released.
                 let mut st = self.lock();
                 if waiter.registered {
                     self.blocked.fetch_sub(1, Ordering::SeqCst);
                     waiter.registered = false;
                 }
-                match self.try_push(&mut st, item) {
-                    Ok((outcome, dropped)) => {
+                match self.try_push(&mut st, item, &mut dropped) {
+                    Ok(outcome) => {
                         waiter.settled = true;
-                        drop(st);
-                        drop(dropped);
                         return Ok(outcome);
                     }
                     Err(Refused::Closed(back)) => {
@@ -224,16 +219,13 @@ impl<T> Mailbox<T> {
     pub fn try_send(&self, item: T) -> Result<Enqueued, SendError<T>> {
         #[cfg(feature = "inject-regressions")]
         crate::inject::on_send(self.stats().offered_count());
+        let mut dropped = None; // Declared first: dropped after the lock is released.
         let mut st = self.lock();
         #[cfg(feature = "inject-regressions")]
         crate::inject::while_locked();
         self.stats().offered();
-        match self.try_push(&mut st, item) {
-            Ok((outcome, dropped)) => {
-                drop(st);
-                drop(dropped);
-                Ok(outcome)
-            }
+        match self.try_push(&mut st, item, &mut dropped) {
+            Ok(outcome) => Ok(outcome),
             Err(Refused::Closed(back)) => {
                 self.stats().rejected();
                 Err(SendError::Closed(back))
@@ -416,15 +408,20 @@ impl<T> Mailbox<T> {
         st.queue.len() + self.receiver.0.hand_len.load(Ordering::SeqCst) < self.limit
     }
 
-    /// Enqueues `item` or applies the overflow policy. A message the policy dropped is handed
-    /// back, for the caller to drop once the lock is released: its `Drop` is user code, which may
-    /// send to this mailbox or panic.
-    fn try_push(&self, st: &mut State<T>, item: T) -> Result<(Enqueued, Option<T>), Refused<T>> {
+    /// Enqueues `item` or applies the overflow policy. A message the policy drops goes to
+    /// `dropped`, which the caller declares before taking the lock so that it is dropped after the
+    /// lock is released: its `Drop` is user code, which may send to this mailbox or panic.
+    fn try_push(
+        &self,
+        st: &mut State<T>,
+        item: T,
+        dropped: &mut Option<T>,
+    ) -> Result<Enqueued, Refused<T>> {
         if st.closed {
             return Err(Refused::Closed(item));
         }
-        let (outcome, dropped) = if self.has_room(st) {
-            (Enqueued::Queued, None)
+        let outcome = if self.has_room(st) {
+            Enqueued::Queued
         } else {
             match self.config.overflow {
                 OverflowPolicy::Block { .. } => return Err(Refused::Full(item)),
@@ -435,14 +432,15 @@ impl<T> Mailbox<T> {
                 OverflowPolicy::DropNewest => {
                     self.stats().accepted();
                     self.stats().dropped(1);
-                    return Ok((Enqueued::DroppedNewest, Some(item)));
+                    *dropped = Some(item);
+                    return Ok(Enqueued::DroppedNewest);
                 }
                 OverflowPolicy::DropOldest => {
                     // The receiver takes one message at a time under this policy, so the oldest
                     // undelivered message is at the front of the shared queue.
-                    let oldest = st.queue.pop_front();
+                    *dropped = st.queue.pop_front();
                     self.stats().dropped(1);
-                    (Enqueued::DroppedOldest, oldest)
+                    Enqueued::DroppedOldest
                 }
             }
         };
@@ -457,7 +455,7 @@ impl<T> Mailbox<T> {
             st.rx_waiting = false;
             self.rx.notify_one();
         }
-        Ok((outcome, dropped))
+        Ok(outcome)
     }
 
     /// Delivers the next message of the receiver's batch.
