@@ -10,18 +10,22 @@
 //! same timeout asked over and over) do not touch it at all.
 //!
 //! The sweeper runs on tokio's clock, so under a paused clock deadlines are exact. It is spawned
-//! by the first ask that needs it and holds only a weak reference to the table's owner (the
+//! by the first ask that needs it, on the tokio runtime that owns the agents: the one the
+//! `AgentRuntime`'s first agent was spawned on ([`Deadlines::set_home`]), whichever runtime the
+//! ask was made on (a sweeper on a current-thread runtime whose `block_on` has returned would
+//! never run, and no ask would time out). It holds only a weak reference to the table's owner (the
 //! runtime's `Commons`, in `shared.rs`): it ends when that is dropped, and is spawned again if
-//! the tokio runtime it ran on has gone. What it costs in allocations, once per runtime: its task,
+//! the tokio runtime it ran on has gone (then on the asking one, if the home runtime is gone). What it costs in allocations, once per runtime: its task,
 //! and one slot table per shard that asks use (grown to the peak of concurrent asks there).
 
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
@@ -46,6 +50,8 @@ pub(crate) struct Deadlines {
     target: AtomicU64,
     epoch: Instant,
     sweeper: Mutex<Sweeper>,
+    /// The tokio runtime the sweeper is spawned on: the one the first agent was spawned on.
+    home: OnceLock<Handle>,
 }
 
 #[derive(Debug, Default)]
@@ -82,6 +88,7 @@ impl Default for Deadlines {
             target: AtomicU64::new(NONE),
             epoch: Instant::now(),
             sweeper: Mutex::new(Sweeper::default()),
+            home: OnceLock::new(),
         }
     }
 }
@@ -115,6 +122,16 @@ pub(crate) enum NoReply {
 }
 
 impl Deadlines {
+    /// Notes the tokio runtime the calling agent spawn runs on, if none is noted yet: the sweeper
+    /// will run there.
+    pub(crate) fn set_home(&self) {
+        if self.home.get().is_none() {
+            if let Ok(handle) = Handle::try_current() {
+                let _ = self.home.set(handle);
+            }
+        }
+    }
+
     /// Waits for `rx` until `deadline`, with the deadlines of `owner`; `shard_key` picks the slot
     /// table (the agent's id).
     pub(crate) fn wait<O, T>(
@@ -248,7 +265,16 @@ where
             }
         }
         _ => {
-            let task = tokio::spawn(sweep(Arc::downgrade(owner)));
+            let this: &Deadlines = (**owner).as_ref();
+            let home = this
+                .home
+                .get()
+                .map(|h| h.spawn(sweep(Arc::downgrade(owner))));
+            // A home runtime that has shut down cancels the task at once: sweep here instead.
+            let task = match home {
+                Some(task) if !task.is_finished() => task,
+                _ => tokio::spawn(sweep(Arc::downgrade(owner))),
+            };
             *sweeper = Sweeper {
                 task: Some(task.abort_handle()),
                 waker: None,

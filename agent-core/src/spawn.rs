@@ -43,6 +43,7 @@ impl AgentRuntime {
         self.registry()
             .register(id, Arc::clone(&cell) as Arc<dyn Probe>)?;
         self.count_spawned();
+        self.commons().deadlines.set_home();
         let address = Address {
             cell: Arc::clone(&cell),
         };
