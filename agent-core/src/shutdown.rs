@@ -69,7 +69,10 @@ impl AgentRuntime {
             .await
             .is_ok();
         let mut abandoned = 0;
-        let mut aborted = 0;
+        // Which agents' tasks were asked to abort: an abort that finds the task in its last poll
+        // does not take effect, and the task ends by itself (stopped, not aborted).
+        // (Filled only when tasks are aborted, so that a shutdown that drains allocates nothing.)
+        let mut abort_asked: Vec<bool> = Vec::new();
         if !drained_in_time {
             for p in &probes {
                 abandoned += p.abandon();
@@ -78,11 +81,7 @@ impl AgentRuntime {
                 .await
                 .is_err()
             {
-                for p in &probes {
-                    if p.abort() {
-                        aborted += 1;
-                    }
-                }
+                abort_asked = probes.iter().map(|p| p.abort()).collect();
                 tracker.wait().await;
             }
         }
@@ -91,6 +90,11 @@ impl AgentRuntime {
         let failed = probes
             .iter()
             .filter(|p| p.health() == Health::Failed)
+            .count() as u64;
+        let aborted = probes
+            .iter()
+            .zip(&abort_asked)
+            .filter(|(p, asked)| **asked && p.health() == Health::Failed)
             .count() as u64;
         ShutdownReport {
             agents: probes.len() as u64,
