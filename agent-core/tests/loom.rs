@@ -117,6 +117,36 @@ fn blocked_sender_woken_while_the_receiver_drains_its_batch() {
     });
 }
 
+/// The store-buffering window: the receiver publishes its smaller hand (`hand_len`, relaxed)
+/// and reads `blocked` (relaxed) without the state lock, while a sender registers in `blocked`
+/// and reads `hand_len` under it. Both may read the other's old value: the sender sleeps though
+/// there is room, and the receiver does not wake it. Only the wake at the receiver's next refill
+/// (under the state lock, where the registration is visible) saves it: here the receiver takes
+/// exactly three messages and nobody closes the mailbox, so a sender left asleep is a deadlock
+/// (remove that wake and loom reports one).
+#[test]
+fn a_sender_that_misses_the_relaxed_wake_is_woken_at_the_next_refill() {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(builder.preemption_bound.unwrap_or(3));
+    builder.check(|| {
+        let mailbox = Arc::new(blocking(2));
+        block_on(mailbox.send(1)).expect("room");
+        block_on(mailbox.send(2)).expect("room");
+        let sender = {
+            let mailbox = Arc::clone(&mailbox);
+            thread::spawn(move || {
+                block_on(mailbox.send(3)).expect("queued");
+                block_on(mailbox.send(4)).expect("queued");
+            })
+        };
+        let got: Vec<u32> = (0..4).map(|_| block_on(mailbox.recv()).unwrap()).collect();
+        sender.join().expect("sender");
+        assert_eq!(got, vec![1, 2, 3, 4]);
+        let snap = mailbox.snapshot();
+        assert!(snap.is_conserved(), "{snap:?}");
+    });
+}
+
 /// Close races a blocked sender: the send either got in (and is delivered) or is refused as
 /// closed; the blocked sender is woken either way, and the counts add up.
 #[test]
