@@ -53,6 +53,21 @@ impl Agent for SlowConsumer {
 
 /// 1 when the drops and refusals are exactly the predicted ones, else 0.
 pub(crate) const MATCHES_PREDICTION: &str = "matches_prediction";
+/// 1 when the messages the consumer received are exactly the ones the policy keeps (drop-oldest
+/// the newest `capacity` of each burst, drop-newest and reject the oldest, block all), else 0:
+/// counts alone cannot tell drop-oldest from drop-newest.
+pub(crate) const KEPT_AS_POLICY_SAYS: &str = "kept_as_policy_says";
+
+/// The messages a burst of ids `first..first + burst` leaves in a mailbox of `capacity` that it
+/// finds empty, under `policy`.
+fn kept(policy: OverflowPolicy, first: u64, burst: u64, capacity: u64) -> std::ops::Range<u64> {
+    let room = burst.min(capacity);
+    match policy {
+        OverflowPolicy::Block { .. } => first..first + burst,
+        OverflowPolicy::DropOldest => first + burst - room..first + burst,
+        OverflowPolicy::Reject | OverflowPolicy::DropNewest => first..first + room,
+    }
+}
 
 impl Drive for QueueOverflow {
     async fn drive(&self, ctx: &Arc<RunContext>) -> DriverOutput {
@@ -124,7 +139,14 @@ impl Drive for QueueOverflow {
             OverflowPolicy::Reject => (0, excess),
             OverflowPolicy::DropOldest | OverflowPolicy::DropNewest => (excess, 0),
         };
+        let predicted_kept: Vec<u64> = (0..bursts)
+            .flat_map(|b| kept(policy, b * burst as u64, burst as u64, capacity as u64))
+            .collect();
         let mut out = DriverOutput::default();
+        out.extra.insert(
+            KEPT_AS_POLICY_SAYS.into(),
+            f64::from(u8::from(received == predicted_kept)),
+        );
         out.extra
             .insert("predicted_dropped".into(), pred_dropped as f64);
         out.extra
@@ -177,15 +199,16 @@ impl Rules for QueueOverflow {
             Gate::exact(paths::DELIVERY_LOST),
             Gate::exact(paths::DELIVERY_OUT_OF_ORDER),
             Gate::extra(MATCHES_PREDICTION),
+            Gate::extra(KEPT_AS_POLICY_SAYS),
         ]
     }
 
     fn invariants(&self, r: &Report, broken: &mut Vec<String>) {
-        let matches = r.extra.get(MATCHES_PREDICTION).copied().unwrap_or(0.0);
-        if matches != 1.0 {
-            broken.push(format!(
-                "extra.{MATCHES_PREDICTION} is {matches}, must be 1"
-            ));
+        for key in [MATCHES_PREDICTION, KEPT_AS_POLICY_SAYS] {
+            let matches = r.extra.get(key).copied().unwrap_or(0.0);
+            if matches != 1.0 {
+                broken.push(format!("extra.{key} is {matches}, must be 1"));
+            }
         }
     }
 }
