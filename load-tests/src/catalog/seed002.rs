@@ -31,19 +31,22 @@ fn provider(
 pub(super) fn scenarios() -> Vec<Scenario> {
     vec![
         Scenario {
-            // The seed's 1,000 reads over the seed's 95 agents (its four pools: 10 + 50 + 20 +
-            // 15), from a cold cache with room for all of them; a second run with room for 64.
+            // The seed's 95 agents (its four pools: 10 + 50 + 20 + 15), read 5,035 times from a
+            // cold cache with room for 64 of them (and 32 beside it): the cache is smaller than the
+            // working set, so which entries it keeps decides the hit rate. With these reads (Zipf,
+            // exponent 1.2) LRU answers 91.8% of reads (baselines/cache_hit_rate.json); first-in-first-out
+            // eviction gives 89.1% (agent-core's cache edited not to promote on a hit), under the seed's 90%, and evicting the most recent 73.5%.
             agents: 95,
-            ops_per_agent: 1_000 / 95 + 1,
+            ops_per_agent: 53,
             concurrency: 5,
             ..base(
                 "cache_hit_rate",
-                "1,045 state reads by 95 agents (Zipf, exponent 1) through a cold LRU cache of 128 entries (and one of 64 beside it); 0.5 ms cache, 8 ms store (modelled)",
+                "5,035 state reads by 95 agents (Zipf, exponent 1.2) through a cold LRU cache of 64 entries, smaller than the working set (and one of 32 beside it); 0.5 ms cache, 8 ms store (modelled)",
                 "seed 002, state manager 2.1, cache hit rate > 90%",
                 Kind::Cache(Cache {
-                    capacity: 128,
-                    undersized_capacity: 64,
-                    zipf_exponent: 1.0,
+                    capacity: 64,
+                    undersized_capacity: 32,
+                    zipf_exponent: 1.2,
                     cache_us: 500,
                     store_us: 8_000,
                 }),

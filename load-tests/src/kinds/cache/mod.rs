@@ -1,8 +1,9 @@
 //! Cache hit rate (seed 002's state manager, test 2.1): agents read their state through a
 //! bounded LRU cache ([`agent_core::orchestration::CachedStore::bounded`]) in front of a slower
 //! store. Which agent reads next is drawn from a seeded Zipf distribution (a few busy agents,
-//! a long tail), the cache starting cold; the same reads run against a cache smaller than the
-//! working set beside it, to show what the hit rate depends on.
+//! a long tail), the cache starting cold and smaller than the working set, so that its eviction
+//! policy decides the hit rate (a cache with room for every state would give 1 - distinct keys /
+//! reads whatever it evicted); the same reads run against a still smaller cache beside it.
 
 mod run;
 

@@ -245,9 +245,11 @@ impl Rules for Cache {
 
     fn headline(&self, r: &Report) -> String {
         format!(
-            "hit rate {:.1}% ({:.1}% with a cache smaller than the working set); exact (virtual clock)",
+            "hit rate {:.1}% from a cache of {} ({:.1}% with {}); exact (virtual clock)",
             extra(r, HIT_RATE_PCT),
-            extra(r, UNDERSIZED_HIT_RATE_PCT)
+            self.capacity,
+            extra(r, UNDERSIZED_HIT_RATE_PCT),
+            self.undersized_capacity
         )
     }
 }
