@@ -15,6 +15,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::registry::FixedState;
+
 const STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("agent_state");
 
 /// A state operation that failed.
@@ -200,7 +202,7 @@ impl StateStore for DiskStore {
 #[derive(Debug, Clone)]
 pub struct CachedStore<S> {
     inner: S,
-    cache: Arc<Mutex<LruCache<String, Vec<u8>>>>,
+    cache: Arc<Mutex<LruCache<String, Vec<u8>, FixedState>>>,
     hits: Arc<AtomicU64>,
     misses: Arc<AtomicU64>,
     evictions: Arc<AtomicU64>,
@@ -222,16 +224,25 @@ pub struct CacheSnapshot {
 impl<S: StateStore> CachedStore<S> {
     /// `inner` behind an empty, unbounded cache.
     pub fn new(inner: S) -> CachedStore<S> {
-        CachedStore::with_cache(inner, LruCache::unbounded())
+        CachedStore::with_cache(
+            inner,
+            LruCache::unbounded_with_hasher(FixedState::default()),
+        )
     }
 
     /// `inner` behind an empty cache of at most `capacity` entries, evicting the least
     /// recently used.
     pub fn bounded(inner: S, capacity: NonZeroUsize) -> CachedStore<S> {
-        CachedStore::with_cache(inner, LruCache::new(capacity))
+        CachedStore::with_cache(
+            inner,
+            LruCache::with_hasher(capacity, FixedState::default()),
+        )
     }
 
-    fn with_cache(inner: S, cache: LruCache<String, Vec<u8>>) -> CachedStore<S> {
+    /// The cache hashes with a fixed key, as the registry does: with a random one, whether an
+    /// insert after an eviction reuses a freed slot or takes an empty one (and so when the table
+    /// is rebuilt, an allocation) varied between runs, and with it the allocation count.
+    fn with_cache(inner: S, cache: LruCache<String, Vec<u8>, FixedState>) -> CachedStore<S> {
         CachedStore {
             inner,
             cache: Arc::new(Mutex::new(cache)),
@@ -260,7 +271,7 @@ impl<S: StateStore> CachedStore<S> {
         }
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, LruCache<String, Vec<u8>>> {
+    fn cache(&self) -> std::sync::MutexGuard<'_, LruCache<String, Vec<u8>, FixedState>> {
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
