@@ -240,6 +240,10 @@ fn a_run_writes_json_and_html_compares_and_blesses() {
         "model checks not compared: {stdout}"
     );
     assert!(!stdout.contains("17,466 ops/s"), "{stdout}");
+    assert!(
+        stdout.contains(": 1 pass, 0 regression, 1 without baseline"),
+        "{stdout}"
+    );
 
     let json = out.join("report.json");
     let report: serde_json::Value =
@@ -249,6 +253,15 @@ fn a_run_writes_json_and_html_compares_and_blesses() {
     assert_eq!(
         report["results"][1]["report"]["operations"]["succeeded"],
         12
+    );
+    // A pass with rows it could not compare (blessed from another build profile) is counted
+    // apart from a full pass.
+    let mut suite = load_tests::engine::SuiteReport::read(&json).unwrap();
+    suite.results[0].checks[0].note = Some("baseline from a release build".into());
+    let summary = load_tests::engine::console::summary(&suite);
+    assert!(
+        summary.contains(": 0 pass, 1 pass on the rows compared (1 rows not compared"),
+        "{summary}"
     );
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(

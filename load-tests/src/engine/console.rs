@@ -134,9 +134,18 @@ pub fn scenario_table(r: &ScenarioResult) -> String {
 pub fn summary(suite: &SuiteReport) -> String {
     let mut out = String::new();
     let count = |v: Verdict| suite.results.iter().filter(|r| r.verdict == v).count();
+    // A pass whose baseline has rows this run could not compare (rows bound to another build
+    // profile, or counts not made) is a pass on fewer rows, said apart from a full one.
+    let not_compared = |r: &&ScenarioResult| r.checks.iter().filter(|c| c.note.is_some()).count();
+    let partly: Vec<&ScenarioResult> = suite
+        .results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Pass && not_compared(r) > 0)
+        .collect();
+    let skipped_rows: usize = partly.iter().map(not_compared).sum();
     let _ = writeln!(
         out,
-        "\n{} scenarios{} in {:.0} s: {} pass, {} regression, {} without baseline{}",
+        "\n{} scenarios{} in {:.0} s: {} pass{}, {} regression, {} without baseline{}",
         suite.results.len(),
         if suite.partial {
             " (PARTIAL: stopped early)"
@@ -144,7 +153,16 @@ pub fn summary(suite: &SuiteReport) -> String {
             ""
         },
         suite.wall_s,
-        count(Verdict::Pass),
+        count(Verdict::Pass) - partly.len(),
+        if partly.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", {} pass on the rows compared ({} rows not compared: blessed from another build profile or not counted; see each table)",
+                partly.len(),
+                skipped_rows
+            )
+        },
         count(Verdict::Regression),
         count(Verdict::NoBaseline),
         if count(Verdict::Partial) > 0 {

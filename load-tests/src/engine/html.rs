@@ -92,10 +92,22 @@ pub fn render(suite: &SuiteReport) -> String {
             ),
         )
     } else {
-        (
-            "good",
-            "Every scenario with a baseline is within it.".to_owned(),
-        )
+        ("good", {
+            let skipped: usize = suite
+                .results
+                .iter()
+                .map(|r| r.checks.iter().filter(|c| c.note.is_some()).count())
+                .sum();
+            if skipped == 0 {
+                "Every scenario with a baseline is within it.".to_owned()
+            } else {
+                format!(
+                    "Every scenario with a baseline is within it on the rows compared; \
+                         {skipped} rows were not compared (blessed from another build profile, \
+                         or not counted)."
+                )
+            }
+        })
     };
     let _ = write!(h, "<div class=\"banner {kind}\">{}</div>", escape(&text));
     if !suite.not_run.is_empty() {
@@ -136,7 +148,14 @@ pub fn render(suite: &SuiteReport) -> String {
             if r.checks.is_empty() {
                 "-".to_owned()
             } else {
-                format!("{}/{}", r.checks.iter().filter(|c| c.passed).count(), r.checks.len())
+                let compared: Vec<_> = r.checks.iter().filter(|c| c.note.is_none()).collect();
+                let skipped = r.checks.len() - compared.len();
+                format!(
+                    "{}/{}{}",
+                    compared.iter().filter(|c| c.passed).count(),
+                    compared.len(),
+                    if skipped > 0 { format!(" ({skipped} not compared)") } else { String::new() }
+                )
             },
             rep.instructions
                 .as_ref()
