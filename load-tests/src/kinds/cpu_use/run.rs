@@ -125,7 +125,10 @@ impl Drive for CpuUse {
             .load(Ordering::Relaxed)
             .saturating_sub(s.agents as u64);
         out.extra.insert(HANDLED.into(), handled as f64);
-        out.ops.record_n(Ok(()), sent);
+        // An operation succeeded when an agent handled its message, not when it was sent.
+        out.ops.record_n(Ok(()), handled.min(sent));
+        out.ops
+            .record_n(Err("not handled"), sent.saturating_sub(handled));
         out
     }
 }

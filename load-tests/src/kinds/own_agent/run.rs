@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_core::{Address, Agent, AgentConfig, AgentRuntime, RuntimeConfig, ShutdownConfig};
+use agent_core::{
+    Address, Agent, AgentConfig, AgentRuntime, AskError, RuntimeConfig, ShutdownConfig,
+};
 use tokio::time::Instant;
 
 use super::OwnAgent;
@@ -44,12 +46,15 @@ impl<A: Agent> Clone for AgentDriver<A> {
     }
 }
 
-/// What one request came to.
+/// What one request came to, as its asker saw it.
 #[derive(Debug, Default, Clone, Copy)]
 struct Counts {
-    /// Handled by the agent (a reply, right or wrong, or a handler failure).
+    /// Answered by the agent (a reply, right or wrong, or a handler failure).
     handled: u64,
-    /// Refused before the agent saw it (mailbox full, timed out waiting for room, dropped).
+    /// Refused by the mailbox, never enqueued (full, timed out waiting for room, closed). An ask
+    /// whose reply timed out or was dropped was enqueued: what became of it is read from the
+    /// agents' own counts after the run (handled, dropped by the policy, abandoned), and what
+    /// none of them accounts for is lost.
     refused: u64,
 }
 
@@ -81,13 +86,12 @@ impl<A: Agent> AgentDriver<A> {
                         .record(if right { Ok(()) } else { Err("wrong_reply") });
                 }
                 Err(e) => {
-                    let kind = ask_failure_cause(e);
-                    if kind == "handler_failed" {
-                        counts.handled = 1;
-                    } else {
-                        counts.refused = 1;
+                    match e {
+                        AskError::Failed(_) => counts.handled = 1,
+                        AskError::Send(_) => counts.refused = 1,
+                        _ => {}
                     }
-                    t.ops.record(Err(kind));
+                    t.ops.record(Err(ask_failure_cause(e)));
                 }
             }
         });
@@ -181,10 +185,12 @@ impl<A: Agent> Drive for AgentDriver<A> {
                 }
             }
         }
-        let mailboxes = rt.snapshot().mailboxes;
-        out.max_depth = mailboxes.max_depth;
         let shutdown = rt.shutdown(ShutdownConfig::default()).await;
         debug_assert_eq!(shutdown.aborted, 0);
+        // After the shutdown's drain: what the agents' handlers took, what the policies dropped
+        // and what was abandoned, counted by the runtime per agent.
+        let after = rt.snapshot();
+        out.max_depth = after.mailboxes.max_depth;
         // The run's last handle on the runtime goes, so that what is live below is a leak.
         ctx.retire(&rt);
         drop(agents);
@@ -192,12 +198,16 @@ impl<A: Agent> Drive for AgentDriver<A> {
         record_leaks(setup, &mut out).await;
         let tally = tallies.merged();
         let sent = tally.ops.total;
+        let accounted =
+            counts.refused + after.handled + after.mailboxes.dropped + after.mailboxes.abandoned;
         out.delivery = Some(Delivery {
             sent,
-            delivered: counts.handled,
+            delivered: after.handled,
             rejected: counts.refused,
-            lost: sent.saturating_sub(counts.handled + counts.refused),
-            counted_delivered: Some(mailboxes.delivered),
+            // Dropped by an overflow policy, or abandoned when the shutdown's drain ran out.
+            dropped: after.mailboxes.dropped + after.mailboxes.abandoned,
+            lost: sent.saturating_sub(accounted),
+            counted_delivered: Some(after.mailboxes.delivered),
             ..Delivery::default()
         });
         out.ops = tally.ops;
