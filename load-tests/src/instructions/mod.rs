@@ -404,7 +404,10 @@ mod tests {
             let expected = s.clock == crate::scenario::Clock::Virtual
                 || matches!(
                     s.kind,
-                    Kind::Messaging(_) | Kind::Paced(_) | Kind::QualityGate(_)
+                    Kind::Messaging(_)
+                        | Kind::Paced(_)
+                        | Kind::QualityGate(_)
+                        | Kind::MonitoringOverhead(_)
                 );
             assert_eq!(counted, expected, "{}", s.name);
         }
