@@ -103,9 +103,19 @@ fn right_reply(i: u64, reply: &KvReply) -> bool {
     }
 }
 
+/// The cache's size: 16, or what `KV_CACHE_EXAMPLE_CAPACITY` says (`tests/own_agent_gate.rs` runs
+/// this example with a smaller cache, a worse agent, to prove that it fails the baseline).
+fn capacity() -> usize {
+    std::env::var("KV_CACHE_EXAMPLE_CAPACITY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16)
+}
+
 #[tokio::test(start_paused = true)]
 async fn kv_cache() {
-    AgentLoad::new("kv_cache", || KvCache::new(16), request)
+    let capacity = capacity();
+    AgentLoad::new("kv_cache", move || KvCache::new(capacity), request)
         .description("4 key-value agents (LRU cache of 16 of 64 keys, 2 ms store reads) x 500 requests from 16 senders")
         .agents(4)
         .requests_per_agent(500)

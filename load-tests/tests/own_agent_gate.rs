@@ -1,6 +1,7 @@
 //! The own-agent example (`tests/kv_cache_agent.rs`) is gated for real: run against a copy of
 //! its committed baseline it passes; against a copy with one figure doctored it fails, naming
-//! the figure. The example runs as its own test binary (built by cargo here, into this build's
+//! the figure; and the agent made worse (a cache of 12 entries instead of 16: more store reads)
+//! fails the intact baseline. The example runs as its own test binary (built by cargo here, into this build's
 //! target directory), pointed at the copy with `LOAD_TESTS_BASELINES`.
 
 use std::path::Path;
@@ -8,6 +9,11 @@ use std::process::Output;
 
 /// Runs the example test with its baselines read from `dir`.
 fn run_example(dir: &Path) -> Output {
+    run_example_with(dir, None)
+}
+
+/// [`run_example`], with the example's cache of `capacity` entries (`None`: its own 16).
+fn run_example_with(dir: &Path, capacity: Option<usize>) -> Output {
     let ours = Path::new(env!("CARGO_BIN_EXE_load-tests"));
     let target_dir = ours
         .parent()
@@ -29,6 +35,10 @@ fn run_example(dir: &Path) -> Output {
         .env("LOAD_TESTS_BASELINES", dir)
         // A bless asked of the outer run must not rewrite the copy.
         .env_remove("UPDATE_BASELINES");
+    match capacity {
+        Some(c) => cmd.env("KV_CACHE_EXAMPLE_CAPACITY", c.to_string()),
+        None => cmd.env_remove("KV_CACHE_EXAMPLE_CAPACITY"),
+    };
     if !cfg!(debug_assertions) {
         cmd.arg("--release");
     }
@@ -80,5 +90,25 @@ fn the_example_passes_its_baseline_and_fails_a_doctored_one() {
                 .lines()
                 .any(|l| l.contains("heap.allocated_blocks_per_op") && l.contains("FAIL")),
         "the failure does not name the doctored figure:\n{text}"
+    );
+}
+
+#[test]
+fn a_worse_agent_fails_the_intact_baseline() {
+    let intact = copy_baseline(|_| {});
+    let out = run_example_with(intact.path(), Some(12));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "a worse agent passed:\n{text}");
+    // More store reads: more virtual time per request, so the exact latency rows fail.
+    assert!(
+        text.contains("REGRESSION: scenario kv_cache")
+            && text
+                .lines()
+                .any(|l| l.contains("latency.total.p50_ns") && l.contains("FAIL")),
+        "the failure does not name what got worse:\n{text}"
     );
 }
