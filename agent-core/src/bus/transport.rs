@@ -24,8 +24,11 @@ pub struct Fanout {
 /// Delivers published envelopes to subscribers. [`super::LocalTransport`] is the in-process one.
 ///
 /// **Contract:** every subscriber's messages pass through a [`crate::Mailbox`] (the one inside
-/// the [`Subscription`]), so overflow policies and counters behave identically whatever the
-/// transport.
+/// the [`Subscription`]), so its counters account for every message whatever the transport. What
+/// a full mailbox does differs: in process its overflow policy acts (drop, reject, block); over
+/// NATS the transport pulls no more than the mailbox has room for, so the policy does not act,
+/// and a message that finds it full anyway is not dropped but nak'd, to be delivered again
+/// (`bus/nats/pump.rs`).
 pub trait Transport<M>: Send + Sync + 'static {
     /// Delivers `env` to every current subscriber of `topic`.
     fn publish(

@@ -76,7 +76,10 @@ impl<M> Delivery<M> {
         self.published_at
     }
 
-    /// Handled: the server forgets it for this consumer.
+    /// Handled: sends the acknowledgement, after which the server forgets the message for this
+    /// consumer. The acknowledgement is sent, not confirmed (JetStream's plain ack): `Ok` means it
+    /// left this process. If it is lost on the way, the server delivers the message again after
+    /// the ack wait, so a handler must tolerate a repeat (de-duplicate by [`Delivery::message_id`]).
     pub async fn ack(self) -> Result<(), NatsError> {
         self.settler.ack(&self.raw, &self.message_id).await
     }
