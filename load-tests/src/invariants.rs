@@ -31,6 +31,7 @@ impl Report {
         if !self.partial {
             self.config.kind.rules().invariants(self, &mut v);
         }
+        v.extend(self.custom_invariants_broken.iter().cloned());
         v
     }
 }

@@ -40,13 +40,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_core::Agent;
+use agent_core::{Agent, MailboxConfig, RestartPolicy, RuntimeConfig};
 
 use crate::baseline::{self, Outcome};
 use crate::drive::Drive;
+use crate::gate::Rule;
 use crate::instructions::{self, InstructionReport};
 use crate::kinds::own_agent::run::AgentDriver;
-use crate::kinds::own_agent::OwnAgent;
+use crate::kinds::own_agent::{OwnAgent, OwnMetric};
 use crate::kinds::rules::counting_form;
 use crate::own_process;
 use crate::report::Report;
@@ -73,7 +74,11 @@ pub struct AgentLoad<A: Agent> {
     scenario: Scenario,
     driver: AgentDriver<A>,
     baselines: Option<PathBuf>,
+    invariants: Vec<(String, Arc<InvariantFn>)>,
 }
+
+/// A test's own invariant: `Err(why)` when a run broke it.
+type InvariantFn = dyn Fn(&Report) -> Result<(), String> + Send + Sync;
 
 impl<A: Agent> std::fmt::Debug for AgentLoad<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -98,9 +103,7 @@ impl<A: Agent> AgentLoad<A> {
                 name: name.to_owned(),
                 description: format!("{} under load", std::any::type_name::<A>()),
                 source: "a team's own agent (load_tests::AgentLoad)".to_owned(),
-                kind: Kind::OwnAgent(OwnAgent {
-                    agent_type: std::any::type_name::<A>().to_owned(),
-                }),
+                kind: Kind::OwnAgent(OwnAgent::of::<A>()),
                 agents: 1,
                 ops_per_agent: 1_000,
                 concurrency: 1,
@@ -115,9 +118,68 @@ impl<A: Agent> AgentLoad<A> {
                 request: Arc::new(request),
                 expect: None,
                 timeout: Duration::from_secs(60),
+                metrics: Vec::new(),
             },
             baselines: None,
+            invariants: Vec::new(),
         }
+    }
+
+    fn own(&mut self) -> &mut OwnAgent {
+        match &mut self.scenario.kind {
+            Kind::OwnAgent(own) => own,
+            _ => unreachable!("an AgentLoad's scenario is of the own-agent kind"),
+        }
+    }
+
+    /// Each agent's mailbox (default: the runtime's, bounded 1,024, blocking).
+    pub fn mailbox(mut self, mailbox: MailboxConfig) -> Self {
+        self.own().mailbox = Some(mailbox);
+        self
+    }
+
+    /// Each agent's restart policy (default: the runtime's).
+    pub fn restart(mut self, restart: RestartPolicy) -> Self {
+        self.own().restart = Some(restart);
+        self
+    }
+
+    /// The agents' runtime (default: `RuntimeConfig::default()`).
+    pub fn runtime(mut self, config: RuntimeConfig) -> Self {
+        self.own().runtime = Some(config);
+        self
+    }
+
+    /// A figure of the test's own, read by `value` after each run (after the agents' runtime
+    /// has shut down): it lands in the report as `extra.<name>` and in the baseline, compared
+    /// by `rule` within `tolerance` (a fraction; 0 for [`Rule::Exact`]). `value` typically reads
+    /// a counter the factory's agents share (an `Arc<AtomicU64>`).
+    pub fn metric(
+        mut self,
+        name: &str,
+        rule: Rule,
+        tolerance: f64,
+        value: impl Fn() -> f64 + Send + Sync + 'static,
+    ) -> Self {
+        self.own().metrics.push(OwnMetric {
+            name: name.to_owned(),
+            rule,
+            tolerance,
+        });
+        self.driver.metrics.push((name.to_owned(), Arc::new(value)));
+        self
+    }
+
+    /// A promise of the test's own, checked on every run's report: `Err(why)` breaks it, and
+    /// the report lists it (`custom_invariants_broken`, named `name`) with the built-in
+    /// invariants, which fail the check whatever the baseline says.
+    pub fn invariant(
+        mut self,
+        name: &str,
+        check: impl Fn(&Report) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        self.invariants.push((name.to_owned(), Arc::new(check)));
+        self
     }
 
     /// One line saying what the test measures, for reports.
@@ -162,7 +224,13 @@ impl<A: Agent> AgentLoad<A> {
 
     /// Virtual (tokio's paused clock: exact, instant, heap counted; the test must run on a
     /// current-thread runtime with a paused clock, `#[tokio::test(start_paused = true)]`) or
-    /// real time (a multi-threaded runtime; `#[tokio::test(flavor = "multi_thread")]`).
+    /// real time (a multi-threaded runtime; `#[tokio::test(flavor = "multi_thread")]`). The
+    /// runtime is checked when the load runs: a mismatch panics saying which attribute to write.
+    ///
+    /// On the real clock the gates are loss, the operation counts, the test's own metrics and
+    /// instructions per request (counted on the paused clock); latency and throughput are
+    /// reported, never gated (absolute real time is not a gate: there is no yardstick of the
+    /// team's agent to take a ratio to). `check` prints the list.
     pub fn clock(mut self, clock: Clock) -> Self {
         self.scenario.clock = clock;
         self
@@ -200,7 +268,16 @@ impl<A: Agent> AgentLoad<A> {
     /// Runs the load once and returns its report, with the heap counted on the virtual clock
     /// (when [`count_heap!`] is installed); no instructions, no baseline.
     pub async fn run(&self) -> Result<Report, RunError> {
-        measure(&self.scenario, &self.driver, None).await
+        check_runtime(&self.scenario);
+        let mut report = measure(&self.scenario, &self.driver, None).await?;
+        for (name, check) in &self.invariants {
+            if let Err(why) = check(&report) {
+                report
+                    .custom_invariants_broken
+                    .push(format!("{name}: {why}"));
+            }
+        }
+        Ok(report)
     }
 
     /// Runs the load, counts its instructions, asserts its invariants and compares the report
@@ -214,6 +291,17 @@ impl<A: Agent> AgentLoad<A> {
             return;
         }
         let mut report = self.run().await.unwrap_or_else(|e| panic!("{e}"));
+        if self.scenario.clock == Clock::Real {
+            let gated: Vec<String> = crate::baseline::gates::gates_for(&self.scenario)
+                .into_iter()
+                .map(|g| g.metric)
+                .collect();
+            eprintln!(
+                "{}: real clock: gated {}; latency and throughput reported, not gated",
+                self.scenario.name,
+                gated.join(", ")
+            );
+        }
         report.instructions = match current_test() {
             Ok(test) => instructions::count_in_test(&self.scenario, &test),
             Err(e) => panic!("{e}"),
@@ -225,6 +313,39 @@ impl<A: Agent> AgentLoad<A> {
     fn baselines_dir(&self) -> PathBuf {
         self.baselines.clone().unwrap_or_else(default_baselines)
     }
+}
+
+/// Panics, saying which attribute to write, when the test's tokio runtime does not match the
+/// scenario's clock: the virtual clock needs a current-thread runtime with its clock paused, the
+/// real one a multi-threaded runtime whose clock runs.
+fn check_runtime(scenario: &Scenario) {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    let flavor = Handle::current().runtime_flavor();
+    // A paused clock does not move while this thread sleeps.
+    let before = tokio::time::Instant::now();
+    std::thread::sleep(Duration::from_millis(2));
+    let paused = tokio::time::Instant::now() == before;
+    let (fits, attribute) = match scenario.clock {
+        Clock::Virtual => (
+            flavor == RuntimeFlavor::CurrentThread && paused,
+            "#[tokio::test(start_paused = true)]",
+        ),
+        _ => (
+            flavor == RuntimeFlavor::MultiThread && !paused,
+            "#[tokio::test(flavor = \"multi_thread\")]",
+        ),
+    };
+    assert!(
+        fits,
+        "load test {:?} uses Clock::{:?} but runs on a {} runtime whose clock is {}: write {attribute}",
+        scenario.name,
+        scenario.clock,
+        match flavor {
+            RuntimeFlavor::CurrentThread => "current-thread",
+            _ => "multi-threaded",
+        },
+        if paused { "paused" } else { "running" },
+    );
 }
 
 /// Runs the standard scenario `scenario` and judges it like any load test: `counter` is the

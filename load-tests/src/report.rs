@@ -145,6 +145,10 @@ pub struct Report {
     /// measurements: shown as such, never as headlines.
     #[serde(default)]
     pub model_checks: Vec<String>,
+    /// Invariants a team's own test added ([`crate::AgentLoad::invariant`]) that this run broke,
+    /// each named; part of [`Report::violations`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_invariants_broken: Vec<String>,
 }
 
 /// Where and how a report was produced.

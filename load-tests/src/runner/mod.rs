@@ -174,6 +174,7 @@ async fn measure<D: Drive>(scenario: &Scenario, options: &RunOptions, driver: &D
         samples,
         instructions: None,
         model_checks: crate::kinds::rules::model_checks(scenario),
+        custom_invariants_broken: Vec::new(),
     }
 }
 

@@ -6,12 +6,52 @@
 
 pub(crate) mod run;
 
+use agent_core::{MailboxConfig, RestartPolicy, RuntimeConfig};
 use serde::{Deserialize, Serialize};
 
+use crate::gate::Rule;
+
 /// Parameters of the own-agent kind.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OwnAgent {
     /// The agent's Rust type, for the report.
     pub agent_type: String,
+    /// Each agent's mailbox (`None`: the runtime's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mailbox: Option<MailboxConfig>,
+    /// Each agent's restart policy (`None`: the runtime's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<RestartPolicy>,
+    /// The agents' runtime (`None`: `RuntimeConfig::default()`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<RuntimeConfig>,
+    /// The test's own figures, read after each run into `extra.<name>` and gated by their rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<OwnMetric>,
+}
+
+/// A figure a team's test adds to its report and baseline ([`crate::AgentLoad::metric`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnMetric {
+    /// Its key under `extra` in the report.
+    pub name: String,
+    /// How it is compared with its baseline.
+    pub rule: Rule,
+    /// The allowed relative deviation for `at_most`, `at_least` and `within`.
+    pub tolerance: f64,
+}
+
+impl OwnAgent {
+    /// The parameters of agents of type `A` with every default.
+    pub(crate) fn of<A>() -> OwnAgent {
+        OwnAgent {
+            agent_type: std::any::type_name::<A>().to_owned(),
+            mailbox: None,
+            restart: None,
+            runtime: None,
+            metrics: Vec::new(),
+        }
+    }
 }

@@ -3,9 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_core::{
-    Address, Agent, AgentConfig, AgentRuntime, AskError, RuntimeConfig, ShutdownConfig,
-};
+use agent_core::{Address, Agent, AgentConfig, AgentRuntime, AskError, ShutdownConfig};
 use tokio::time::Instant;
 
 use super::OwnAgent;
@@ -18,7 +16,7 @@ use crate::kinds::steps::agent::ask_failure_cause;
 use crate::metrics::{stripes, Tallies};
 use crate::report::{paths, Delivery, Report};
 use crate::resources::heap_now;
-use crate::scenario::{Arrival, Scenario};
+use crate::scenario::{Arrival, Kind, Scenario};
 
 /// Builds request number `index` with `bytes` of payload.
 pub(crate) type RequestFn<A> = dyn Fn(u64, usize) -> <A as Agent>::Msg + Send + Sync;
@@ -26,6 +24,8 @@ pub(crate) type RequestFn<A> = dyn Fn(u64, usize) -> <A as Agent>::Msg + Send + 
 pub(crate) type ExpectFn<A> = dyn Fn(u64, &<A as Agent>::Reply) -> bool + Send + Sync;
 /// Makes one agent.
 pub(crate) type FactoryFn<A> = dyn Fn() -> A + Send + Sync;
+/// Reads one of the test's own figures after a run.
+pub(crate) type MetricFn = dyn Fn() -> f64 + Send + Sync;
 
 /// Drives a team's agents: asks them for requests built by the test, closed or open loop.
 pub(crate) struct AgentDriver<A: Agent> {
@@ -33,6 +33,8 @@ pub(crate) struct AgentDriver<A: Agent> {
     pub(crate) request: Arc<RequestFn<A>>,
     pub(crate) expect: Option<Arc<ExpectFn<A>>>,
     pub(crate) timeout: Duration,
+    /// The test's own figures, by name (their rules are in the scenario's [`OwnAgent`]).
+    pub(crate) metrics: Vec<(String, Arc<MetricFn>)>,
 }
 
 impl<A: Agent> Clone for AgentDriver<A> {
@@ -42,6 +44,7 @@ impl<A: Agent> Clone for AgentDriver<A> {
             request: Arc::clone(&self.request),
             expect: self.expect.clone(),
             timeout: self.timeout,
+            metrics: self.metrics.clone(),
         }
     }
 }
@@ -110,12 +113,24 @@ impl<A: Agent> Drive for AgentDriver<A> {
         // tokio's scheduler allocates its yield list on the first yield; do that one now.
         tokio::task::yield_now().await;
         let setup = heap_now();
-        let rt = AgentRuntime::new(RuntimeConfig::default());
+        // Read in place: a copy would still be live when the leak check below runs.
+        let (mailbox, restart, runtime) = match &s.kind {
+            Kind::OwnAgent(own) => (own.mailbox, own.restart, own.runtime.as_ref()),
+            _ => (None, None, None),
+        };
+        let rt = AgentRuntime::new(runtime.cloned().unwrap_or_default());
         ctx.watch(&rt);
         let agents: Vec<Address<A>> = (0..s.agents)
             .map(|i| {
                 let factory = Arc::clone(&self.factory);
-                rt.spawn(AgentConfig::named(format!("agent-{i}")), move || factory())
+                let mut config = AgentConfig::named(format!("agent-{i}"));
+                if let Some(mailbox) = mailbox {
+                    config = config.with_mailbox(mailbox);
+                }
+                if let Some(restart) = restart {
+                    config = config.with_restart(restart);
+                }
+                rt.spawn(config, move || factory())
                     .expect("a fresh runtime accepts agents")
             })
             .collect();
@@ -212,6 +227,9 @@ impl<A: Agent> Drive for AgentDriver<A> {
         });
         out.ops = tally.ops;
         out.latency = tally.latency;
+        for (name, value) in &self.metrics {
+            out.extra.insert(name.clone(), value());
+        }
         out
     }
 }
@@ -219,6 +237,11 @@ impl<A: Agent> Drive for AgentDriver<A> {
 impl Rules for OwnAgent {
     fn gates(&self, s: &Scenario) -> Vec<Gate> {
         let mut g = vec![Gate::exact(paths::DELIVERY_LOST)];
+        g.extend(self.metrics.iter().map(|m| Gate {
+            tolerance: m.tolerance,
+            rule: m.rule,
+            ..Gate::extra(&m.name)
+        }));
         if s.profiles_heap() {
             g.extend([Gate::extra(LEAKED_BYTES), Gate::extra(LEAKED_BLOCKS)]);
         }
