@@ -146,7 +146,7 @@ impl<A: Agent> AgentLoad<A> {
 
     /// The agents' runtime (default: `RuntimeConfig::default()`).
     pub fn runtime(mut self, config: RuntimeConfig) -> Self {
-        self.own().runtime = Some(config);
+        self.own().runtime = Some(Box::new(config));
         self
     }
 

@@ -76,6 +76,7 @@ fn report(succeeded: u64) -> Report {
             }],
         }),
         model_checks: Vec::new(),
+        custom_invariants_broken: Vec::new(),
     };
     r.operations.total = 10;
     r.operations.succeeded = succeeded;

@@ -23,9 +23,9 @@ pub struct OwnAgent {
     /// Each agent's restart policy (`None`: the runtime's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart: Option<RestartPolicy>,
-    /// The agents' runtime (`None`: `RuntimeConfig::default()`).
+    /// The agents' runtime (`None`: `RuntimeConfig::default()`); boxed, as it is large.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<RuntimeConfig>,
+    pub runtime: Option<Box<RuntimeConfig>>,
     /// The test's own figures, read after each run into `extra.<name>` and gated by their rule.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<OwnMetric>,

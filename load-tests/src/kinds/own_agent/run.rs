@@ -118,7 +118,7 @@ impl<A: Agent> Drive for AgentDriver<A> {
             Kind::OwnAgent(own) => (own.mailbox, own.restart, own.runtime.as_ref()),
             _ => (None, None, None),
         };
-        let rt = AgentRuntime::new(runtime.cloned().unwrap_or_default());
+        let rt = AgentRuntime::new(runtime.map(|r| (**r).clone()).unwrap_or_default());
         ctx.watch(&rt);
         let agents: Vec<Address<A>> = (0..s.agents)
             .map(|i| {
