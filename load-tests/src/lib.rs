@@ -22,6 +22,7 @@ pub mod nested_cargo;
 mod own_process;
 pub mod report;
 pub mod resources;
+pub mod rule;
 pub mod runner;
 pub mod scenario;
 pub mod stats;

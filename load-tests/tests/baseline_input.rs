@@ -33,7 +33,11 @@ fn report(succeeded: u64) -> Report {
         pool: None,
         delivery: Some(Default::default()),
         yardstick: None,
-        extra: [("matches_prediction".to_owned(), 1.0)].into(),
+        extra: [
+            ("matches_prediction".to_owned(), 1.0),
+            ("kept_as_policy_says".to_owned(), 1.0),
+        ]
+        .into(),
         samples: Vec::new(),
         instructions: Some(InstructionReport {
             per_op: 1000.0,

@@ -9,7 +9,7 @@ pub(crate) mod run;
 use agent_core::{MailboxConfig, RestartPolicy, RuntimeConfig};
 use serde::{Deserialize, Serialize};
 
-use crate::gate::Rule;
+use crate::rule::Rule;
 
 /// Parameters of the own-agent kind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
