@@ -92,7 +92,14 @@ fn helpers(no_instructions: bool) -> Result<engine::Helpers, CliError> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let heap_worker = exe.with_file_name(format!("{name}-heap"));
-    if !heap_worker.exists() {
+    // Missing, or older than this binary (built from older code: a heap worker left from an
+    // earlier build ran the old scenarios and judged them against the new baselines).
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let stale = match (modified(&heap_worker), modified(&exe)) {
+        (Some(worker), Some(this)) => worker < this,
+        _ => true,
+    };
+    if stale {
         build_companion(&exe, &heap_worker);
     }
     // Missing prerequisites leave what needs them not run (engine::NotRun), the rest runs.
@@ -116,8 +123,8 @@ fn helpers(no_instructions: bool) -> Result<engine::Helpers, CliError> {
     })
 }
 
-/// Builds a missing companion binary when this one was started by `cargo run` (which builds only
-/// the binary it runs): the README's `cargo run --release -p load-tests` then works on a fresh
+/// Builds a missing or stale companion binary when this one was started by `cargo run` (which
+/// builds only the binary it runs): the README's `cargo run --release -p load-tests` then works on a fresh
 /// checkout. The same profile as this binary's (its directory's name). Anything else (not started
 /// by cargo, a build failure) leaves the companion missing, which the caller reports.
 fn build_companion(exe: &std::path::Path, companion: &std::path::Path) {
@@ -133,7 +140,7 @@ fn build_companion(exe: &std::path::Path, companion: &std::path::Path) {
         .and_then(|dir| dir.file_name())
         .and_then(|n| n.to_str())
         .unwrap_or("debug");
-    eprintln!("load-tests: building its heap worker `{bin}` ({profile} profile)...");
+    eprintln!("load-tests: building its heap worker `{bin}` ({profile} profile), missing or older than this binary...");
     let mut build = crate::nested_cargo::command();
     build.args(["build", "--quiet", "-p", "load-tests", "--bin", bin]);
     if profile != "debug" {
