@@ -103,7 +103,42 @@ impl NatsCluster {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        // Knowing the leader is not enough to place an R3 stream: the leader must also count
+        // every other member as a current peer, or a stream created now fails with "no suitable
+        // peers for placement, peer offline" (seen on a loaded machine).
+        while !cluster.peers_current() {
+            if Instant::now() >= deadline {
+                return Err(ServerError::NotReady {
+                    log: "the JetStream metadata leader does not count every member current"
+                        .to_owned(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         Ok(cluster)
+    }
+
+    /// Whether the metadata leader, read from its `/jsz`, counts every other member as a
+    /// current, online peer.
+    fn peers_current(&self) -> bool {
+        self.nodes.iter().enumerate().any(|(i, node)| {
+            let Some(jsz) = http_get(&node.monitor_url(), "/jsz") else {
+                return false;
+            };
+            let Ok(json) = serde_json::from_str::<serde_json::Value>(&jsz) else {
+                return false;
+            };
+            let meta = &json["meta_cluster"];
+            let replicas = meta["replicas"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            meta["leader"].as_str() == Some(format!("n{}", i + 1).as_str())
+                && replicas.len() + 1 == self.nodes.len()
+                && replicas.iter().all(|r| {
+                    r["current"].as_bool() == Some(true) && r["offline"].as_bool() != Some(true)
+                })
+        })
     }
 
     fn leader_known(&self) -> bool {
@@ -181,4 +216,20 @@ fn free_ports(n: usize) -> Result<Vec<u16>, ServerError> {
         .iter()
         .map(|l| l.local_addr().map(|a| a.port()).map_err(io))
         .collect()
+}
+
+/// The body of `GET <base><path>` (HTTP/1.0 over a plain socket: the monitoring port on
+/// loopback), or `None` when it cannot be had.
+fn http_get(base: &str, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let address = base.strip_prefix("http://")?;
+    let mut stream = std::net::TcpStream::connect(address).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.1 200")
+        .then(|| body.to_owned())
+        .or_else(|| head.starts_with("HTTP/1.0 200").then(|| body.to_owned()))
 }
