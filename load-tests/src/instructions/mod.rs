@@ -141,6 +141,12 @@ pub fn count_in_test(
 /// strings have the same length on every machine).
 const FIXED_TEMP: &str = "/tmp";
 
+/// Variables of this process the counting child gets too, each padded with spaces to
+/// [`PASSED_WIDTH`] so that its value does not move the child's stack: what the injected build
+/// injects (`agent_core::inject::VAR`, whose items are trimmed).
+const PASSED: &[&str] = &["AGENT_CORE_INJECT"];
+const PASSED_WIDTH: usize = 128;
+
 /// `valgrind` as found on `PATH`.
 fn which_valgrind() -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|path| {
@@ -206,6 +212,10 @@ fn count_child(
         .arg(&program)
         .args(&args)
         .envs(envs.iter().copied())
+        .envs(PASSED.iter().filter_map(|var| {
+            let value = std::env::var(var).ok()?;
+            Some((var, format!("{value:<PASSED_WIDTH$}")))
+        }))
         .output()
         .map_err(io("starting valgrind"))?;
     let ops = String::from_utf8_lossy(&output.stdout)
