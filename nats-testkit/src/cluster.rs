@@ -122,7 +122,7 @@ impl NatsCluster {
     /// current, online peer.
     fn peers_current(&self) -> bool {
         self.nodes.iter().enumerate().any(|(i, node)| {
-            let Some(jsz) = http_get(&node.monitor_url(), "/jsz") else {
+            let Some(jsz) = node.monitor("/jsz") else {
                 return false;
             };
             let Ok(json) = serde_json::from_str::<serde_json::Value>(&jsz) else {
@@ -216,20 +216,4 @@ fn free_ports(n: usize) -> Result<Vec<u16>, ServerError> {
         .iter()
         .map(|l| l.local_addr().map(|a| a.port()).map_err(io))
         .collect()
-}
-
-/// The body of `GET <base><path>` (HTTP/1.0 over a plain socket: the monitoring port on
-/// loopback), or `None` when it cannot be had.
-fn http_get(base: &str, path: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let address = base.strip_prefix("http://")?;
-    let mut stream = std::net::TcpStream::connect(address).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n").ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let (head, body) = response.split_once("\r\n\r\n")?;
-    head.starts_with("HTTP/1.1 200")
-        .then(|| body.to_owned())
-        .or_else(|| head.starts_with("HTTP/1.0 200").then(|| body.to_owned()))
 }

@@ -102,6 +102,20 @@ impl NatsServer {
         format!("http://127.0.0.1:{}", self.monitor_port)
     }
 
+    /// The body of `GET <path>` on the monitoring endpoint (`"/jsz"`), or `None` when the server
+    /// does not answer 200 within a few seconds. HTTP/1.0 over a plain socket: it is on loopback.
+    pub fn monitor(&self, path: &str) -> Option<String> {
+        use std::io::{Read, Write};
+        let address = ("127.0.0.1", self.monitor_port);
+        let mut stream = std::net::TcpStream::connect(address).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        let (head, body) = response.split_once("\r\n\r\n")?;
+        (head.split_whitespace().nth(1) == Some("200")).then(|| body.to_owned())
+    }
+
     /// Whether the server has logged a line containing `text` since it was last ready.
     pub fn logged(&self, text: &str) -> bool {
         self.log

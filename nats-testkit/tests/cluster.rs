@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{http_get, Conn};
+use common::Conn;
 use nats_testkit::NatsCluster;
 
 /// `request` until a reply without an error comes (a stream's leader election after a member
@@ -32,7 +32,9 @@ fn an_r3_stream_keeps_every_write_through_a_member_loss() {
     assert_eq!(cluster.len(), 3);
     assert_eq!(cluster.url().split(',').count(), 3);
     for node in cluster.nodes() {
-        let varz = http_get(&node.monitor_url(), "/varz");
+        let varz = node
+            .monitor("/varz")
+            .expect("the monitoring endpoint answers");
         assert!(varz.contains("\"sync_always\": true"), "{varz}");
     }
     let mut c = Conn::open(cluster.nodes()[0].port()).unwrap();

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{http_get, Conn};
+use common::Conn;
 use nats_testkit::NatsServer;
 
 /// A started server, or a failure saying what to install.
@@ -34,7 +34,9 @@ fn starts_ready_with_jetstream_on_a_loopback_port() {
 #[test]
 fn jetstream_flushes_every_write_before_acknowledging_it() {
     let server = start();
-    let varz = http_get(&server.monitor_url(), "/varz");
+    let varz = server
+        .monitor("/varz")
+        .expect("the monitoring endpoint answers");
     assert!(varz.contains("\"sync_always\": true"), "{varz}");
 }
 

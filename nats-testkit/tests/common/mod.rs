@@ -137,15 +137,3 @@ impl Conn {
         }
     }
 }
-
-/// The body of `GET path` on `127.0.0.1:port`.
-pub(crate) fn http_get(url: &str, path: &str) -> String {
-    let addr = url.trim_start_matches("http://");
-    let mut s = TcpStream::connect(addr).expect("connect to the monitoring port");
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    text.split_once("\r\n\r\n")
-        .map_or(text.clone(), |(_, body)| body.to_owned())
-}
