@@ -15,8 +15,9 @@
 //! ask was made on (a sweeper on a current-thread runtime whose `block_on` has returned would
 //! never run, and no ask would time out). It holds only a weak reference to the table's owner (the
 //! runtime's `Commons`, in `shared.rs`): it ends when that is dropped, and is spawned again if
-//! the tokio runtime it ran on has gone (then on the asking one, if the home runtime is gone). What it costs in allocations, once per runtime: its task,
-//! and one slot table per shard that asks use (grown to the peak of concurrent asks there).
+//! the tokio runtime it ran on has gone (then on the asking one, if the home runtime is gone).
+//! What it costs in allocations, once per runtime: its task, and one slot table per shard that
+//! asks use (grown to the peak of concurrent asks there).
 
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -106,10 +107,10 @@ impl Drop for Deadlines {
 /// the same), so that `Duration::MAX` means "no deadline" instead of an overflow.
 const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
-/// The instant `timeout` after `now`, saturating at [`FAR_FUTURE`] from now.
+/// The instant `timeout` after `now`, or [`FAR_FUTURE`] from now when that is past the clock's
+/// range.
 pub(crate) fn deadline_after(now: Instant, timeout: Duration) -> Instant {
-    now.checked_add(timeout)
-        .unwrap_or_else(|| now + FAR_FUTURE.min(timeout))
+    now.checked_add(timeout).unwrap_or_else(|| now + FAR_FUTURE)
 }
 
 /// Why a reply did not come.

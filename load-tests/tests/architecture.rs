@@ -122,10 +122,8 @@ impl Collect {
 impl<'ast> Visit<'ast> for Collect {
     fn visit_item(&mut self, item: &'ast syn::Item) {
         let attrs = match item {
-            syn::Item::Mod(m) => {
-                let _ = m;
-                return;
-            }
+            // Read separately, as modules of their own.
+            syn::Item::Mod(_) => return,
             syn::Item::Fn(i) => &i.attrs,
             syn::Item::Impl(i) => &i.attrs,
             syn::Item::Use(i) => &i.attrs,

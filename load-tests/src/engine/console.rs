@@ -136,13 +136,12 @@ pub fn summary(suite: &SuiteReport) -> String {
     let count = |v: Verdict| suite.results.iter().filter(|r| r.verdict == v).count();
     // A pass whose baseline has rows this run could not compare (rows bound to another build
     // profile, or counts not made) is a pass on fewer rows, said apart from a full one.
-    let not_compared = |r: &&ScenarioResult| r.checks.iter().filter(|c| c.note.is_some()).count();
     let partly: Vec<&ScenarioResult> = suite
         .results
         .iter()
-        .filter(|r| r.verdict == Verdict::Pass && not_compared(r) > 0)
+        .filter(|r| r.verdict == Verdict::Pass && r.rows_not_compared() > 0)
         .collect();
-    let skipped_rows: usize = partly.iter().map(not_compared).sum();
+    let skipped_rows: usize = partly.iter().map(|r| r.rows_not_compared()).sum();
     let _ = writeln!(
         out,
         "\n{} scenarios{} in {:.0} s: {} pass{}, {} regression, {} without baseline{}",

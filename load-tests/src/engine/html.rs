@@ -96,7 +96,7 @@ pub fn render(suite: &SuiteReport) -> String {
             let skipped: usize = suite
                 .results
                 .iter()
-                .map(|r| r.checks.iter().filter(|c| c.note.is_some()).count())
+                .map(ScenarioResult::rows_not_compared)
                 .sum();
             if skipped == 0 {
                 "Every scenario with a baseline is within it.".to_owned()
@@ -148,12 +148,11 @@ pub fn render(suite: &SuiteReport) -> String {
             if r.checks.is_empty() {
                 "-".to_owned()
             } else {
-                let compared: Vec<_> = r.checks.iter().filter(|c| c.note.is_none()).collect();
-                let skipped = r.checks.len() - compared.len();
+                let skipped = r.rows_not_compared();
+                let holding = r.checks.iter().filter(|c| c.passed && c.note.is_none()).count();
                 format!(
-                    "{}/{}{}",
-                    compared.iter().filter(|c| c.passed).count(),
-                    compared.len(),
+                    "{holding}/{}{}",
+                    r.checks.len() - skipped,
                     if skipped > 0 { format!(" ({skipped} not compared)") } else { String::new() }
                 )
             },

@@ -55,6 +55,14 @@ pub struct ScenarioResult {
     pub notes: Vec<String>,
 }
 
+impl ScenarioResult {
+    /// Gated rows this run could not compare (bound to another build profile, or not counted):
+    /// each carries its reason as a note, and holds.
+    pub fn rows_not_compared(&self) -> usize {
+        self.checks.iter().filter(|c| c.note.is_some()).count()
+    }
+}
+
 /// Everything a suite run produced.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SuiteReport {

@@ -180,14 +180,11 @@ fn count_child(
     // other variables). So the child gets the same strings wherever it runs: a scratch
     // directory of a fixed length under /tmp, the program through a link in it, and only the
     // variables the count needs.
-    let dir = tempfile::Builder::new()
-        .prefix("load-tests-count-")
+    let mut scratch = tempfile::Builder::new();
+    scratch.prefix("load-tests-count-");
+    let dir = scratch
         .tempdir_in(FIXED_TEMP)
-        .or_else(|_| {
-            tempfile::Builder::new()
-                .prefix("load-tests-count-")
-                .tempdir()
-        })
+        .or_else(|_| scratch.tempdir())
         .map_err(io("creating a temporary directory"))?;
     let program = dir.path().join("program");
     std::os::unix::fs::symlink(exe, &program).map_err(io("linking the program"))?;

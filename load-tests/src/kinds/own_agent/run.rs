@@ -213,15 +213,14 @@ impl<A: Agent> Drive for AgentDriver<A> {
         record_leaks(setup, &mut out).await;
         let tally = tallies.merged();
         let sent = tally.ops.total;
-        let accounted =
-            counts.refused + after.handled + after.mailboxes.dropped + after.mailboxes.abandoned;
+        // Dropped by an overflow policy, or abandoned when the shutdown's drain ran out.
+        let dropped = after.mailboxes.dropped + after.mailboxes.abandoned;
         out.delivery = Some(Delivery {
             sent,
             delivered: after.handled,
             rejected: counts.refused,
-            // Dropped by an overflow policy, or abandoned when the shutdown's drain ran out.
-            dropped: after.mailboxes.dropped + after.mailboxes.abandoned,
-            lost: sent.saturating_sub(accounted),
+            dropped,
+            lost: sent.saturating_sub(counts.refused + after.handled + dropped),
             counted_delivered: Some(after.mailboxes.delivered),
             ..Delivery::default()
         });
