@@ -115,6 +115,30 @@ impl Gate {
         )
     }
 
+    /// Tolerance of the drift gate ([`crate::baseline`]'s reference point): an exact figure may
+    /// rise by 3% in all since its series started, however small each step was.
+    pub const DRIFT_TOLERANCE: f64 = 0.03;
+
+    /// Whether `metric` is an exact figure gated for drift as well as per commit: the counted
+    /// instructions and estimated cycles, and heap bytes per operation and at peak. (System
+    /// calls and allocation counts allow no rise at all, so they cannot drift.)
+    pub fn drifts(metric: &str) -> bool {
+        [
+            paths::INSTRUCTIONS,
+            paths::ESTIMATED_CYCLES,
+            paths::HEAP_BYTES_PER_OP,
+            paths::HEAP_PEAK_LIVE,
+        ]
+        .contains(&metric)
+    }
+
+    /// Whether `metric` is an exact figure gated only upward (`at_most`) whose fall by more than
+    /// its tolerance fails too, until re-blessed ("improved: re-bless down"), so that the slack
+    /// an improvement opens does not let a later regression through.
+    pub fn ratchets(metric: &str) -> bool {
+        paths::COUNTED.contains(&metric)
+    }
+
     /// Instructions per operation: at most 1% more, compared only with a baseline of the same
     /// build profile.
     pub fn instructions() -> Gate {

@@ -13,6 +13,7 @@ pub mod drive;
 pub mod engine;
 pub mod format;
 pub mod gate;
+pub mod history;
 pub mod instructions;
 mod invariants;
 pub mod kinds;

@@ -397,7 +397,10 @@ fn no_two_files_of_a_crate_import_each_other() {
 /// own layer or below. A module path matches the first entry whose pattern it starts with; `*`
 /// is any one segment, and a pattern ending in `$` must match the whole path.
 const LOAD_TESTS_LAYERS: &[(&str, &[&str])] = &[
-    ("basics", &["format", "stats", "nested_cargo", "rule"]),
+    (
+        "basics",
+        &["format", "stats", "nested_cargo", "rule", "history/git"],
+    ),
     (
         "model: scenarios and each kind's parameters",
         &["scenario", "workload", "kinds$", "kinds/*$"],
@@ -427,6 +430,7 @@ const LOAD_TESTS_LAYERS: &[(&str, &[&str])] = &[
             "baseline",
             "load_test",
             "chaos",
+            "history",
         ],
     ),
     ("suite", &["catalog", "engine"]),

@@ -6,8 +6,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::error::BaselineError;
+use super::reference::Reference;
 use super::table::{Comparison, Row};
 use crate::attribution::{attribution, Unit};
+use crate::format::delta_pct;
 use crate::gate::{Gate, Rule};
 use crate::report::{paths, Report};
 use crate::report::{FunctionCost, InstructionReport};
@@ -26,6 +28,8 @@ pub struct Baseline {
     pub metrics: BTreeMap<String, Entry>,
     /// How the instructions were counted, and where they went, when the scenario counts them.
     pub instructions: Option<CountedWith>,
+    /// The drift gate's reference point for the exact figures ([`Reference`]).
+    pub reference: Option<Reference>,
 }
 
 /// The conditions of a baseline's instruction count, and its costliest functions.
@@ -77,6 +81,8 @@ struct RawBaseline {
     #[serde(default)]
     profile: Option<serde_json::Value>,
     metrics: BTreeMap<String, RawEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reference: Option<Reference>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     instructions: Option<CountedWith>,
 }
@@ -218,6 +224,7 @@ impl Baseline {
             profile,
             metrics,
             instructions: raw.instructions,
+            reference: raw.reference,
         })
     }
 
@@ -261,6 +268,7 @@ impl Baseline {
                 cycle_functions: i.cycle_functions.clone(),
                 agent_core_cycles: i.agent_core_cycles.clone(),
             }),
+            reference: None,
         })
     }
 
@@ -271,6 +279,7 @@ impl Baseline {
             scenario: self.scenario.clone().into(),
             note: Some("written by UPDATE_BASELINES=1; values from one run, rules from load-tests/src/baseline/gates.rs".into()),
             profile: Some(self.profile.clone().into()),
+            reference: self.reference.clone(),
             instructions: self.instructions.clone(),
             metrics: self
                 .metrics
@@ -405,6 +414,10 @@ impl Baseline {
             };
             row.actual = actual;
             row.passed = e.rule.passes(e.value, row.actual, e.tolerance);
+            if row.passed {
+                row.note = ratchet(name, e, actual);
+                row.passed = row.note.is_none();
+            }
             if counted_metric && !row.passed {
                 if let (Some(b), Some(a)) = (&self.instructions, &report.instructions) {
                     notes.extend(b.blame(a, name, row.actual - row.baseline));
@@ -494,6 +507,22 @@ impl CountedWith {
         notes.extend(attribution(b_own, a_own, 8, unit));
         notes
     }
+}
+
+/// The ratchet: an exact figure gated only upward that fell by more than its tolerance fails
+/// until re-blessed, so that the slack an improvement opens does not let a later regression of
+/// the same size through. The note says what to do.
+fn ratchet(metric: &str, e: &Entry, actual: f64) -> Option<String> {
+    let floor = e.value * (1.0 - e.tolerance) - 1e-12;
+    (Gate::ratchets(metric) && e.rule == Rule::AtMost && actual < floor).then(|| {
+        format!(
+            "improved: re-bless down ({}=1, or `load-tests bless`), so that a later regression \
+             of the same size fails; {:.2}% below the baseline, more than its {:.0}% tolerance",
+            super::UPDATE_VAR,
+            -delta_pct(e.value, actual).unwrap_or(0.0),
+            e.tolerance * 100.0
+        )
+    })
 }
 
 fn invalid(path: &Path, field: &str, problem: String) -> BaselineError {

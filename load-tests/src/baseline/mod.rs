@@ -5,9 +5,11 @@
 //! the file holds the values (and the rules, so a reviewer sees them in `git diff`). Baselines are
 //! rewritten only through `UPDATE_BASELINES=1`, never when `CI` is set.
 
+pub mod drift;
 mod error;
 mod file;
 pub mod gates;
+mod reference;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -73,7 +75,9 @@ pub fn judge(dir: &Path, report: &Report) -> Result<Judgement, BaselineError> {
         None
     } else {
         let baseline = Baseline::load(&path, &report.scenario)?;
-        Some(baseline.compare(report, &gates::gates_for(&report.config), &path)?)
+        let mut c = baseline.compare(report, &gates::gates_for(&report.config), &path)?;
+        drift::check(&baseline, report, &mut c);
+        Some(c)
     };
     let verdict = if report.partial {
         Verdict::Partial
@@ -94,7 +98,7 @@ pub fn judge(dir: &Path, report: &Report) -> Result<Judgement, BaselineError> {
 /// Writes `report`'s baseline under `dir`: its values for the metrics its scenario gates. Refused
 /// when `CI` is set ([`GateMode::ci`]), and for a run that was cut short or broke an invariant.
 /// The one bless path of the tests (`UPDATE_BASELINES=1`) and the CLI (`bless`).
-pub fn bless(dir: &Path, report: &Report, mode: GateMode) -> Result<PathBuf, BaselineError> {
+pub fn bless(dir: &Path, report: &Report, mode: &GateMode) -> Result<PathBuf, BaselineError> {
     let path = path_for(dir, &report.scenario);
     if mode.ci {
         return Err(BaselineError::BlessInCi { path });
@@ -123,7 +127,13 @@ pub fn bless(dir: &Path, report: &Report, mode: GateMode) -> Result<PathBuf, Bas
                 .into(),
         ));
     }
-    let baseline = Baseline::from_report(report, &gates, &path)?;
+    let mut baseline = Baseline::from_report(report, &gates, &path)?;
+    let old = path
+        .exists()
+        .then(|| Baseline::load(&path, &report.scenario).ok())
+        .flatten();
+    baseline.reference =
+        drift::next_reference(old.as_ref(), &baseline, mode.accept_drift.as_deref());
     baseline.write(&path)?;
     Ok(path)
 }
@@ -138,12 +148,15 @@ pub enum Outcome {
 }
 
 /// What the environment asks of the gate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GateMode {
     /// `UPDATE_BASELINES=1`: rewrite baselines from this run.
     pub bless: bool,
     /// `CI` is set: never rewrite.
     pub ci: bool,
+    /// [`drift::ACCEPT_DRIFT_VAR`]: the baselines written restart their drift series, for this
+    /// reason.
+    pub accept_drift: Option<String>,
 }
 
 impl GateMode {
@@ -152,6 +165,9 @@ impl GateMode {
         GateMode {
             bless: std::env::var(UPDATE_VAR).is_ok_and(|v| v == "1"),
             ci: std::env::var_os("CI").is_some(),
+            accept_drift: std::env::var(drift::ACCEPT_DRIFT_VAR)
+                .ok()
+                .filter(|r| !r.trim().is_empty()),
         }
     }
 }
@@ -159,11 +175,11 @@ impl GateMode {
 /// What a test does with its report: [`bless`] under `UPDATE_BASELINES=1`, else [`judge`], where
 /// a missing baseline is an error (a gated test must have one).
 pub fn gate(dir: &Path, report: &Report) -> Result<Outcome, BaselineError> {
-    gate_with(dir, report, GateMode::from_env())
+    gate_with(dir, report, &GateMode::from_env())
 }
 
 /// [`gate`] with the mode given rather than read from the environment.
-pub fn gate_with(dir: &Path, report: &Report, mode: GateMode) -> Result<Outcome, BaselineError> {
+pub fn gate_with(dir: &Path, report: &Report, mode: &GateMode) -> Result<Outcome, BaselineError> {
     if mode.bless {
         return bless(dir, report, mode).map(Outcome::Blessed);
     }

@@ -76,6 +76,10 @@ enum Command {
         /// The baselines directory.
         #[arg(long, default_value = default_baselines())]
         baselines: PathBuf,
+        /// Restart the drift series of the baselines written at their new values, for this
+        /// reason (kept in each file). Without it, each keeps its reference point.
+        #[arg(long, value_name = "WHY")]
+        accept_drift: Option<String>,
     },
     /// Joins a load test as a worker process: takes jobs from the shared work queue on the NATS
     /// server until SIGTERM or Ctrl-C (start several, on any machines, with the same --nats).
@@ -114,6 +118,7 @@ pub fn main() -> ExitCode {
             report,
             scenario,
             baselines,
+            accept_drift,
         }) => bless(
             &if report.is_empty() {
                 vec![default_report_dir().join("report.json")]
@@ -122,6 +127,7 @@ pub fn main() -> ExitCode {
             },
             &scenario,
             &baselines,
+            accept_drift.as_deref(),
         ),
         Some(Command::CountInstructions { scenario }) => count_instructions(&scenario),
         Some(Command::Worker(o)) => distributed::worker(&o),
@@ -176,12 +182,17 @@ fn count_instructions(file: &Path) -> Result<Exit, CliError> {
     Ok(Exit::Pass)
 }
 
-fn bless(reports: &[PathBuf], patterns: &[String], dir: &Path) -> Result<Exit, CliError> {
+fn bless(
+    reports: &[PathBuf],
+    patterns: &[String],
+    dir: &Path,
+    accept_drift: Option<&str>,
+) -> Result<Exit, CliError> {
     let suites = reports
         .iter()
         .map(|r| SuiteReport::read(r))
         .collect::<Result<Vec<_>, _>>()?;
-    let written = engine::bless(&suites, dir, patterns)?;
+    let written = engine::bless(&suites, dir, patterns, accept_drift)?;
     if written.is_empty() {
         return Err(CliError::NothingToBless {
             report: reports[0].clone(),

@@ -156,8 +156,12 @@ pub fn bless(
     suites: &[SuiteReport],
     dir: &Path,
     patterns: &[String],
+    accept_drift: Option<&str>,
 ) -> Result<Vec<PathBuf>, BaselineError> {
-    let mode = GateMode::from_env();
+    let mut mode = GateMode::from_env();
+    if let Some(why) = accept_drift {
+        mode.accept_drift = Some(why.to_owned());
+    }
     let mut seen = std::collections::BTreeSet::new();
     suites
         .iter()
@@ -172,7 +176,7 @@ pub fn bless(
         .map(|r| {
             let mut report = r.report.clone();
             median_ratios(&mut report, suites);
-            baseline::bless(dir, &report, mode)
+            baseline::bless(dir, &report, &mode)
         })
         .collect()
 }

@@ -1,0 +1,5 @@
+//! Every gated figure over time: what was blessed into `baselines/` across the git log, and
+//! what each gate run on main recorded on the `perf-history` branch. Read by `load-tests
+//! history`, which finds change points in the noisy figures and draws the series.
+
+pub mod git;
