@@ -422,3 +422,16 @@ pub struct FunctionCost {
     /// The count per operation.
     pub per_op: f64,
 }
+
+/// The CPU's model name, for naming the machine in reports.
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}

@@ -399,7 +399,14 @@ fn no_two_files_of_a_crate_import_each_other() {
 const LOAD_TESTS_LAYERS: &[(&str, &[&str])] = &[
     (
         "basics",
-        &["format", "stats", "nested_cargo", "rule", "history/git"],
+        &[
+            "format",
+            "stats",
+            "nested_cargo",
+            "rule",
+            "history/git",
+            "history/changepoint",
+        ],
     ),
     (
         "model: scenarios and each kind's parameters",

@@ -14,7 +14,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-
 use super::file::{Baseline, CountedWith};
 pub use super::reference::Reference;
 use super::table::{Comparison, Row};

@@ -109,6 +109,13 @@ pub enum CliError {
     /// A publisher's outbox could not be used.
     #[error(transparent)]
     Outbox(#[from] OutboxError),
+    /// A history file (or branch) that cannot be read.
+    #[error(transparent)]
+    HistoryFile(#[from] crate::history::record::ParseError),
+    /// The history could not be read or written (git missing, not a repository, a branch
+    /// that moved under an append).
+    #[error("history: {0}")]
+    History(String),
     /// A file or folder could not be read, created or written.
     #[error("{path}: cannot {what}: {source}")]
     Io {
@@ -132,6 +139,7 @@ impl CliError {
             | CliError::NothingShared(..)
             | CliError::NothingToBless { .. }
             | CliError::Run(_)
+            | CliError::HistoryFile(_)
             | CliError::BadArgument { .. } => Exit::BadInput,
             CliError::Baseline(e) => CliError::exit_of_baseline(e),
             CliError::Suite(e) => match e {
@@ -143,6 +151,7 @@ impl CliError {
             CliError::Count(_)
             | CliError::Io { .. }
             | CliError::Outbox(_)
+            | CliError::History(_)
             | CliError::ChaosSetup { .. } => Exit::Failure,
         }
     }

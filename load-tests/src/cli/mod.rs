@@ -15,6 +15,7 @@ mod chaos;
 mod compare;
 mod distributed;
 mod error;
+mod history;
 mod run;
 
 use args::{default_baselines, default_report_dir, scenarios, RunArgs, Source};
@@ -81,6 +82,10 @@ enum Command {
         #[arg(long, value_name = "WHY")]
         accept_drift: Option<String>,
     },
+    /// Every gated figure over the commits: the values blessed into baselines/ across the git
+    /// log and the gate runs recorded on the perf-history branch; change points in the real-time
+    /// ratios; `--html` draws them. `history record` appends a run's figures.
+    History(history::HistoryArgs),
     /// Joins a load test as a worker process: takes jobs from the shared work queue on the NATS
     /// server until SIGTERM or Ctrl-C (start several, on any machines, with the same --nats).
     Worker(distributed::WorkerOptions),
@@ -130,6 +135,7 @@ pub fn main() -> ExitCode {
             accept_drift.as_deref(),
         ),
         Some(Command::CountInstructions { scenario }) => count_instructions(&scenario),
+        Some(Command::History(args)) => history::history(&args),
         Some(Command::Worker(o)) => distributed::worker(&o),
         Some(Command::Publisher(o)) => distributed::publisher(&o),
         Some(Command::Subscriber(o)) => distributed::subscriber(&o),

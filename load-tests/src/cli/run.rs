@@ -60,11 +60,27 @@ pub(super) fn run(args: &RunArgs) -> Result<Exit, CliError> {
     let page = args.out.join("report.html");
     let text = serde_json::to_string_pretty(&report).expect("a suite report always serializes");
     std::fs::write(&json, text + "\n").map_err(io(&json, "write"))?;
-    std::fs::write(&page, html::render(&report)).map_err(io(&page, "write"))?;
+    let history = args.out.join("history.html");
+    let linked = match super::history::page_for_run(&args.baselines, &report) {
+        Ok(h) => {
+            std::fs::write(&history, h).map_err(io(&history, "write"))?;
+            Some("history.html")
+        }
+        Err(why) => {
+            println!("History page not written: {why}");
+            None
+        }
+    };
+    std::fs::write(&page, html::render(&report, linked)).map_err(io(&page, "write"))?;
     println!(
-        "\nReports: {} and {}{}",
+        "\nReports: {} and {}{}{}",
         json.display(),
         page.display(),
+        if linked.is_some() {
+            format!(" (each scenario's history: {})", history.display())
+        } else {
+            String::new()
+        },
         if report.partial { " (PARTIAL)" } else { "" }
     );
     Ok(if report.partial && stop.load(Ordering::Relaxed) {

@@ -48,7 +48,7 @@ fn ms(ns: u64) -> String {
 }
 
 /// The report as one HTML page.
-pub fn render(suite: &SuiteReport) -> String {
+pub fn render(suite: &SuiteReport, history: Option<&str>) -> String {
     let mut h = String::new();
     let e = &suite.environment;
     let _ = write!(
@@ -202,17 +202,24 @@ pub fn render(suite: &SuiteReport) -> String {
     }
 
     for r in &suite.results {
-        section(&mut h, r);
+        section(&mut h, r, history);
     }
     h.push_str("</body></html>\n");
     h
 }
 
-fn section(h: &mut String, r: &ScenarioResult) {
+fn section(h: &mut String, r: &ScenarioResult, history: Option<&str>) {
     let rep = &r.report;
+    let link = history.map_or_else(String::new, |page| {
+        format!(
+            " <a class=\"muted\" href=\"{}#{}\">history</a>",
+            escape(page),
+            escape(&rep.scenario)
+        )
+    });
     let _ = write!(
         h,
-        "<section id=\"{0}\"><h2>{0} <span class=\"{1}\">{2}</span></h2><p>{3}<br>\
+        "<section id=\"{0}\"><h2>{0} <span class=\"{1}\">{2}</span>{8}</h2><p>{3}<br>\
          <span class=\"muted\">{4}; {5:?} clock, {6:.3} s on it, {7:.2} s wall</span></p><div class=\"plots\">",
         escape(&rep.scenario),
         class(r.verdict),
@@ -221,7 +228,8 @@ fn section(h: &mut String, r: &ScenarioResult) {
         escape(&rep.source),
         rep.clock,
         rep.elapsed_s,
-        rep.wall_s
+        rep.wall_s,
+        link
     );
     let plots = [
         plots::latency(rep),

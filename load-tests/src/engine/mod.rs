@@ -4,6 +4,7 @@
 //! that the console tables, the HTML report, `compare` and `bless` read.
 
 pub mod console;
+pub mod history_page;
 pub mod html;
 pub mod plots;
 mod prerequisites;
@@ -197,7 +198,7 @@ pub fn run_suite(
         started_unix_s,
         wall_s: started.elapsed().as_secs_f64(),
         environment: Environment::current(),
-        cpu_model: cpu_model(),
+        cpu_model: crate::report::cpu_model(),
         results,
     })
 }
@@ -249,19 +250,6 @@ fn count_all(
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
         })
         .collect()
-}
-
-/// The CPU's model name, for naming the machine in reports.
-pub fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// A scenario's result beside what a published report claimed for it.

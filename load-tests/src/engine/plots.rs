@@ -19,7 +19,7 @@ fn svg(
 }
 
 /// Renders `draw` on a white `size` canvas; a drawing error becomes a visible note in the page.
-fn svg_sized(
+pub(super) fn svg_sized(
     size: (u32, u32),
     draw: impl FnOnce(DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> PlotResult,
 ) -> String {
