@@ -522,12 +522,22 @@ fn default_baselines() -> PathBuf {
         .unwrap_or_else(|| package.join("baselines"))
 }
 
-/// Writes `report` to `<target>/<profile>/load-reports/<scenario>.json` (next to the test
-/// binaries) and returns the path; a failure to write is reported, not fatal.
+/// The environment variable that points the reports the tests save elsewhere (a test that runs
+/// a deliberately worse build sends them there, so that `load-tests history record` never takes
+/// them for main's).
+pub const REPORTS_VAR: &str = "LOAD_TESTS_REPORTS";
+
+/// Writes `report` to [`REPORTS_VAR`], else `<target>/<profile>/load-reports/<scenario>.json`
+/// (next to the test binaries, where `load-tests history record` reads them) and returns the
+/// path; a failure to write is reported, not fatal.
 fn save(report: &Report) -> PathBuf {
-    let dir = std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.join("load-reports")))
+    let dir = std::env::var_os(REPORTS_VAR)
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::current_exe()
+                .ok()
+                .and_then(|exe| Some(exe.parent()?.parent()?.join("load-reports")))
+        })
         .unwrap_or_else(|| std::env::temp_dir().join("load-reports"));
     let path = dir.join(format!("{}.json", report.scenario));
     if let Err(e) =

@@ -1,12 +1,14 @@
 //! The drift gate and the ratchet, replayed on synthetic series in a scratch git repository:
 //! each "commit" measures, is judged, and (when it passes) re-blesses and commits, as a
-//! developer running `UPDATE_BASELINES=1` after every change would.
+//! developer running `UPDATE_BASELINES=1` after every change would. The series are checked in
+//! as history records (`tests/data/history/*.jsonl`, written by the script in their README).
 
 use std::path::Path;
 use std::process::Command;
 use std::sync::Mutex;
 
 use load_tests::baseline::{self, drift, Baseline, GateMode, Judgement, Outcome, Verdict};
+use load_tests::history::record;
 use load_tests::report::Report;
 
 #[path = "support/synthetic.rs"]
@@ -63,7 +65,7 @@ fn bless(dir: &Path, per_op: f64, accept: Option<&str>) {
 
 fn commit(root: &Path, subject: &str) {
     git(root, &["add", "-A"]);
-    git(root, &["commit", "-q", "-m", subject]);
+    git(root, &["commit", "-q", "--allow-empty", "-m", subject]);
 }
 
 fn judge(dir: &Path, per_op: f64) -> Judgement {
@@ -88,14 +90,26 @@ fn reference(dir: &Path) -> drift::Reference {
     Baseline::load(&path, SCENARIO).unwrap().reference.unwrap()
 }
 
+/// The values of a checked-in series, in order.
+fn replay(file: &str) -> Vec<f64> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/history")
+        .join(file);
+    record::read(&path)
+        .unwrap()
+        .iter()
+        .map(|r| r.value)
+        .collect()
+}
+
 #[test]
 fn a_drift_of_half_a_percent_a_commit_is_caught_within_three_commits_of_crossing_3_percent() {
     let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
-    let (root, dir) = repo(1000.0);
-    let crossed = (1..).find(|k| 1.005f64.powi(*k) > 1.03).unwrap();
+    let series = replay("instructions_drift_half_percent.jsonl");
+    let (root, dir) = repo(series[0]);
+    let crossed = series.iter().position(|v| *v > series[0] * 1.03).unwrap();
     let mut caught = None;
-    for k in 1..=20 {
-        let per_op = 1000.0 * 1.005f64.powi(k);
+    for (k, &per_op) in series.iter().enumerate().skip(1) {
         let j = judge(&dir, per_op);
         if j.verdict == Verdict::Regression {
             caught = Some((k, j));
@@ -132,9 +146,19 @@ fn a_drift_of_half_a_percent_a_commit_is_caught_within_three_commits_of_crossing
 #[test]
 fn a_single_step_of_1_2_percent_fails_at_once() {
     let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
-    let (_root, dir) = repo(1000.0);
-    let j = judge(&dir, 1012.0);
-    assert_eq!(failed(&j), ["instructions.per_op"], "{}", text(&j));
+    let series = replay("instructions_step_1_2_percent.jsonl");
+    let (root, dir) = repo(series[0]);
+    let step = series.iter().position(|v| *v != series[0]).unwrap();
+    for (k, &per_op) in series.iter().enumerate().skip(1) {
+        let j = judge(&dir, per_op);
+        if k < step {
+            assert_eq!(j.verdict, Verdict::Pass, "{}", text(&j));
+            bless(&dir, per_op, None);
+            commit(root.path(), &format!("step {k}"));
+        } else {
+            assert_eq!(failed(&j), ["instructions.per_op"], "{}", text(&j));
+        }
+    }
 }
 
 #[test]

@@ -33,6 +33,9 @@ fn run_example_with(dir: &Path, capacity: Option<usize>) -> Output {
         .arg("--target-dir")
         .arg(target_dir)
         .env("LOAD_TESTS_BASELINES", dir)
+        // Its reports (of a doctored baseline, of a worse agent) are not main's figures: they
+        // stay beside the copy, out of what `load-tests history record` reads.
+        .env(load_tests::load_test::REPORTS_VAR, dir.join("reports"))
         // A bless asked of the outer run must not rewrite the copy.
         .env_remove("UPDATE_BASELINES");
     match capacity {
