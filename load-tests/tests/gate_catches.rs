@@ -67,8 +67,13 @@ fn run(scenario: &str, inject: &str) -> (i32, SuiteReport) {
 
 /// Baselines for `scenario` blessed from one run of the injected build with nothing injected.
 fn own_baselines(scenario: &str) -> tempfile::TempDir {
+    own_baselines_with(scenario, "")
+}
+
+/// Baselines for `scenario` blessed from one run of the injected build with `inject`.
+fn own_baselines_with(scenario: &str, inject: &str) -> tempfile::TempDir {
     let baselines = tempfile::tempdir().unwrap();
-    let (out, (code, _)) = run_against(injected(), scenario, "", Some(baselines.path()));
+    let (out, (code, _)) = run_against(injected(), scenario, inject, Some(baselines.path()));
     assert_eq!(code, 0, "{scenario}: no baseline yet is not a failure");
     let blessed = Command::new(injected())
         .arg("bless")
@@ -174,6 +179,57 @@ fn a_few_percent_more_instructions_per_send_fail_the_instruction_gate_and_name_t
             && notes.contains("`agent_core::inject::on_send`"),
         "{notes}"
     );
+}
+
+/// Extra loop iterations per send that make `phantom_high` about 5% costlier in instructions per
+/// message than the same build with nothing injected (debug: `send_spin=3` is +3.4%).
+const FIVE_PERCENT_PER_SEND: &str = if cfg!(debug_assertions) {
+    "send_spin=5"
+} else {
+    "send_spin=6"
+};
+
+/// The ratchet, on agent-core's real send path: baselines blessed from the costlier build, the
+/// cheaper one (nothing injected) fails as improved; blessed down from the cheaper one, the cost
+/// put back fails the instruction gate.
+#[test]
+fn a_cheaper_send_path_fails_as_improved_until_blessed_down_and_then_the_old_cost_fails() {
+    let costlier = own_baselines_with("phantom_high", FIVE_PERCENT_PER_SEND);
+    let (code, report) = run_against(injected(), "phantom_high", "", Some(costlier.path())).1;
+    assert_eq!(code, 1, "{:?}", failed(&report));
+    let per_op = report.results[0]
+        .checks
+        .iter()
+        .find(|c| c.metric == "instructions.per_op")
+        .expect("a gated row");
+    assert!(
+        !per_op.passed
+            && per_op
+                .note
+                .as_deref()
+                .is_some_and(|n| n.starts_with("improved: re-bless down")),
+        "{per_op:?}"
+    );
+    eprintln!(
+        "cheaper by {:.2}% instructions per message",
+        -per_op.delta_pct().unwrap()
+    );
+
+    let blessed_down = own_baselines("phantom_high");
+    let (code, report) = run_against(
+        injected(),
+        "phantom_high",
+        FIVE_PERCENT_PER_SEND,
+        Some(blessed_down.path()),
+    )
+    .1;
+    assert_eq!(code, 1);
+    let per_op = report.results[0]
+        .checks
+        .iter()
+        .find(|c| c.metric == "instructions.per_op")
+        .expect("a gated row");
+    assert!(!per_op.passed && per_op.note.is_none(), "{per_op:?}");
 }
 
 #[test]
