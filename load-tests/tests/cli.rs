@@ -273,6 +273,36 @@ fn a_run_writes_json_and_html_compares_and_blesses() {
     let o = cli(&["compare", json.to_str().unwrap(), json.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("throughput_ops_per_s"));
+    // A build 5% cheaper is an improvement to bless down, said so (not a failure of compare).
+    let mut cheaper = report.clone();
+    let counted = &mut cheaper["results"][0]["report"]["instructions"]["per_op"];
+    *counted = (counted.as_f64().unwrap() * 0.95).into();
+    let cheaper_path = dir.path().join("cheaper.json");
+    std::fs::write(&cheaper_path, cheaper.to_string()).unwrap();
+    let o = cli(&[
+        "compare",
+        json.to_str().unwrap(),
+        cheaper_path.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let compared = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        compared.contains("Improved: instructions per operation fell by more than 1%")
+            && compared.contains("veritas_concurrent_100: ")
+            && compared.contains("(-5.00%)"),
+        "{compared}"
+    );
+    // Each scenario links to its history, drawn from the baselines' git log and this run.
+    assert!(
+        html.contains("href=\"history.html#veritas_concurrent_100\""),
+        "no history link"
+    );
+    let history = std::fs::read_to_string(out.join("history.html")).unwrap();
+    assert!(
+        history.contains("<section id=\"veritas_concurrent_100\">")
+            && history.contains("from this run"),
+        "history page"
+    );
 
     // Blessing writes a baseline for the user scenario; under CI it is refused.
     let baselines = dir.path().join("baselines");

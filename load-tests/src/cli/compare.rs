@@ -23,6 +23,7 @@ pub(super) fn compare(a: &Path, b: &Path) -> Result<Exit, CliError> {
     );
     let mut common = 0;
     let mut rose = Vec::new();
+    let mut fell = Vec::new();
     for x in &ra.results {
         let Some(y) = rb
             .results
@@ -70,6 +71,14 @@ pub(super) fn compare(a: &Path, b: &Path) -> Result<Exit, CliError> {
                 ) {
                     println!("   {line}");
                 }
+            } else if ib.per_op < ia.per_op * (1.0 - limit) {
+                fell.push(format!(
+                    "{}: {:.1} -> {:.1} instructions/op ({:+.2}%)",
+                    x.report.scenario,
+                    ia.per_op,
+                    ib.per_op,
+                    (ib.per_op / ia.per_op - 1.0) * 100.0
+                ));
             }
         }
     }
@@ -91,6 +100,18 @@ pub(super) fn compare(a: &Path, b: &Path) -> Result<Exit, CliError> {
     }
     if common == 0 {
         return Err(CliError::NothingShared(a.to_owned(), b.to_owned()));
+    }
+    if !fell.is_empty() {
+        println!(
+            "\nImproved: instructions per operation fell by more than {:.0}% in the scenarios \
+             below. Re-bless them down (UPDATE_BASELINES=1, or `load-tests bless`): the gate \
+             fails an improvement it has not blessed, so that the slack does not let a later \
+             regression through.",
+            Gate::INSTRUCTION_TOLERANCE * 100.0
+        );
+        for r in &fell {
+            println!("  {r}");
+        }
     }
     if rose.is_empty() {
         println!(
