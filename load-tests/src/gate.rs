@@ -119,13 +119,17 @@ impl Gate {
     /// rise by 3% in all since its series started, however small each step was.
     pub const DRIFT_TOLERANCE: f64 = 0.03;
 
-    /// Whether `metric` is an exact figure gated for drift as well as per commit: the counted
-    /// instructions and estimated cycles, and heap bytes per operation and at peak. (System
-    /// calls and allocation counts allow no rise at all, so they cannot drift.)
+    /// Whether `metric` is an exact figure gated for drift as well as per commit: instructions
+    /// per operation, and heap bytes per operation and at peak. Not estimated cycles: the cache
+    /// simulation sees where code is laid out, which moves with unrelated changes (agent-core
+    /// unchanged, the harness's own changes of issue 24 moved `phantom_high`'s estimate by
+    /// +1.7%, and a build differing only in a few lines of the history page's code and in its
+    /// path moved `phantom_extreme`'s by -0.36%), so its
+    /// lowest blessed value is no reference. System calls and allocation counts allow no rise at
+    /// all, so they cannot drift.
     pub fn drifts(metric: &str) -> bool {
         [
             paths::INSTRUCTIONS,
-            paths::ESTIMATED_CYCLES,
             paths::HEAP_BYTES_PER_OP,
             paths::HEAP_PEAK_LIVE,
         ]
@@ -134,9 +138,12 @@ impl Gate {
 
     /// Whether `metric` is an exact figure gated only upward (`at_most`) whose fall by more than
     /// its tolerance fails too, until re-blessed ("improved: re-bless down"), so that the slack
-    /// an improvement opens does not let a later regression through.
+    /// an improvement opens does not let a later regression through: instructions and system
+    /// calls per operation, which are the same whatever the code's layout (three builds of one
+    /// agent-core, at two paths and three harness revisions, counted `phantom_extreme` at
+    /// 8,960.6 each). Not estimated cycles, which move with layout (see [`Gate::drifts`]).
     pub fn ratchets(metric: &str) -> bool {
-        paths::COUNTED.contains(&metric)
+        metric == paths::INSTRUCTIONS || metric == paths::SYSCALLS
     }
 
     /// Instructions per operation: at most 1% more, compared only with a baseline of the same

@@ -1,5 +1,5 @@
-//! The drift gate: the per-commit gate lets an exact figure (instructions, estimated cycles,
-//! heap bytes per operation) rise by its tolerance at every re-blessing, so ten commits of +0.9%
+//! The drift gate: the per-commit gate lets an exact figure (instructions per operation, heap
+//! bytes per operation and at peak; [`Gate::drifts`]) rise by its tolerance at every re-blessing, so ten commits of +0.9%
 //! would add up to +9.4% with no gate failing. Each baseline therefore keeps a reference point
 //! for those figures ([`Reference`]): the lowest value blessed since the series started (an
 //! improvement lowers it, nothing raises it). A run fails when it is more than

@@ -159,6 +159,11 @@ fn gather(args: &ShowArgs) -> Result<(Vec<Record>, Vec<String>), CliError> {
                 .iter()
                 .any(|p| engine::matches(p, r.scenario()))
         });
+        sources.push(format!(
+            "{} of them of {}",
+            records.len(),
+            args.scenario.join(", ")
+        ));
     }
     Ok((records, sources))
 }

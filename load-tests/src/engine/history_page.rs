@@ -137,8 +137,9 @@ fn plot(metric: &str, series: &[&Series]) -> String {
             .configure_mesh()
             .x_labels(5)
             .x_label_formatter(&|d| {
-                (first + chrono::Duration::seconds((d * 86_400.0) as i64))
-                    .format("%m-%d")
+                let at = first + chrono::Duration::seconds((d * 86_400.0) as i64);
+                // Days apart: the date; within a few days: the hour too.
+                at.format(if x_max > 3.0 { "%m-%d" } else { "%m-%d %Hh" })
                     .to_string()
             })
             .y_label_formatter(&|y| crate::format::num(*y))
