@@ -7,6 +7,7 @@
 //! cargo run --release -p load-tests -- run --scenario 'phantom_*' --quick
 //! cargo run --release -p load-tests -- compare old.json new.json
 //! cargo run --release -p load-tests -- bless --scenario '*_full'
+//! cargo run --release -p load-tests -- history --html target/history.html
 //! ```
 
 mod args;

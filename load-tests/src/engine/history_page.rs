@@ -48,7 +48,7 @@ pub fn render(series: &[Series], what: &str) -> String {
         "<h1>Load-test history</h1><p>{} series, {points} points: {}. Triangles are \
          blessings (values committed to <code>baselines/</code>), dots are recorded gate runs; \
          blue is the debug build (the test command), orange the release build (the CLI). Red \
-         lines are change points of the real-time ratios (E-Divisive, Welch's t-test p &lt; \
+         lines are change points of the real-time ratios (E-Divisive, Student's t-test p &lt; \
          0.001, a move of 5% or more).</p>",
         series.len(),
         escape(what)
