@@ -101,26 +101,21 @@ pub fn render(series: &[Series], what: &str) -> String {
     h
 }
 
-/// One figure's series (one per profile) against the date.
+/// One figure's series (one per profile), in the order of their dates: x is a point's rank
+/// among the chart's distinct dates (commits and runs evenly spaced, as in rustc-perf's and
+/// Otava's charts), labelled with the date.
 fn plot(metric: &str, series: &[&Series]) -> String {
-    let all: Vec<(f64, f64)> = series
+    let mut dates: Vec<i64> = series
         .iter()
-        .flat_map(|s| {
-            s.points
-                .iter()
-                .map(|p| (timestamp(&p.date) as f64, p.value))
-        })
+        .flat_map(|s| s.points.iter().map(|p| timestamp(&p.date)))
         .collect();
-    let t0 = all.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
-    let days = |t: f64| (t - t0) / 86_400.0;
-    let x_max = all
-        .iter()
-        .map(|p| days(p.0))
-        .fold(0.0, f64::max)
-        .max(1.0 / 24.0)
-        * 1.03;
-    let lo = all.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-    let hi = all.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+    dates.sort_unstable();
+    dates.dedup();
+    let rank = |date: &str| dates.binary_search(&timestamp(date)).unwrap_or(0) as f64;
+    let x_max = (dates.len().max(2) - 1) as f64;
+    let values = series.iter().flat_map(|s| s.points.iter().map(|p| p.value));
+    let lo = values.clone().fold(f64::INFINITY, f64::min);
+    let hi = values.fold(f64::NEG_INFINITY, f64::max);
     let pad = ((hi - lo) * 0.1).max(hi.abs() * 0.01).max(1e-9);
     let (y_lo, y_hi) = (lo - pad, hi + pad);
     let kind = series[0].kind;
@@ -128,19 +123,18 @@ fn plot(metric: &str, series: &[&Series]) -> String {
         let mut chart = ChartBuilder::on(&root)
             .caption(metric, ("sans-serif", 14))
             .margin(8)
+            .margin_right(28)
             .x_label_area_size(28)
             .y_label_area_size(62)
-            .build_cartesian_2d(-x_max * 0.02..x_max, y_lo..y_hi)
+            .build_cartesian_2d(-x_max * 0.02..x_max * 1.02, y_lo..y_hi)
             .map_err(|e| e.to_string())?;
-        let first = chrono::DateTime::from_timestamp(t0 as i64, 0).unwrap_or_default();
         chart
             .configure_mesh()
             .x_labels(5)
-            .x_label_formatter(&|d| {
-                let at = first + chrono::Duration::seconds((d * 86_400.0) as i64);
-                // Days apart: the date; within a few days: the hour too.
-                at.format(if x_max > 3.0 { "%m-%d" } else { "%m-%d %Hh" })
-                    .to_string()
+            .x_label_formatter(&|x| {
+                let i = (x.round().max(0.0) as usize).min(dates.len() - 1);
+                chrono::DateTime::from_timestamp(dates[i], 0)
+                    .map_or_else(String::new, |d| d.format("%m-%d %H:%M").to_string())
             })
             .y_label_formatter(&|y| crate::format::num(*y))
             .draw()
@@ -153,7 +147,7 @@ fn plot(metric: &str, series: &[&Series]) -> String {
             let pts: Vec<(f64, f64, Source)> = s
                 .points
                 .iter()
-                .map(|p| (days(timestamp(&p.date) as f64), p.value, p.source))
+                .map(|p| (rank(&p.date), p.value, p.source))
                 .collect();
             chart
                 .draw_series(LineSeries::new(

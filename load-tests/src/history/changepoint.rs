@@ -26,9 +26,10 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// p < 0.001, a move of at least 5%, three points a side. Calibrated on 200 recorded debug
-    /// and release ratios of this machine (`load-tests/tests/data/`): none found there, a 15%
-    /// shift found within five points (`load-tests/tests/change_points.rs`).
+    /// Otava's defaults: p < 0.001, a move of at least 5%; three points a side at least. On this
+    /// machine's recorded ratio noise (`load-tests/tests/data/history/`), 200-point draws raised a
+    /// false alarm in 3% of series and found a 15% shift within five points in 64% of them
+    /// (`load-tests/tests/change_points.rs`): a change point is a lead to look at, not a verdict.
     fn default() -> Config {
         Config {
             p_value: 0.001,
