@@ -4,33 +4,23 @@
 //! as history records (`tests/data/history/*.jsonl`, written by the script in their README).
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Mutex;
 
 use load_tests::baseline::{self, drift, Baseline, GateMode, Judgement, Outcome, Verdict};
 use load_tests::history::record;
 use load_tests::report::Report;
 
+#[path = "support/scratch_git.rs"]
+mod scratch_git;
 #[path = "support/synthetic.rs"]
 mod synthetic;
+use scratch_git::git;
 
 /// The drift reference variable is read from the environment: one test at a time under
 /// `cargo test`, whose tests share a process.
 static ENV: Mutex<()> = Mutex::new(());
 
 const SCENARIO: &str = "queue_overflow_reject";
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@localhost"])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
 
 /// A repository with `baselines/`, the report blessed at `per_op` instructions and committed.
 fn repo(per_op: f64) -> (tempfile::TempDir, std::path::PathBuf) {

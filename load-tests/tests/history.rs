@@ -2,23 +2,13 @@
 //! (a renamed metric carrying its series over), runs appended to a branch without touching the
 //! work tree, and history files with a bad line named.
 
-use std::path::Path;
-use std::process::Command;
+
+#[path = "support/scratch_git.rs"]
+mod scratch_git;
+use scratch_git::git as git_in;
 
 use load_tests::history::record::{self, Source};
 use load_tests::history::{blessed, git, series};
-
-fn git_in(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@localhost"])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
 
 fn baseline(metric: &str, value: f64) -> String {
     format!(
