@@ -2,6 +2,8 @@
 //! (a renamed metric carrying its series over), runs appended to a branch without touching the
 //! work tree, and history files with a bad line named.
 
+use std::path::Path;
+use std::process::Command;
 
 #[path = "support/scratch_git.rs"]
 mod scratch_git;
@@ -83,7 +85,7 @@ fn a_run_is_appended_to_the_branch_without_touching_the_work_tree() {
     )
     .unwrap();
     assert_ne!(first, second);
-    let text = git::show(root.path(), "perf-history", "history.jsonl")
+    let text = git::show_from_root(root.path(), "perf-history", "history.jsonl")
         .unwrap()
         .unwrap();
     let records = record::parse(&text, "perf-history:history.jsonl").unwrap();
@@ -118,4 +120,57 @@ fn a_bad_history_line_is_named_by_file_line_and_field() {
         let err = record::parse(&text, "h.jsonl").unwrap_err().to_string();
         assert!(err.starts_with(expected), "{err}");
     }
+}
+
+#[test]
+fn the_cli_appends_records_to_the_branch_and_reads_them_back() {
+    let root = tempfile::tempdir().unwrap();
+    git_in(root.path(), &["init", "-q"]);
+    std::fs::create_dir(root.path().join("baselines")).unwrap();
+    std::fs::write(root.path().join("baselines/README"), "x").unwrap();
+    git_in(root.path(), &["add", "-A"]);
+    git_in(root.path(), &["commit", "-q", "-m", "main"]);
+    let noise = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/history/ratio_noise.jsonl");
+    let cli = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_load-tests"))
+            .current_dir(root.path())
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (
+            out.status.code(),
+            text + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (code, out) = cli(&[
+        "history",
+        "record",
+        "--records",
+        noise.to_str().unwrap(),
+        "--branch",
+        "perf-history",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("appended 664 records (4 scenarios) to perf-history:history.jsonl"),
+        "{out}"
+    );
+    let (code, out) = cli(&["history", "--no-blessed", "--baselines", "baselines"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.starts_with("8 series: 664 recorded on perf-history"),
+        "{out}"
+    );
+    // A file that is not there is bad input, named.
+    let (code, out) = cli(&[
+        "history",
+        "record",
+        "--records",
+        "nope.jsonl",
+        "--branch",
+        "b",
+    ]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("--records: nope.jsonl: no such file"), "{out}");
 }

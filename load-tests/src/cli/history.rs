@@ -63,6 +63,10 @@ struct RecordArgs {
     /// reports the test command saved, <target>/debug/load-reports].
     #[arg(long, value_name = "PATH")]
     reports: Option<PathBuf>,
+    /// Records already made (JSON Lines from `history record --append` on the machine that ran
+    /// the tests, so that its CPU model is the one recorded), appended as they are.
+    #[arg(long, value_name = "FILE", conflicts_with = "reports")]
+    records: Option<PathBuf>,
     /// Append to this JSON Lines file.
     #[arg(long, value_name = "FILE", conflicts_with = "branch")]
     append: Option<PathBuf>,
@@ -85,19 +89,31 @@ fn record_run(args: &RecordArgs) -> Result<Exit, CliError> {
             .unwrap_or_else(|| PathBuf::from("target"))
             .join("debug/load-reports")
     });
-    let records = runs::from_reports(&reports).map_err(CliError::History)?;
+    let (records, from) = match &args.records {
+        Some(file) if !file.exists() => {
+            return Err(CliError::BadArgument {
+                flag: "--records",
+                problem: format!("{}: no such file", file.display()),
+            })
+        }
+        Some(file) => (record::read(file)?, file),
+        None => (
+            runs::from_reports(&reports).map_err(CliError::History)?,
+            &reports,
+        ),
+    };
     if records.is_empty() {
         return Err(CliError::History(format!(
-            "{}: no report to record (run the tests or the suite first)",
-            reports.display()
+            "{}: nothing to record (run the tests or the suite first)",
+            from.display()
         )));
     }
     let lines = record::to_lines(&records);
-    let scenarios = {
-        let mut s: Vec<&str> = records.iter().map(Record::scenario).collect();
-        s.dedup();
-        s.len()
-    };
+    let scenarios = records
+        .iter()
+        .map(Record::scenario)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     match (&args.append, &args.branch) {
         (Some(file), _) => {
             use std::io::Write;
@@ -194,7 +210,7 @@ fn recorded(
         if git::resolve(repo, &rev).is_none() {
             continue;
         }
-        if let Some(text) = git::show(repo, &rev, HISTORY_FILE)? {
+        if let Some(text) = git::show_from_root(repo, &rev, HISTORY_FILE)? {
             let r = record::parse(&text, &format!("{rev}:{HISTORY_FILE}"))
                 .map_err(|e| e.to_string())?;
             sources.push(format!("{} recorded on {rev}", r.len()));

@@ -181,12 +181,18 @@ fn cat_files(cwd: &Path, specs: &[String]) -> Result<Vec<Option<String>>, String
     Ok(texts)
 }
 
-/// The text of `file` (a path relative to `repo_dir`, which is inside the repository) at `rev`,
-/// or `None` when `rev` has no such file.
-pub fn show(repo_dir: &Path, rev: &str, file: &str) -> Result<Option<String>, String> {
-    Ok(cat_files(repo_dir, &[format!("{rev}:./{file}")])?
+/// The text of `file` (a path relative to `dir`, which is inside the repository) at `rev`, or
+/// `None` when `rev` has no such file.
+pub fn show(dir: &Path, rev: &str, file: &str) -> Result<Option<String>, String> {
+    Ok(cat_files(dir, &[format!("{rev}:./{file}")])?
         .pop()
         .flatten())
+}
+
+/// The text of `file` (a path from the repository's root, as on a branch of its own) at `rev`,
+/// asked from `dir`, anywhere in the repository; `None` when `rev` has no such file.
+pub fn show_from_root(dir: &Path, rev: &str, file: &str) -> Result<Option<String>, String> {
+    Ok(cat_files(dir, &[format!("{rev}:{file}")])?.pop().flatten())
 }
 
 /// Whether `dir` is inside a git work tree whose history git can read.
@@ -223,7 +229,7 @@ pub fn append_to_branch(
         .clone()
         .or_else(|| resolve(repo_dir, &format!("refs/remotes/origin/{branch}")));
     let mut text = match &parent {
-        Some(p) => show(repo_dir, p, file)?.unwrap_or_default(),
+        Some(p) => show_from_root(repo_dir, p, file)?.unwrap_or_default(),
         None => String::new(),
     };
     if !text.is_empty() && !text.ends_with('\n') {
