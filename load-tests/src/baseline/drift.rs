@@ -181,6 +181,10 @@ impl Lenient {
             .as_f64()
     }
 
+    fn counted(&self) -> Option<&CountedWith> {
+        self.parsed.as_ref()?.instructions.as_ref()
+    }
+
     fn since(&self) -> Option<&str> {
         self.json.get("reference")?.get("since")?.as_str()
     }
@@ -193,39 +197,13 @@ struct Step {
     functions: Vec<String>,
 }
 
-/// The unit of `metric`'s function lists, when it has them.
-fn unit_of(metric: &str) -> Option<Unit> {
-    match metric {
-        paths::INSTRUCTIONS => Some(Unit::INSTRUCTIONS),
-        paths::ESTIMATED_CYCLES => Some(Unit::CYCLES),
-        _ => None,
-    }
-}
-
-/// Of agent-core's function lists (inclusive instructions, inclusive estimated cycles), the one
-/// that attributes `metric`.
-fn pick<'a>(
-    metric: &str,
-    inclusive: &'a [FunctionCost],
-    cycles: &'a [FunctionCost],
-) -> &'a [FunctionCost] {
-    if metric == paths::ESTIMATED_CYCLES {
-        cycles
+/// agent-core's functions whose inclusive instructions moved most between two counts (the
+/// one drift-gated figure with function lists; heap bytes have none).
+fn moved(older: &[FunctionCost], newer: &[FunctionCost], metric: &str) -> Vec<String> {
+    if metric == paths::INSTRUCTIONS {
+        attribution(older, newer, 3, Unit::INSTRUCTIONS)
     } else {
-        inclusive
-    }
-}
-
-/// agent-core's functions whose share of `metric` moved most between two counts.
-fn moved(older: Option<&CountedWith>, newer: Option<&CountedWith>, metric: &str) -> Vec<String> {
-    match (older, newer, unit_of(metric)) {
-        (Some(o), Some(n), Some(unit)) => attribution(
-            pick(metric, &o.agent_core_inclusive, &o.agent_core_cycles),
-            pick(metric, &n.agent_core_inclusive, &n.agent_core_cycles),
-            3,
-            unit,
-        ),
-        _ => Vec::new(),
+        Vec::new()
     }
 }
 
@@ -255,13 +233,10 @@ fn contributions(
         steps.push(Step {
             delta: row.actual - row.baseline,
             what: "this build (not blessed)".into(),
-            functions: match (&b.instructions, &report.instructions, unit_of(metric)) {
-                (Some(c), Some(a), Some(unit)) => attribution(
-                    pick(metric, &c.agent_core_inclusive, &c.agent_core_cycles),
-                    pick(metric, &a.agent_core_inclusive, &a.agent_core_cycles),
-                    3,
-                    unit,
-                ),
+            functions: match (&b.instructions, &report.instructions) {
+                (Some(c), Some(a)) => {
+                    moved(&c.agent_core_inclusive, &a.agent_core_inclusive, metric)
+                }
                 _ => Vec::new(),
             },
         });
@@ -304,11 +279,12 @@ fn contributions(
                         steps.push(Step {
                             delta: n - o,
                             what: what.clone(),
-                            functions: moved(
-                                older.parsed.as_ref().and_then(|p| p.instructions.as_ref()),
-                                newer.parsed.as_ref().and_then(|p| p.instructions.as_ref()),
-                                metric,
-                            ),
+                            functions: match (older.counted(), newer.counted()) {
+                                (Some(o), Some(n)) => {
+                                    moved(&o.agent_core_inclusive, &n.agent_core_inclusive, metric)
+                                }
+                                _ => Vec::new(),
+                            },
                         });
                     }
                 }
