@@ -90,13 +90,7 @@ fn record_run(args: &RecordArgs) -> Result<Exit, CliError> {
             .join("debug/load-reports")
     });
     let (records, from) = match &args.records {
-        Some(file) if !file.exists() => {
-            return Err(CliError::BadArgument {
-                flag: "--records",
-                problem: format!("{}: no such file", file.display()),
-            })
-        }
-        Some(file) => (record::read(file)?, file),
+        Some(file) => (read_records(file)?, file),
         None => (
             runs::from_reports(&reports).map_err(CliError::History)?,
             &reports,
@@ -154,18 +148,24 @@ fn record_run(args: &RecordArgs) -> Result<Exit, CliError> {
     Ok(Exit::Pass)
 }
 
+/// The records in `file`, given with `--records`: a file that is not there is bad input (the
+/// history's own reader takes a missing file as an empty history).
+fn read_records(file: &Path) -> Result<Vec<Record>, CliError> {
+    if !file.exists() {
+        return Err(CliError::BadArgument {
+            flag: "--records",
+            problem: format!("{}: no such file", file.display()),
+        });
+    }
+    Ok(record::read(file)?)
+}
+
 /// Every record `args` names: blessings, the branch's, the files'.
 fn gather(args: &ShowArgs) -> Result<(Vec<Record>, Vec<String>), CliError> {
     let (mut records, mut sources) =
         recorded(&args.baselines, !args.no_blessed, &args.branch).map_err(CliError::History)?;
     for file in &args.records {
-        if !file.exists() {
-            return Err(CliError::BadArgument {
-                flag: "--records",
-                problem: format!("{}: no such file", file.display()),
-            });
-        }
-        let r = record::read(file)?;
+        let r = read_records(file)?;
         sources.push(format!("{} from {}", r.len(), file.display()));
         records.extend(r);
     }
