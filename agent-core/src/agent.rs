@@ -231,7 +231,12 @@ impl<A: Agent> Address<A> {
             Ok(Enqueued::Queued | Enqueued::DroppedOldest) => {}
         }
         // No timer for the reply either: the runtime's deadline sweeper enforces the deadline.
-        match Deadlines::wait(&self.cell.commons, rx, deadline, self.cell.id.get()).await {
+        let reply = Deadlines::wait(&self.cell.commons, rx, deadline, self.cell.id.get()).await;
+        #[cfg(feature = "openmetrics")]
+        if self.cell.kind.histograms {
+            self.cell.kind.ask.observe(now.elapsed());
+        }
+        match reply {
             Err(NoReply::Elapsed) => Err(AskError::Timeout(timeout)),
             Err(NoReply::Dropped) => Err(AskError::Dropped),
             Ok(Err(failure)) => Err(AskError::Failed(failure)),

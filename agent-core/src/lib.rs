@@ -44,6 +44,8 @@ pub mod inject;
 mod lifecycle;
 pub mod mailbox;
 mod metrics;
+#[cfg(feature = "openmetrics")]
+pub mod openmetrics;
 pub mod orchestration;
 pub mod pool;
 mod registry;

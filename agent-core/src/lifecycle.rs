@@ -153,8 +153,10 @@ async fn handle_until_failure<A: Agent>(
         cell.stats.handled.add(1);
         if let (Some(queue), Some(started)) = (queue_time, started) {
             let finished = Instant::now();
-            cell.stats
-                .record_times(queue, finished.saturating_duration_since(started));
+            let service = finished.saturating_duration_since(started);
+            cell.stats.record_times(queue, service);
+            #[cfg(feature = "openmetrics")]
+            cell.kind.observe(queue, service);
             last_reading = Some(finished);
         }
         let (cause, message) = match result {

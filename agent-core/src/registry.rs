@@ -28,6 +28,10 @@ pub(crate) trait Probe: Send + Sync + 'static {
     /// Messages pending in the mailbox, read without locks.
     fn pending(&self) -> u64;
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+    #[cfg(feature = "openmetrics")]
+    fn kind(&self) -> &Arc<crate::openmetrics::kind::KindStats>;
+    #[cfg(feature = "openmetrics")]
+    fn counts(&self) -> AgentSnapshot;
 }
 
 impl<M: Send + 'static, R: Send + 'static> Probe for AgentShared<M, R> {
@@ -63,6 +67,14 @@ impl<M: Send + 'static, R: Send + 'static> Probe for AgentShared<M, R> {
     }
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
+    }
+    #[cfg(feature = "openmetrics")]
+    fn kind(&self) -> &Arc<crate::openmetrics::kind::KindStats> {
+        &self.kind
+    }
+    #[cfg(feature = "openmetrics")]
+    fn counts(&self) -> AgentSnapshot {
+        AgentShared::counts(self)
     }
 }
 

@@ -26,6 +26,11 @@ pub struct RuntimeConfig {
     pub timing: Timing,
     /// How many recent failure reports are kept (the total is always counted).
     pub failure_log_capacity: usize,
+    /// Whether the measured messages' queue and handling times, and asks' durations, also go
+    /// into per-kind histograms for the OpenMetrics export (feature `openmetrics`; without it
+    /// this does nothing). Off by default: the counters are exported either way.
+    #[serde(default)]
+    pub histograms: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -35,6 +40,7 @@ impl Default for RuntimeConfig {
             default_restart: RestartPolicy::default(),
             timing: Timing::default(),
             failure_log_capacity: 1024,
+            histograms: false,
         }
     }
 }
@@ -130,6 +136,18 @@ struct Inner {
     counters: RuntimeCounters,
     retired: Mutex<Retired>,
     commons: Arc<Commons>,
+    #[cfg(feature = "openmetrics")]
+    kinds: crate::openmetrics::kind::Kinds,
+}
+
+/// Runtime-wide counters that need no walk over the agents.
+#[cfg(feature = "openmetrics")]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RuntimeTotals {
+    pub(crate) agents_spawned: u64,
+    pub(crate) agents_stopped: u64,
+    pub(crate) agents_failed: u64,
+    pub(crate) failures_reported: u64,
 }
 
 /// Totals carried over from agents that have ended, so runtime snapshots still account for them.
@@ -166,6 +184,8 @@ impl AgentRuntime {
                     panics: 0,
                 }),
                 commons: Arc::default(),
+                #[cfg(feature = "openmetrics")]
+                kinds: Default::default(),
             }),
         }
     }
@@ -262,6 +282,8 @@ impl AgentRuntime {
         retired.restarts += last.restarts;
         retired.panics += last.panics;
         drop(retired);
+        #[cfg(feature = "openmetrics")]
+        cell.kind.retire(&last);
         let counter = match health {
             Health::Failed => &self.inner.counters.failed,
             _ => &self.inner.counters.stopped,
@@ -288,6 +310,22 @@ impl AgentRuntime {
 
     pub(crate) fn probes(&self) -> Vec<Arc<dyn Probe>> {
         self.inner.registry.all()
+    }
+
+    #[cfg(feature = "openmetrics")]
+    pub(crate) fn kinds(&self) -> &crate::openmetrics::kind::Kinds {
+        &self.inner.kinds
+    }
+
+    #[cfg(feature = "openmetrics")]
+    pub(crate) fn counters(&self) -> RuntimeTotals {
+        let c = &self.inner.counters;
+        RuntimeTotals {
+            agents_spawned: c.spawned.load(Ordering::Relaxed),
+            agents_stopped: c.stopped.load(Ordering::Relaxed),
+            agents_failed: c.failed.load(Ordering::Relaxed),
+            failures_reported: self.inner.failures.total(),
+        }
     }
 
     pub(crate) fn commons(&self) -> &Arc<Commons> {

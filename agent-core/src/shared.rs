@@ -56,6 +56,9 @@ pub(crate) struct AgentShared<M, R> {
     pub(crate) commons: Arc<Commons>,
     /// One tell in this many is measured; 0: none (see [`crate::Timing`]).
     pub(crate) tell_period: u32,
+    /// What the agents of its kind share for the OpenMetrics export.
+    #[cfg(feature = "openmetrics")]
+    pub(crate) kind: Arc<crate::openmetrics::kind::KindStats>,
 }
 
 impl<M, R> AgentShared<M, R> {
@@ -73,6 +76,13 @@ impl<M, R> AgentShared<M, R> {
             self.health.get(),
             self.mailbox.snapshot(),
         )
+    }
+
+    /// Its counters without its name (nothing allocated).
+    #[cfg(feature = "openmetrics")]
+    pub(crate) fn counts(&self) -> AgentSnapshot {
+        self.stats
+            .snapshot(self.id, None, self.health.get(), self.mailbox.snapshot())
     }
 
     /// Marks the agent ended and wakes everyone waiting in [`Address::stopped`].

@@ -39,6 +39,8 @@ impl AgentRuntime {
             abort: OnceLock::new(),
             commons: Arc::clone(self.commons()),
             tell_period: self.config().timing.tell_period(),
+            #[cfg(feature = "openmetrics")]
+            kind: self.kinds().of::<A>(self.config().histograms),
         });
         self.registry()
             .register(id, Arc::clone(&cell) as Arc<dyn Probe>)?;
