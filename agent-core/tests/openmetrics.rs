@@ -207,7 +207,7 @@ async fn pools_buses_budgets_and_breakers_are_labelled_by_their_names() {
     let rt = AgentRuntime::default();
     let pool = Pool::new(&rt, PoolConfig::new("summers", 2), Summer::default).unwrap();
     let bus: Bus<u64> = Bus::local();
-    let mut sub = bus
+    let sub = bus
         .subscribe("orders", MailboxConfig::default())
         .await
         .unwrap();
