@@ -123,7 +123,7 @@ impl<A: Agent> Context<A> {
 
 /// A cheap, cloneable handle to one agent.
 pub struct Address<A: Agent> {
-    pub(crate) cell: Arc<AgentShared<A::Msg, A::Reply>>,
+    pub(crate) cell: Arc<AgentShared<A::Msg, A::Reply, A>>,
 }
 
 impl<A: Agent> Clone for Address<A> {
@@ -231,12 +231,7 @@ impl<A: Agent> Address<A> {
             Ok(Enqueued::Queued | Enqueued::DroppedOldest) => {}
         }
         // No timer for the reply either: the runtime's deadline sweeper enforces the deadline.
-        let reply = Deadlines::wait(&self.cell.commons, rx, deadline, self.cell.id.get()).await;
-        #[cfg(feature = "openmetrics")]
-        if self.cell.kind.histograms {
-            self.cell.kind.ask.observe(now.elapsed());
-        }
-        match reply {
+        match Deadlines::wait(&self.cell.commons, rx, deadline, self.cell.id.get()).await {
             Err(NoReply::Elapsed) => Err(AskError::Timeout(timeout)),
             Err(NoReply::Dropped) => Err(AskError::Dropped),
             Ok(Err(failure)) => Err(AskError::Failed(failure)),

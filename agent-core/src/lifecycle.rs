@@ -116,7 +116,7 @@ pub(crate) async fn run<A, F>(
 async fn handle_until_failure<A: Agent>(
     agent: &mut A,
     ctx: &mut Context<A>,
-    cell: &AgentShared<A::Msg, A::Reply>,
+    cell: &AgentShared<A::Msg, A::Reply, A>,
 ) -> Option<Failure> {
     // A measured message (one that carries its enqueue instant) is timed from handler start to
     // end. While the mailbox stays busy, the end reading of a measured handler is also the next
@@ -156,7 +156,14 @@ async fn handle_until_failure<A: Agent>(
             let service = finished.saturating_duration_since(started);
             cell.stats.record_times(queue, service);
             #[cfg(feature = "openmetrics")]
-            cell.kind.observe(queue, service);
+            if ctx.runtime().config().histograms {
+                ctx.runtime().kinds().observe(
+                    std::any::type_name::<A>(),
+                    queue,
+                    service,
+                    reply.is_some(),
+                );
+            }
             last_reading = Some(finished);
         }
         let (cause, message) = match result {
@@ -187,8 +194,8 @@ async fn handle_until_failure<A: Agent>(
 }
 
 /// Counts and reports a failure, and asks the policy what to do.
-fn on_failure<M, R>(
-    cell: &AgentShared<M, R>,
+fn on_failure<M, R, K>(
+    cell: &AgentShared<M, R, K>,
     runtime: &AgentRuntime,
     policy: &RestartPolicy,
     window: &mut RestartWindow,
@@ -241,13 +248,13 @@ async fn stop_hook<A: Agent>(agent: &mut A, ctx: &mut Context<A>) {
 }
 
 /// Retires the agent from the runtime when its task ends, however it ends.
-struct Retire<M, R> {
-    cell: Arc<AgentShared<M, R>>,
+struct Retire<M, R, K: 'static> {
+    cell: Arc<AgentShared<M, R, K>>,
     runtime: AgentRuntime,
     health: Health,
 }
 
-impl<M, R> Drop for Retire<M, R> {
+impl<M, R, K> Drop for Retire<M, R, K> {
     fn drop(&mut self) {
         // An aborted task leaves queued messages behind; they are abandoned, not lost.
         if !self.cell.mailbox.is_empty() || !self.cell.mailbox.is_closed() {

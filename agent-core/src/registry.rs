@@ -28,13 +28,14 @@ pub(crate) trait Probe: Send + Sync + 'static {
     /// Messages pending in the mailbox, read without locks.
     fn pending(&self) -> u64;
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+    /// The agent's type name, which the metrics label it by.
     #[cfg(feature = "openmetrics")]
-    fn kind(&self) -> &Arc<crate::openmetrics::kind::KindStats>;
+    fn kind(&self) -> &'static str;
     #[cfg(feature = "openmetrics")]
     fn counts(&self) -> AgentSnapshot;
 }
 
-impl<M: Send + 'static, R: Send + 'static> Probe for AgentShared<M, R> {
+impl<M: Send + 'static, R: Send + 'static, K: 'static> Probe for AgentShared<M, R, K> {
     fn name(&self) -> Option<&Arc<str>> {
         self.name.as_ref()
     }
@@ -69,8 +70,8 @@ impl<M: Send + 'static, R: Send + 'static> Probe for AgentShared<M, R> {
         self
     }
     #[cfg(feature = "openmetrics")]
-    fn kind(&self) -> &Arc<crate::openmetrics::kind::KindStats> {
-        &self.kind
+    fn kind(&self) -> &'static str {
+        std::any::type_name::<K>()
     }
     #[cfg(feature = "openmetrics")]
     fn counts(&self) -> AgentSnapshot {

@@ -157,6 +157,9 @@ struct Retired {
     handled: u64,
     restarts: u64,
     panics: u64,
+    /// A metrics collector is attached: ended agents are also added to their kinds.
+    #[cfg(feature = "openmetrics")]
+    exporting: bool,
 }
 
 impl Default for AgentRuntime {
@@ -182,6 +185,8 @@ impl AgentRuntime {
                     handled: 0,
                     restarts: 0,
                     panics: 0,
+                    #[cfg(feature = "openmetrics")]
+                    exporting: false,
                 }),
                 commons: Arc::default(),
                 #[cfg(feature = "openmetrics")]
@@ -273,17 +278,26 @@ impl AgentRuntime {
         self.inner.failures.push(report);
     }
 
-    pub(crate) fn retire<M, R>(&self, cell: &AgentShared<M, R>, health: Health) {
+    pub(crate) fn retire<M, R, K: 'static>(&self, cell: &AgentShared<M, R, K>, health: Health) {
+        // Leaving the registry and joining the retired totals happen under one lock, which a
+        // metrics scrape holds while it reads both: an agent is counted once, live or ended.
+        let mut retired = self.lock_retired();
         self.inner.registry.deregister(cell.id);
         let last = cell.snapshot();
-        let mut retired = self.lock_retired();
         retired.mailboxes.absorb(&last.mailbox);
         retired.handled += last.handled;
         retired.restarts += last.restarts;
         retired.panics += last.panics;
-        drop(retired);
+        // Under the same lock as the attach that sets it: each ended agent is in its kind or
+        // in what ended before the export, never both or neither.
         #[cfg(feature = "openmetrics")]
-        cell.kind.retire(&last);
+        if retired.exporting {
+            self.inner
+                .kinds
+                .of(std::any::type_name::<K>())
+                .retire(&last);
+        }
+        drop(retired);
         let counter = match health {
             Health::Failed => &self.inner.counters.failed,
             _ => &self.inner.counters.stopped,
@@ -315,6 +329,35 @@ impl AgentRuntime {
     #[cfg(feature = "openmetrics")]
     pub(crate) fn kinds(&self) -> &crate::openmetrics::kind::Kinds {
         &self.inner.kinds
+    }
+
+    /// From now on, ended agents are added to their kinds; what ended before goes to
+    /// [`crate::openmetrics::kind::ENDED_BEFORE_EXPORT`] once.
+    #[cfg(feature = "openmetrics")]
+    pub(crate) fn start_export(&self) {
+        let mut retired = self.lock_retired();
+        if retired.exporting {
+            return;
+        }
+        retired.exporting = true;
+        if retired.mailboxes.offered + retired.handled + retired.restarts + retired.panics > 0 {
+            self.inner
+                .kinds
+                .ended_before_export(crate::openmetrics::kind::KindTally {
+                    mailbox: retired.mailboxes,
+                    handled: retired.handled,
+                    restarts: retired.restarts,
+                    panics: retired.panics,
+                    ..Default::default()
+                });
+        }
+    }
+
+    /// Runs `read` with no agent retiring meanwhile (see [`AgentRuntime::retire`]).
+    #[cfg(feature = "openmetrics")]
+    pub(crate) fn with_retirements_paused<T>(&self, read: impl FnOnce() -> T) -> T {
+        let _paused = self.lock_retired();
+        read()
     }
 
     #[cfg(feature = "openmetrics")]

@@ -44,8 +44,9 @@ impl AsRef<Deadlines> for Commons {
     }
 }
 
-/// The state an agent shares with its addresses and the registry.
-pub(crate) struct AgentShared<M, R> {
+/// The state an agent shares with its addresses and the registry. `K` is the agent's type, kept
+/// only in the type (no bytes): the registry's probe reads its name for the metrics' labels.
+pub(crate) struct AgentShared<M, R, K> {
     pub(crate) id: AgentId,
     pub(crate) name: Option<Arc<str>>,
     pub(crate) mailbox: Mailbox<Letter<M, R>>,
@@ -56,12 +57,10 @@ pub(crate) struct AgentShared<M, R> {
     pub(crate) commons: Arc<Commons>,
     /// One tell in this many is measured; 0: none (see [`crate::Timing`]).
     pub(crate) tell_period: u32,
-    /// What the agents of its kind share for the OpenMetrics export.
-    #[cfg(feature = "openmetrics")]
-    pub(crate) kind: Arc<crate::openmetrics::kind::KindStats>,
+    pub(crate) kind: std::marker::PhantomData<fn() -> K>,
 }
 
-impl<M, R> AgentShared<M, R> {
+impl<M, R, K> AgentShared<M, R, K> {
     /// Whether the next tell is one of the measured ones: decided by the mailbox's send count,
     /// read without its lock (so under concurrent senders the period is approximate).
     #[inline]

@@ -39,8 +39,7 @@ impl AgentRuntime {
             abort: OnceLock::new(),
             commons: Arc::clone(self.commons()),
             tell_period: self.config().timing.tell_period(),
-            #[cfg(feature = "openmetrics")]
-            kind: self.kinds().of::<A>(self.config().histograms),
+            kind: std::marker::PhantomData,
         });
         self.registry()
             .register(id, Arc::clone(&cell) as Arc<dyn Probe>)?;
@@ -80,7 +79,7 @@ impl AgentRuntime {
             .ok_or_else(|| LookupError::NotFound(id.to_string()))?;
         let cell = probe
             .as_any()
-            .downcast::<AgentShared<A::Msg, A::Reply>>()
+            .downcast::<AgentShared<A::Msg, A::Reply, A>>()
             .map_err(|_| LookupError::WrongType(id, std::any::type_name::<A>()))?;
         Ok(Address { cell })
     }

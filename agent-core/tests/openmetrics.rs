@@ -101,6 +101,8 @@ async fn a_hundred_thousand_agents_of_five_kinds_export_five_series_per_metric()
 #[tokio::test]
 async fn the_scrape_totals_equal_the_runtime_snapshot_including_ended_agents() {
     let rt = AgentRuntime::default();
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(RuntimeMetrics::new(&rt)));
     let sums: Vec<_> = (0..3)
         .map(|_| {
             rt.spawn(
@@ -124,7 +126,7 @@ async fn the_scrape_totals_equal_the_runtime_snapshot_including_ended_agents() {
     sums[1].stop();
     sums[1].stopped().await;
     let snap = rt.snapshot();
-    let s = samples(&scrape(&rt));
+    let s = samples(&encode(&registry));
     let kind = "{agent=\"Summer\"}";
     let m = &snap.mailboxes;
     for (name, want) in [
@@ -240,5 +242,28 @@ async fn pools_buses_budgets_and_breakers_are_labelled_by_their_names() {
     assert_eq!(s["agent_core_budget_spent{budget=\"llm\"}"], 2.0);
     assert_eq!(s["agent_core_budget_available{budget=\"llm\"}"], 8.0);
     assert_eq!(value(&s, "agent_core_breaker_state{breaker=\"search\"}"), 0);
+    rt.shutdown(ShutdownConfig::default()).await;
+}
+
+#[tokio::test]
+async fn agents_that_ended_before_the_export_began_are_counted_apart() {
+    let rt = AgentRuntime::default();
+    let sum = rt.spawn(AgentConfig::default(), Summer::default).unwrap();
+    sum.ask(5, Duration::from_secs(1)).await.unwrap();
+    sum.stop();
+    sum.stopped().await;
+    let live = rt.spawn(AgentConfig::default(), Summer::default).unwrap();
+    live.ask(1, Duration::from_secs(1)).await.unwrap();
+    let snap = rt.snapshot();
+    let s = samples(&scrape(&rt));
+    let before = "{agent=\"(ended before export)\"}";
+    assert_eq!(value(&s, &format!("agent_core_handled_total{before}")), 1);
+    assert_eq!(value(&s, "agent_core_handled_total{agent=\"Summer\"}"), 1);
+    let handled: f64 = s
+        .iter()
+        .filter(|(k, _)| k.starts_with("agent_core_handled_total{"))
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(handled as u64, snap.handled);
     rt.shutdown(ShutdownConfig::default()).await;
 }

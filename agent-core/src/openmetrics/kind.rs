@@ -1,23 +1,25 @@
 //! Agent kinds: the label the runtime's metrics group agents by. A kind is the agent's Rust type
-//! (its last path segment: `Worker`, `Router<Order>`), so 100,000 agents of five types export
-//! five series per metric, never one per agent: agent ids and unique names are per agent and
-//! would make a series per agent.
+//! (its path segments shortened: `Worker`, `Router<Order>`), so 100,000 agents of five types
+//! export five series per metric, never one per agent (agent ids and unique names would).
 //!
-//! Each kind keeps what its ended agents counted (so a counter never goes down when an agent
-//! stops) and the histograms of its measured messages.
+//! Nothing here costs an agent a byte or a spawn an instruction: an agent's kind is its type,
+//! read through the registry's probe; a kind's record is made when a scrape, an ended agent or a
+//! histogram first needs it. Once a [`super::RuntimeMetrics`] is attached, each ended agent's
+//! last counts are added to its kind (so counters never go down), and with
+//! [`crate::RuntimeConfig::histograms`] the measured messages go into its histograms.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use super::histogram::TimeHistogram;
+use crate::mailbox::MailboxSnapshot;
 use crate::metrics::AgentSnapshot;
 
-/// What one kind's agents counted: the live ones at scrape time plus the ended ones.
+/// What one kind's agents counted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct KindTally {
     pub(crate) live: u64,
-    pub(crate) mailbox: crate::mailbox::MailboxSnapshot,
+    pub(crate) mailbox: MailboxSnapshot,
     pub(crate) handled: u64,
     pub(crate) errors: u64,
     pub(crate) panics: u64,
@@ -43,9 +45,9 @@ impl KindTally {
 /// One agent kind's shared figures.
 #[derive(Debug)]
 pub(crate) struct KindStats {
+    pub(crate) type_name: &'static str,
+    /// The label value.
     pub(crate) name: String,
-    /// Whether the histograms are written ([`crate::RuntimeConfig::histograms`]).
-    pub(crate) histograms: bool,
     pub(crate) queue: TimeHistogram,
     pub(crate) service: TimeHistogram,
     pub(crate) ask: TimeHistogram,
@@ -53,19 +55,23 @@ pub(crate) struct KindStats {
 }
 
 impl KindStats {
-    /// Records a measured message's queue and service times.
-    #[inline]
-    pub(crate) fn observe(&self, queue: Duration, service: Duration) {
-        if self.histograms {
-            self.queue.observe(queue);
-            self.service.observe(service);
+    fn new(type_name: &'static str, name: String) -> KindStats {
+        KindStats {
+            type_name,
+            name,
+            queue: TimeHistogram::default(),
+            service: TimeHistogram::default(),
+            ask: TimeHistogram::default(),
+            ended: Mutex::default(),
         }
     }
 
     /// Adds an ended agent's last counts.
     pub(crate) fn retire(&self, last: &AgentSnapshot) {
-        let mut ended = self.ended.lock().unwrap_or_else(PoisonError::into_inner);
-        ended.absorb(last);
+        self.ended
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .absorb(last);
     }
 
     pub(crate) fn ended(&self) -> KindTally {
@@ -73,32 +79,68 @@ impl KindStats {
     }
 }
 
-/// Every kind a runtime has spawned, by type name.
+/// The label of what agents counted before a collector was attached (their kinds were not
+/// recorded then).
+pub(crate) const ENDED_BEFORE_EXPORT: &str = "(ended before export)";
+
+/// Every kind a runtime's metrics have needed, by type name. A handful of kinds: a read lock and
+/// a short scan find one.
 #[derive(Debug, Default)]
 pub(crate) struct Kinds {
-    by_type: Mutex<BTreeMap<&'static str, Arc<KindStats>>>,
+    by_type: RwLock<Vec<Arc<KindStats>>>,
 }
 
 impl Kinds {
-    /// The shared figures of agent type `A` (made on its first spawn).
-    pub(crate) fn of<A: 'static>(&self, histograms: bool) -> Arc<KindStats> {
-        let type_name = std::any::type_name::<A>();
-        let mut by_type = self.by_type.lock().unwrap_or_else(PoisonError::into_inner);
-        Arc::clone(by_type.entry(type_name).or_insert_with(|| {
-            Arc::new(KindStats {
-                name: short_type_name(type_name),
-                histograms,
-                queue: TimeHistogram::default(),
-                service: TimeHistogram::default(),
-                ask: TimeHistogram::default(),
-                ended: Mutex::default(),
-            })
-        }))
+    /// The record of the kind whose type is named `type_name` (made on first use).
+    pub(crate) fn of(&self, type_name: &'static str) -> Arc<KindStats> {
+        let find = |all: &[Arc<KindStats>]| {
+            all.iter()
+                .find(|k| std::ptr::eq(k.type_name, type_name) || k.type_name == type_name)
+                .cloned()
+        };
+        if let Some(k) = find(&self.by_type.read().unwrap_or_else(PoisonError::into_inner)) {
+            return k;
+        }
+        let mut all = self.by_type.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(k) = find(&all) {
+            return k;
+        }
+        let k = Arc::new(KindStats::new(type_name, short_type_name(type_name)));
+        all.push(Arc::clone(&k));
+        k
+    }
+
+    /// Records what agents ended before the export began, under [`ENDED_BEFORE_EXPORT`].
+    pub(crate) fn ended_before_export(&self, tally: KindTally) {
+        *self
+            .of(ENDED_BEFORE_EXPORT)
+            .ended
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = tally;
+    }
+
+    /// Records a measured message of an agent of type `type_name`: its queue and handling times,
+    /// and for an ask its duration from the send to the reply (queue plus handling time).
+    pub(crate) fn observe(
+        &self,
+        type_name: &'static str,
+        queue: Duration,
+        service: Duration,
+        ask: bool,
+    ) {
+        let k = self.of(type_name);
+        k.queue.observe(queue);
+        k.service.observe(service);
+        if ask {
+            k.ask.observe(queue + service);
+        }
     }
 
     pub(crate) fn all(&self) -> Vec<Arc<KindStats>> {
-        let by_type = self.by_type.lock().unwrap_or_else(PoisonError::into_inner);
-        by_type.values().cloned().collect()
+        self.by_type
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -136,5 +178,21 @@ mod tests {
         );
         assert_eq!(short_type_name("(x::A, [y::B; 2])"), "(A, [B; 2])");
         assert_eq!(short_type_name("Plain"), "Plain");
+        assert_eq!(short_type_name(ENDED_BEFORE_EXPORT), ENDED_BEFORE_EXPORT);
+    }
+
+    #[test]
+    fn a_kind_is_made_once_and_found_again() {
+        let kinds = Kinds::default();
+        let a = kinds.of("x::A");
+        assert!(Arc::ptr_eq(&a, &kinds.of("x::A")));
+        kinds.observe(
+            "x::A",
+            Duration::from_micros(3),
+            Duration::from_micros(1),
+            true,
+        );
+        assert_eq!(a.ask.read().count, 1);
+        assert_eq!(kinds.all().len(), 1);
     }
 }

@@ -29,35 +29,53 @@ pub struct RuntimeMetrics {
 impl RuntimeMetrics {
     /// A collector for `runtime` (a handle on it: the runtime lives as long as the collector).
     pub fn new(runtime: &AgentRuntime) -> RuntimeMetrics {
+        runtime.start_export();
         RuntimeMetrics {
             runtime: runtime.clone(),
         }
     }
 
-    /// Each kind's figures now: its ended agents' plus its live agents'.
+    /// Each kind's figures now: its ended agents' plus its live agents', read with no agent
+    /// ending meanwhile.
     fn tallies(&self) -> Vec<(Arc<KindStats>, KindTally)> {
-        let mut by_kind: BTreeMap<*const KindStats, (Arc<KindStats>, KindTally)> = self
-            .runtime
-            .kinds()
-            .all()
-            .into_iter()
-            .map(|k| {
-                let ended = k.ended();
-                (Arc::as_ptr(&k), (k, ended))
-            })
-            .collect();
+        self.runtime
+            .with_retirements_paused(|| self.tallies_paused())
+    }
+
+    fn tallies_paused(&self) -> Vec<(Arc<KindStats>, KindTally)> {
+        let kinds = self.runtime.kinds();
+        let mut live: BTreeMap<&'static str, KindTally> = BTreeMap::new();
         for probe in self.runtime.probes() {
-            let kind = probe.kind();
-            let (_, tally) = by_kind
-                .entry(Arc::as_ptr(kind))
-                .or_insert_with(|| (Arc::clone(kind), kind.ended()));
+            let tally = live.entry(probe.kind()).or_default();
             tally.live += 1;
             tally.absorb(&probe.counts());
+        }
+        let mut by_kind: BTreeMap<&'static str, (Arc<KindStats>, KindTally)> = BTreeMap::new();
+        for (type_name, tally) in live {
+            by_kind.insert(type_name, (kinds.of(type_name), tally));
+        }
+        for k in kinds.all() {
+            let ended = k.ended();
+            let (_, tally) = by_kind
+                .entry(k.type_name)
+                .or_insert_with(|| (Arc::clone(&k), KindTally::default()));
+            absorb_tally(tally, &ended);
         }
         let mut rows: Vec<_> = by_kind.into_values().collect();
         rows.sort_by(|a, b| a.0.name.cmp(&b.0.name));
         rows
     }
+}
+
+fn absorb_tally(into: &mut KindTally, from: &KindTally) {
+    into.mailbox.absorb(&from.mailbox);
+    into.handled += from.handled;
+    into.errors += from.errors;
+    into.panics += from.panics;
+    into.restarts += from.restarts;
+    into.timed += from.timed;
+    into.queue_ns += from.queue_ns;
+    into.service_ns += from.service_ns;
 }
 
 impl Collector for RuntimeMetrics {
@@ -192,10 +210,9 @@ impl Collector for RuntimeMetrics {
             Some(&Unit::Seconds),
             seconds(|t| t.service_ns),
         )?;
-        if rows.iter().any(|(k, _)| k.histograms) {
+        if self.runtime.config().histograms {
             let with = |get: fn(&KindStats) -> &super::histogram::TimeHistogram| {
                 rows.iter()
-                    .filter(|(k, _)| k.histograms)
                     .map(move |(k, _)| (k.name.as_str(), get(k).read()))
             };
             f.histogram(
@@ -210,7 +227,7 @@ impl Collector for RuntimeMetrics {
             )?;
             f.histogram(
                 "agent_core_ask_duration",
-                "Asks from send to reply received, as the asker saw them.",
+                "Measured asks from the send to the handler's reply (queue plus handling time).",
                 with(|k| &k.ask),
             )?;
         }

@@ -52,6 +52,11 @@ pub(super) struct RunArgs {
     /// the run controls and fail with --nats.
     #[arg(long, value_name = "URL")]
     pub(super) nats: Option<String>,
+    /// Serve the run's figures live at http://ADDR/metrics (OpenMetrics text, for Prometheus),
+    /// e.g. 127.0.0.1:9464; port 0 picks one. At the end the run waits up to 10 s for one
+    /// scrape of the final figures.
+    #[arg(long, value_name = "ADDR")]
+    pub(super) metrics: Option<std::net::SocketAddr>,
 }
 
 /// `load-report/` in the target directory this binary was built in.

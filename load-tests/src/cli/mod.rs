@@ -17,6 +17,7 @@ mod compare;
 mod distributed;
 mod error;
 mod history;
+mod live;
 mod run;
 
 use args::{default_baselines, default_report_dir, scenarios, RunArgs, Source};

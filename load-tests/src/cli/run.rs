@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::args::{scenarios, RunArgs};
 use super::bars::Bars;
+use super::live::Live;
 use super::{CliError, Exit};
 use crate::engine::{self, console, html};
 use crate::scenario::Scenario;
@@ -45,15 +46,39 @@ pub(super) fn run(args: &RunArgs) -> Result<Exit, CliError> {
         check_nats(url)?;
         helpers.nats = Some(url.clone());
     }
+    let live = match args.metrics {
+        Some(address) => {
+            Some(
+                Live::serve(address, &selected).map_err(|problem| CliError::BadArgument {
+                    flag: "--metrics",
+                    problem,
+                })?,
+            )
+        }
+        None => None,
+    };
+    if let Some(live) = &live {
+        println!("Metrics: http://{}/metrics", live.address());
+    }
     let mut bars = Bars::new(selected.len(), !args.no_progress);
-    let report = engine::run_suite(
-        &selected,
-        &args.baselines,
-        args.source.quick,
-        &stop,
-        &mut bars,
-        &helpers,
-    )?;
+    let report = match &live {
+        Some(live) => engine::run_suite(
+            &selected,
+            &args.baselines,
+            args.source.quick,
+            &stop,
+            &mut live.observe(&mut bars),
+            &helpers,
+        )?,
+        None => engine::run_suite(
+            &selected,
+            &args.baselines,
+            args.source.quick,
+            &stop,
+            &mut bars,
+            &helpers,
+        )?,
+    };
     bars.done();
     print!("{}", console::summary(&report));
     let json = args.out.join("report.json");
@@ -83,6 +108,11 @@ pub(super) fn run(args: &RunArgs) -> Result<Exit, CliError> {
         },
         if report.partial { " (PARTIAL)" } else { "" }
     );
+    if let Some(live) = &live {
+        if !live.finish(std::time::Duration::from_secs(10)) {
+            println!("Metrics: nobody scraped the final figures within 10 s");
+        }
+    }
     Ok(if report.partial && stop.load(Ordering::Relaxed) {
         Exit::Interrupted
     } else if report.regressed() {
