@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use futures_util::FutureExt;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::agent::{Address, Agent, Context};
 use crate::error::HandlerFailure;
@@ -122,6 +123,7 @@ async fn handle_until_failure<A: Agent>(
     // end. While the mailbox stays busy, the end reading of a measured handler is also the next
     // message's start, so back-to-back measured messages cost one read each here.
     let mut last_reading: Option<Instant> = None;
+    let spans = ctx.runtime().config().trace_spans;
     loop {
         let (letter, waited) = cell.mailbox.recv_noting_wait().await;
         let Some(Letter {
@@ -147,9 +149,22 @@ async fn handle_until_failure<A: Agent>(
             .zip(started)
             .map(|(enqueued, started)| started.saturating_duration_since(enqueued));
         ctx.begin(trace_id, queue_time);
-        let result = AssertUnwindSafe(agent.handle(msg, ctx))
-            .catch_unwind()
-            .await;
+        let result = if spans {
+            // Boxed, so that the task keeps its size when spans are off.
+            let span = tracing::info_span!(
+                target: "agent_core::handle",
+                "handle",
+                agent = std::any::type_name::<A>(),
+                trace_id = %trace_id.w3c(),
+            );
+            AssertUnwindSafe(Box::pin(agent.handle(msg, ctx).instrument(span)))
+                .catch_unwind()
+                .await
+        } else {
+            AssertUnwindSafe(agent.handle(msg, ctx))
+                .catch_unwind()
+                .await
+        };
         cell.stats.handled.add(1);
         if let (Some(queue), Some(started)) = (queue_time, started) {
             let finished = Instant::now();

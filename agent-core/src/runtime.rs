@@ -31,6 +31,12 @@ pub struct RuntimeConfig {
     /// this does nothing). Off by default: the counters are exported either way.
     #[serde(default)]
     pub histograms: bool,
+    /// Whether each handled message runs in a `tracing` span (`agent_core::handle`, level INFO,
+    /// fields `agent` (its type) and `trace_id` (the W3C trace-id's 32 hex digits), which the
+    /// NATS transport carries across processes in the `traceparent` header). Off by default:
+    /// a span per message costs an allocation and the subscriber's work.
+    #[serde(default)]
+    pub trace_spans: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -41,6 +47,7 @@ impl Default for RuntimeConfig {
             timing: Timing::default(),
             failure_log_capacity: 1024,
             histograms: false,
+            trace_spans: false,
         }
     }
 }

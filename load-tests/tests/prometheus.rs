@@ -356,7 +356,9 @@ arrival = { type = "closed" }
     // Prometheus takes its targets up a few seconds after it starts; the run begins once it
     // is trying this one (down until the run serves it).
     prometheus
-        .query_until("up{job=\"load\"}", Duration::from_secs(20), |s| !s.is_empty())
+        .query_until("up{job=\"load\"}", Duration::from_secs(20), |s| {
+            !s.is_empty()
+        })
         .unwrap();
     let out = dir.path().join("out");
     let run = Command::new(env!("CARGO_BIN_EXE_load-tests"))

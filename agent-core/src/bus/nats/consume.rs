@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use super::accounting::ConsumerSnapshot;
 use super::held::{Held, Hold, InHand};
-use super::publish::TRACE_HEADER;
+use super::publish::{LEGACY_TRACE_HEADER, TRACEPARENT};
 use super::settler::Settler;
 use super::{NatsError, Shared};
 use crate::id::TraceId;
@@ -135,8 +135,9 @@ pub(crate) fn decode<M: DeserializeOwned>(
         .map(|msg| Decoded {
             msg,
             trace_id: TraceId(
-                header(TRACE_HEADER)
-                    .and_then(|v| v.parse().ok())
+                header(TRACEPARENT)
+                    .and_then(|v| TraceId::from_traceparent(&v).map(|t| t.0))
+                    .or_else(|| header(LEGACY_TRACE_HEADER).and_then(|v| v.parse().ok()))
                     .unwrap_or(0),
             ),
             message_id: message_id.clone(),

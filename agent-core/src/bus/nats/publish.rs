@@ -12,8 +12,13 @@ use super::accounting::bump;
 use super::{NatsError, Shared};
 use crate::id::TraceId;
 
-/// The header carrying the publisher's trace id.
-pub(crate) const TRACE_HEADER: &str = "Agent-Trace-Id";
+/// The W3C Trace Context header carrying the publisher's trace id, so a message published in
+/// one process and handled in another stays in one trace (any tracer reading `traceparent`
+/// sees it too).
+pub(crate) const TRACEPARENT: &str = "traceparent";
+
+/// The header earlier versions carried the trace id in (decimal); still read.
+pub(crate) const LEGACY_TRACE_HEADER: &str = "Agent-Trace-Id";
 
 /// What the stream said of a publish.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +48,11 @@ pub(crate) fn encode<M: Serialize>(
         reason: e.to_string(),
     })?;
     let mut headers = HeaderMap::new();
-    headers.insert(TRACE_HEADER, trace_id.0.to_string().as_str());
+    // The parent-id is this publish's own (agent-core keeps no span ids): a fresh id. Trace id
+    // 0 is "no trace", which W3C's all-zero trace-id also means: no header.
+    if trace_id.0 != 0 {
+        headers.insert(TRACEPARENT, trace_id.traceparent(TraceId::new().0).as_str());
+    }
     Ok(Encoded {
         headers,
         payload: Bytes::from(payload),
