@@ -34,6 +34,9 @@ use rstest::rstest;
 // Seed 001 (PhantomMesh) high profile paced at 10,000 msg/s: no loss, FIFO per sender, latency
 // from each message's due time beside raw tokio on the same schedule, instructions per message.
 #[case::phantom_high_paced("phantom_high_paced")]
+// phantom_high with the OpenMetrics export on (collector attached, histograms): what it costs a
+// message, in instructions and heap, beside phantom_high's.
+#[case::phantom_high_metrics("phantom_high_metrics")]
 // Seed 001 (PhantomMesh) low profile: no loss, FIFO per sender, throughput as a ratio to raw
 // tokio.
 #[case::phantom_low("phantom_low")]
@@ -46,6 +49,8 @@ use rstest::rstest;
 // Seed 001 (PhantomMesh) medium profile paced at 6,500 msg/s: no loss, FIFO per sender, latency
 // from each message's due time beside raw tokio on the same schedule, instructions per message.
 #[case::phantom_medium_paced("phantom_medium_paced")]
+// phantom_medium with the OpenMetrics export on.
+#[case::phantom_medium_metrics("phantom_medium_metrics")]
 // Seed 002: 20 agents x 160 saves to disk, states verified after reopening.
 #[case::state_persistence("state_persistence")]
 // Seed 000 (VERITAS) test_monitoring_overhead: timing on vs off, as a ratio.

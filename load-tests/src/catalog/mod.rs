@@ -51,8 +51,28 @@ fn phantom(name: &str, agents: usize, per_agent: usize, senders: usize, bytes: u
                 "{agents} agents x {per_agent} messages of {bytes} B from {senders} concurrent senders; no loss, FIFO per sender"
             ),
             "seed 001 (PhantomMesh), load profiles",
-            Kind::Messaging(Messaging {}),
+            Kind::Messaging(Messaging::default()),
         )
+    }
+}
+
+/// [`phantom`] with the runtime exported (a collector attached, histograms on).
+fn phantom_metrics(
+    name: &str,
+    agents: usize,
+    per_agent: usize,
+    senders: usize,
+    bytes: usize,
+) -> Scenario {
+    let plain = phantom(name, agents, per_agent, senders, bytes);
+    Scenario {
+        name: format!("{}_metrics", plain.name),
+        description: format!(
+            "{}; OpenMetrics collector attached, histograms on",
+            plain.description
+        ),
+        kind: Kind::Messaging(Messaging { metrics: true }),
+        ..plain
     }
 }
 
@@ -198,6 +218,8 @@ fn seeds() -> Vec<Scenario> {
         phantom("medium", 25, 200, 20, 256),
         phantom("high", 50, 500, 50, 512),
         phantom("extreme", 100, 1_000, 100, 1_024),
+        phantom_metrics("medium", 25, 200, 20, 256),
+        phantom_metrics("high", 50, 500, 50, 512),
         netra_workflows(10),
         netra_workflows(25),
         netra_workflows(50),

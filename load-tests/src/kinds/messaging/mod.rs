@@ -9,7 +9,12 @@ pub(crate) mod traffic;
 
 use serde::{Deserialize, Serialize};
 
-/// The messaging kind has no parameters of its own.
+/// The messaging kind's one parameter: whether the runtime is exported.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Messaging {}
+pub struct Messaging {
+    /// The runtime runs with an OpenMetrics collector attached and histograms on
+    /// (`RuntimeConfig::histograms`): what the export costs a message.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub metrics: bool,
+}

@@ -293,14 +293,19 @@ pub(crate) async fn agent_round(
     traffic: Traffic,
     timing: bool,
 ) -> AgentRound {
+    let exported = matches!(&ctx.scenario.kind, crate::kinds::Kind::Messaging(m) if m.metrics);
     let rt = AgentRuntime::new(RuntimeConfig {
         timing: if timing {
             Timing::default()
         } else {
             Timing::Off
         },
+        histograms: exported,
         ..RuntimeConfig::default()
     });
+    // Attached for the whole round: every ended agent is then added to its kind, every measured
+    // message to the histograms. Scrapes are the application's, not counted here.
+    let _collector = exported.then(|| agent_core::openmetrics::RuntimeMetrics::new(&rt));
     ctx.watch(&rt);
     let latency = Arc::new(Tallies::new(ctx.stripes()));
     let from_send = traffic.send_tallies(ctx.options.counting);
