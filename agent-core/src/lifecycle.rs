@@ -1,6 +1,7 @@
 //! The loop that runs inside each agent's task: start, handle messages one at a time, catch
 //! failures, apply the restart policy, stop.
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -77,7 +78,17 @@ pub(crate) async fn run<A, F>(
         {
             Ok(Ok(())) => {
                 retire.cell.health.set(Health::Running);
-                handle_until_failure(&mut agent, &mut ctx, &retire.cell).await
+                if retire.cell.trace_spans {
+                    // Boxed: the traced loop's span stays out of every untraced agent's task.
+                    Box::pin(handle_until_failure::<A, Traced>(
+                        &mut agent,
+                        &mut ctx,
+                        &retire.cell,
+                    ))
+                    .await
+                } else {
+                    handle_until_failure::<A, Plain>(&mut agent, &mut ctx, &retire.cell).await
+                }
             }
             Ok(Err(e)) => Some(Failure {
                 cause: FailureCause::Error,
@@ -114,7 +125,7 @@ pub(crate) async fn run<A, F>(
 }
 
 /// Handles messages until the mailbox is closed and empty (`None`) or a handler fails.
-async fn handle_until_failure<A: Agent>(
+async fn handle_until_failure<A: Agent, W: Wrap>(
     agent: &mut A,
     ctx: &mut Context<A>,
     cell: &AgentShared<A::Msg, A::Reply, A>,
@@ -123,7 +134,6 @@ async fn handle_until_failure<A: Agent>(
     // end. While the mailbox stays busy, the end reading of a measured handler is also the next
     // message's start, so back-to-back measured messages cost one read each here.
     let mut last_reading: Option<Instant> = None;
-    let spans = ctx.runtime().config().trace_spans;
     loop {
         let (letter, waited) = cell.mailbox.recv_noting_wait().await;
         let Some(Letter {
@@ -149,22 +159,9 @@ async fn handle_until_failure<A: Agent>(
             .zip(started)
             .map(|(enqueued, started)| started.saturating_duration_since(enqueued));
         ctx.begin(trace_id, queue_time);
-        let result = if spans {
-            // Boxed, so that the task keeps its size when spans are off.
-            let span = tracing::info_span!(
-                target: "agent_core::handle",
-                "handle",
-                agent = std::any::type_name::<A>(),
-                trace_id = %trace_id.w3c(),
-            );
-            AssertUnwindSafe(Box::pin(agent.handle(msg, ctx).instrument(span)))
-                .catch_unwind()
-                .await
-        } else {
-            AssertUnwindSafe(agent.handle(msg, ctx))
-                .catch_unwind()
-                .await
-        };
+        let result = AssertUnwindSafe(W::wrap::<A, _>(agent.handle(msg, ctx), trace_id))
+            .catch_unwind()
+            .await;
         cell.stats.handled.add(1);
         if let (Some(queue), Some(started)) = (queue_time, started) {
             let finished = Instant::now();
@@ -206,6 +203,39 @@ async fn handle_until_failure<A: Agent>(
         });
     }
     None
+}
+
+/// How the handler's future is run: as it is, or inside a span.
+trait Wrap {
+    type Out<F: Future>: Future<Output = F::Output>;
+    fn wrap<A: 'static, F: Future>(handling: F, trace_id: TraceId) -> Self::Out<F>;
+}
+
+/// The handler's future as it is.
+struct Plain;
+
+impl Wrap for Plain {
+    type Out<F: Future> = F;
+    #[inline(always)]
+    fn wrap<A: 'static, F: Future>(handling: F, _trace_id: TraceId) -> F {
+        handling
+    }
+}
+
+/// Inside an `agent_core::handle` span with the agent's type and the W3C trace-id
+/// ([`crate::RuntimeConfig::trace_spans`]).
+struct Traced;
+
+impl Wrap for Traced {
+    type Out<F: Future> = tracing::instrument::Instrumented<F>;
+    fn wrap<A: 'static, F: Future>(handling: F, trace_id: TraceId) -> Self::Out<F> {
+        handling.instrument(tracing::info_span!(
+            target: "agent_core::handle",
+            "handle",
+            agent = std::any::type_name::<A>(),
+            trace_id = %trace_id.w3c(),
+        ))
+    }
 }
 
 /// Counts and reports a failure, and asks the policy what to do.

@@ -57,6 +57,9 @@ pub(crate) struct AgentShared<M, R, K> {
     pub(crate) commons: Arc<Commons>,
     /// One tell in this many is measured; 0: none (see [`crate::Timing`]).
     pub(crate) tell_period: u32,
+    /// Each handled message runs in a span ([`crate::RuntimeConfig::trace_spans`]); beside the
+    /// period, in what was padding (a flag in the task's loop would make every task larger).
+    pub(crate) trace_spans: bool,
     pub(crate) kind: std::marker::PhantomData<fn() -> K>,
 }
 

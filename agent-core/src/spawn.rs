@@ -39,6 +39,7 @@ impl AgentRuntime {
             abort: OnceLock::new(),
             commons: Arc::clone(self.commons()),
             tell_period: self.config().timing.tell_period(),
+            trace_spans: self.config().trace_spans,
             kind: std::marker::PhantomData,
         });
         self.registry()
