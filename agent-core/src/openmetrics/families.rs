@@ -4,7 +4,7 @@
 use std::fmt;
 
 use prometheus_client::encoding::{
-    DescriptorEncoder, EncodeCounterValue, EncodeGaugeValue, NoLabelSet,
+    DescriptorEncoder, EncodeCounterValue, EncodeGaugeValue, MetricEncoder, NoLabelSet,
 };
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Unit;
@@ -18,6 +18,24 @@ pub(crate) struct Families<'a, 'e> {
 }
 
 impl Families<'_, '_> {
+    /// One descriptor, then `sample` for each row under its label value.
+    fn family<'v, V>(
+        &mut self,
+        descriptor: (&str, &str, Option<&Unit>, MetricType),
+        rows: impl IntoIterator<Item = (&'v str, V)>,
+        sample: impl Fn(&mut MetricEncoder<'_>, V) -> fmt::Result,
+    ) -> fmt::Result {
+        let (name, help, unit, metric_type) = descriptor;
+        let mut metric = self
+            .encoder
+            .encode_descriptor(name, help, unit, metric_type)?;
+        for (value, v) in rows {
+            let labels = [(self.label, value)];
+            sample(&mut metric.encode_family(&labels)?, v)?;
+        }
+        Ok(())
+    }
+
     /// A counter (`<name>_total`) per label value.
     pub(crate) fn counter<'v, V: EncodeCounterValue + 'v>(
         &mut self,
@@ -26,16 +44,9 @@ impl Families<'_, '_> {
         unit: Option<&Unit>,
         rows: impl IntoIterator<Item = (&'v str, V)>,
     ) -> fmt::Result {
-        let mut metric = self
-            .encoder
-            .encode_descriptor(name, help, unit, MetricType::Counter)?;
-        for (value, n) in rows {
-            let labels = [(self.label, value)];
-            metric
-                .encode_family(&labels)?
-                .encode_counter::<NoLabelSet, V, f64>(&n, None)?;
-        }
-        Ok(())
+        self.family((name, help, unit, MetricType::Counter), rows, |m, n| {
+            m.encode_counter::<NoLabelSet, V, f64>(&n, None)
+        })
     }
 
     /// A gauge per label value.
@@ -46,14 +57,9 @@ impl Families<'_, '_> {
         unit: Option<&Unit>,
         rows: impl IntoIterator<Item = (&'v str, V)>,
     ) -> fmt::Result {
-        let mut metric = self
-            .encoder
-            .encode_descriptor(name, help, unit, MetricType::Gauge)?;
-        for (value, n) in rows {
-            let labels = [(self.label, value)];
-            metric.encode_family(&labels)?.encode_gauge(&n)?;
-        }
-        Ok(())
+        self.family((name, help, unit, MetricType::Gauge), rows, |m, n| {
+            m.encode_gauge(&n)
+        })
     }
 
     /// A histogram in seconds per label value.
@@ -63,19 +69,10 @@ impl Families<'_, '_> {
         help: &str,
         rows: impl IntoIterator<Item = (&'v str, HistogramReading)>,
     ) -> fmt::Result {
-        let mut metric = self.encoder.encode_descriptor(
-            name,
-            help,
-            Some(&Unit::Seconds),
-            MetricType::Histogram,
-        )?;
-        for (value, h) in rows {
-            let labels = [(self.label, value)];
-            metric
-                .encode_family(&labels)?
-                .encode_histogram::<NoLabelSet>(h.sum_seconds, h.count, &h.buckets, None)?;
-        }
-        Ok(())
+        let descriptor = (name, help, Some(&Unit::Seconds), MetricType::Histogram);
+        self.family(descriptor, rows, |m, h| {
+            m.encode_histogram::<NoLabelSet>(h.sum_seconds, h.count, &h.buckets, None)
+        })
     }
 }
 

@@ -30,15 +30,32 @@ pub(crate) struct KindTally {
 }
 
 impl KindTally {
+    /// Adds another tally (`live` too).
+    pub(crate) fn add(&mut self, other: &KindTally) {
+        self.live += other.live;
+        self.mailbox.absorb(&other.mailbox);
+        self.handled += other.handled;
+        self.errors += other.errors;
+        self.panics += other.panics;
+        self.restarts += other.restarts;
+        self.timed += other.timed;
+        self.queue_ns += other.queue_ns;
+        self.service_ns += other.service_ns;
+    }
+
+    /// Adds an agent's counts.
     pub(crate) fn absorb(&mut self, a: &AgentSnapshot) {
-        self.mailbox.absorb(&a.mailbox);
-        self.handled += a.handled;
-        self.errors += a.errors;
-        self.panics += a.panics;
-        self.restarts += a.restarts;
-        self.timed += a.timed;
-        self.queue_ns += a.queue_time_total_ns;
-        self.service_ns += a.service_time_total_ns;
+        self.add(&KindTally {
+            live: 0,
+            mailbox: a.mailbox,
+            handled: a.handled,
+            errors: a.errors,
+            panics: a.panics,
+            restarts: a.restarts,
+            timed: a.timed,
+            queue_ns: a.queue_time_total_ns,
+            service_ns: a.service_time_total_ns,
+        });
     }
 }
 

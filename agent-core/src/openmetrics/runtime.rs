@@ -59,23 +59,12 @@ impl RuntimeMetrics {
             let (_, tally) = by_kind
                 .entry(k.type_name)
                 .or_insert_with(|| (Arc::clone(&k), KindTally::default()));
-            absorb_tally(tally, &ended);
+            tally.add(&ended);
         }
         let mut rows: Vec<_> = by_kind.into_values().collect();
         rows.sort_by(|a, b| a.0.name.cmp(&b.0.name));
         rows
     }
-}
-
-fn absorb_tally(into: &mut KindTally, from: &KindTally) {
-    into.mailbox.absorb(&from.mailbox);
-    into.handled += from.handled;
-    into.errors += from.errors;
-    into.panics += from.panics;
-    into.restarts += from.restarts;
-    into.timed += from.timed;
-    into.queue_ns += from.queue_ns;
-    into.service_ns += from.service_ns;
 }
 
 impl Collector for RuntimeMetrics {
