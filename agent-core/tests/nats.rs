@@ -327,3 +327,58 @@ async fn a_group_name_taken_by_another_topic_is_refused() {
     // The same group on the same topic is joined, not refused.
     nats.group("a", "shared-name", 4).await.unwrap();
 }
+
+#[cfg(feature = "openmetrics")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_transport_exports_its_counters_and_each_consumers_lag() {
+    use agent_core::bus::nats::NatsSnapshot;
+    use agent_core::openmetrics::prometheus_client::registry::Registry;
+    use agent_core::openmetrics::{encode, NatsMetrics};
+
+    let server = NatsServer::start().unwrap();
+    let bus: Bus<u64, NatsTransport<u64>> = Bus::with_transport(connect(&server).await);
+    // A bounded local queue of 2 that nobody reads: the rest waits on the server (lag).
+    let _idle = bus
+        .subscribe("ticks", MailboxConfig::bounded(2, OverflowPolicy::Reject))
+        .await
+        .unwrap();
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(NatsMetrics::new(&bus, Duration::from_millis(50))));
+    for n in 0..20u64 {
+        bus.publish("ticks", n).await.unwrap();
+    }
+    let value = |text: &str, series: &str| -> Option<f64> {
+        text.lines()
+            .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+    };
+    // The lag is the server's answer, refreshed every 50 ms: wait for one after the publishes.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let (text, snapshot): (String, NatsSnapshot) = loop {
+        let text = encode(&registry);
+        let snapshot = bus.transport().snapshot_all().await.unwrap();
+        let consumer = &snapshot.consumers[0].name;
+        let lag = value(
+            &text,
+            &format!("agent_core_nats_consumer_lag{{consumer=\"{consumer}\"}}"),
+        );
+        if lag == Some(snapshot.consumers[0].pending as f64) && lag > Some(0.0) {
+            break (text, snapshot);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no lag exported: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        value(&text, "agent_core_nats_published_total"),
+        Some(snapshot.counters.published as f64)
+    );
+    assert_eq!(snapshot.counters.published, 20);
+    assert_eq!(value(&text, "agent_core_nats_connected"), Some(1.0));
+    assert!(
+        text.contains("# TYPE agent_core_nats_consumer_lag gauge"),
+        "{text}"
+    );
+}
