@@ -422,6 +422,15 @@ arrival = { type = "closed" }
             "{query}"
         );
     }
+    // The queue depth is live (the runner's sampler): what the scrapes saw never exceeds the
+    // deepest the report recorded.
+    let depth = prometheus
+        .query("max_over_time(load_tests_queue_depth{scenario=\"live_steps\"}[1m])")
+        .unwrap();
+    assert!(
+        one(&depth, "queue depth") <= scenario["queues"]["max_depth"].as_f64().unwrap(),
+        "{depth:?}"
+    );
     // While it ran, the scrapes saw the operations counter climb (live, not only at the end).
     let seen = prometheus
         .query("count_over_time(load_tests_operations_total{scenario=\"live_steps\"}[1m])")

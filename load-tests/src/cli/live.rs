@@ -1,6 +1,7 @@
 //! `run --metrics ADDR`: the run's figures in the OpenMetrics text format at
 //! `http://ADDR/metrics` while it runs. Per scenario: operations done (live, from the progress
-//! counter the bars read), its state, and once it finishes the figures its JSON report gives
+//! counter the bars read), queue depth and live heap (live, from the runner's time-series
+//! sampler), its state, and once it finishes the figures its JSON report gives
 //! (operations, errors, latency percentiles, deepest queue, heap, CPU): a scrape after a
 //! scenario ends and the report agree exactly. The process's own CPU time is live too.
 
@@ -27,6 +28,9 @@ struct ScenarioFigures {
     /// 0 waiting, 1 running, 2 done.
     state: AtomicU8,
     ops: Arc<AtomicU64>,
+    /// The last sample's queue depth and live heap bytes (`u64::MAX`: none yet).
+    depth: Arc<AtomicU64>,
+    heap: Arc<AtomicU64>,
     last: Mutex<Option<Report>>,
 }
 
@@ -54,6 +58,8 @@ impl Live {
                     name: s.name.clone(),
                     state: AtomicU8::new(0),
                     ops: Arc::default(),
+                    depth: Arc::new(AtomicU64::new(u64::MAX)),
+                    heap: Arc::new(AtomicU64::new(u64::MAX)),
                     last: Mutex::new(None),
                 })
                 .collect(),
@@ -155,6 +161,17 @@ impl Observer for LiveObserver<'_> {
         }))
     }
 
+    fn sampled(&mut self) -> Option<crate::drive::context::SampleSink> {
+        let s = &self.live.figures.scenarios[self.current?];
+        let (depth, heap) = (Arc::clone(&s.depth), Arc::clone(&s.heap));
+        Some(Arc::new(move |d, h| {
+            depth.store(d, Ordering::Relaxed);
+            if let Some(h) = h {
+                heap.store(h, Ordering::Relaxed);
+            }
+        }))
+    }
+
     fn finish(&mut self, result: &ScenarioResult) {
         if let Some(s) = self.current.take().map(|i| &self.live.figures.scenarios[i]) {
             s.ops
@@ -223,6 +240,29 @@ impl Collector for FiguresCollector {
         for s in &f.scenarios {
             m.encode_family(&[("scenario", s.name.as_str())])?
                 .encode_counter::<NoLabelSet, u64, f64>(&s.ops.load(Ordering::Relaxed), None)?;
+        }
+        for (name, help, unit, get) in [
+            (
+                "load_tests_queue_depth",
+                "Messages queued in the scenario's runtime at its last sample (live).",
+                None,
+                (|s| &s.depth) as fn(&ScenarioFigures) -> &Arc<AtomicU64>,
+            ),
+            (
+                "load_tests_heap_live",
+                "Live heap at the last sample (live; only where this process counts the heap).",
+                Some(Unit::Bytes),
+                |s| &s.heap,
+            ),
+        ] {
+            let mut m = encoder.encode_descriptor(name, help, unit.as_ref(), MetricType::Gauge)?;
+            for s in &f.scenarios {
+                let v = get(s).load(Ordering::Relaxed);
+                if v != u64::MAX {
+                    m.encode_family(&[("scenario", s.name.as_str())])?
+                        .encode_gauge(&v)?;
+                }
+            }
         }
         type Get = fn(&Report) -> u64;
         let counters: [(&str, &str, Get); 2] = [

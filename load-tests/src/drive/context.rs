@@ -19,6 +19,10 @@ use crate::scenario::Scenario;
 /// Debug (the test command): fewer, within its time budget.
 pub const DEFAULT_ROUNDS: u32 = if cfg!(debug_assertions) { 7 } else { 25 };
 
+/// Takes each time-series sample's queue depth and live heap bytes (`None` where the heap is not
+/// counted).
+pub type SampleSink = Arc<dyn Fn(u64, Option<u64>) + Send + Sync>;
+
 /// How a run is carried out, beyond the scenario itself.
 #[derive(Clone, Default)]
 pub struct RunOptions {
@@ -27,6 +31,8 @@ pub struct RunOptions {
     pub rounds: Option<u32>,
     /// Called with the operations completed so far (for progress bars).
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    /// Called with each time-series sample's queue depth and live heap bytes (for live figures).
+    pub sampled: Option<SampleSink>,
     /// Set to stop the run early; the report is then marked partial.
     pub stop: Option<Arc<AtomicBool>>,
     /// A run whose instructions are being counted ([`crate::instructions`]): real-time drivers

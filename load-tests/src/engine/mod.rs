@@ -114,6 +114,10 @@ pub trait Observer {
     fn start(&mut self, index: usize, total: usize, scenario: &Scenario, ops: u64);
     /// Returns the callback the runner calls with operations done.
     fn progress(&mut self) -> Option<Arc<dyn Fn(u64) + Send + Sync>>;
+    /// Returns the callback the runner calls with each sample's queue depth and live heap bytes.
+    fn sampled(&mut self) -> Option<crate::drive::context::SampleSink> {
+        None
+    }
     /// The scenario finished.
     fn finish(&mut self, result: &ScenarioResult);
     /// The instruction counts of `total` scenarios are being made (before any runs); returns
@@ -168,6 +172,7 @@ pub fn run_suite(
         observer.start(i, scenarios.len(), scenario, scenario.total_ops());
         let options = RunOptions {
             progress: observer.progress(),
+            sampled: observer.sampled(),
             stop: Some(Arc::clone(stop)),
             nats: helpers.nats.clone(),
             fleet_bin: Some(helpers.fleet.clone()),

@@ -229,11 +229,15 @@ async fn sample(
         let before = heap_now();
         let queue_depth = ctx.queue_depth();
         cost.add(before, heap_now());
+        let heap_live_bytes = heap_now().map(|h| h.live_bytes);
+        if let Some(sampled) = &ctx.options.sampled {
+            sampled(queue_depth, heap_live_bytes);
+        }
         samples.push(Sample {
             t_ms: start.elapsed().as_secs_f64() * 1e3,
             ops_done: ctx.ops_done.load(Ordering::Relaxed),
             queue_depth,
-            heap_live_bytes: heap_now().map(|h| h.live_bytes),
+            heap_live_bytes,
             cpu_cores_used: real.then(|| {
                 let now = (std::time::Instant::now(), process_cpu());
                 let wall = now.0.duration_since(last_cpu.0).as_secs_f64();
