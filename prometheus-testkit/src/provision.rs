@@ -41,7 +41,7 @@ fn locate() -> Result<PathBuf, String> {
         let bin = PathBuf::from(bin);
         return runs(&bin)
             .then_some(bin.clone())
-            .ok_or_else(|| format!("{BIN_VAR}={} does not run", bin.display()));
+            .ok_or_else(|| format!("{BIN_VAR}={} does not run\n  fix: {BY_HAND}", bin.display()));
     }
     if let Some(bin) = on_path() {
         return Ok(bin);
@@ -161,4 +161,27 @@ fn fetch_and_unpack(staging: &Path) -> Result<(), String> {
     }
     let _ = std::fs::remove_file(&deb);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_named_binary_that_does_not_run_is_not_run_with_the_fix() {
+        // nextest runs each test in its own process: the variable is this test's alone.
+        std::env::set_var(BIN_VAR, "/nonexistent/prometheus");
+        let e = server_binary().unwrap_err().to_string();
+        assert!(
+            e.starts_with("not run: no Prometheus server: PROMETHEUS_BIN=/nonexistent/prometheus"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_pinned_package_is_named_by_version_and_hash() {
+        assert!(DEB_URL.ends_with(DEB_FILE));
+        assert!(DEB_FILE.contains(PINNED_VERSION));
+        assert_eq!(DEB_SHA256.len(), 64);
+    }
 }
