@@ -437,11 +437,19 @@ fn count_here<A: Agent>(scenario: &Scenario, driver: &AgentDriver<A>) -> ! {
             // against the new thread, landed in the window on a loaded machine (+1 system call
             // in `pthread_create` failed `kv_cache`'s gate). This thread then makes none until
             // the count's thread ends: `join` waits in one call that returns after the window.
+            // And it opens only once this thread is asleep in that call (a futex wait, as
+            // /proc's wchan says): between the flag below and `join`'s wait, this thread's own system call
+            // could otherwise land in the window, and did on a loaded machine (+1 in
+            // `kv_cache`'s gate, in CI).
+            let main_thread = std::fs::read_link("/proc/thread-self").ok();
             let created = Arc::new(AtomicBool::new(false));
             let window_may_open = Arc::clone(&created);
             let counting = std::thread::spawn(move || {
                 while !window_may_open.load(Ordering::Acquire) {
                     std::thread::yield_now();
+                }
+                if let Some(task) = &main_thread {
+                    wait_until_asleep(&std::path::Path::new("/proc").join(task));
                 }
                 instructions::run_counted_driven(&form, &driver)
             });
@@ -463,6 +471,21 @@ fn count_here<A: Agent>(scenario: &Scenario, driver: &AgentDriver<A>) -> ! {
         None => 2,
     };
     std::process::exit(code)
+}
+
+/// Waits (at most five seconds) until the thread whose `/proc` directory is `task` sleeps in a
+/// futex wait (`join`'s): its kernel wait channel starts with `futex`. (Its state alone would not
+/// do: under valgrind a thread waiting for its turn to run is not in a futex wait, which a
+/// thread held between the flag and `join` showed, but its state can read as sleeping.)
+fn wait_until_asleep(task: &std::path::Path) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        let wchan = std::fs::read_to_string(task.join("wchan")).unwrap_or_default();
+        if wchan.starts_with("futex") {
+            return;
+        }
+        std::thread::yield_now();
+    }
 }
 
 /// The running test's name, which libtest gives the thread it runs the test on.
