@@ -110,21 +110,20 @@ pub(crate) struct Kinds {
 impl Kinds {
     /// The record of the kind whose type is named `type_name` (made on first use).
     pub(crate) fn of(&self, type_name: &'static str) -> Arc<KindStats> {
-        let find = |all: &[Arc<KindStats>]| {
-            all.iter()
-                .find(|k| std::ptr::eq(k.type_name, type_name) || k.type_name == type_name)
-                .cloned()
-        };
-        if let Some(k) = find(&self.by_type.read().unwrap_or_else(PoisonError::into_inner)) {
-            return k;
+        if let Some(k) = find(&self.read(), type_name) {
+            return Arc::clone(k);
         }
         let mut all = self.by_type.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(k) = find(&all) {
-            return k;
+        if let Some(k) = find(&all, type_name) {
+            return Arc::clone(k);
         }
         let k = Arc::new(KindStats::new(type_name, short_type_name(type_name)));
         all.push(Arc::clone(&k));
         k
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<Arc<KindStats>>> {
+        self.by_type.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Records what agents ended before the export began, under [`ENDED_BEFORE_EXPORT`].
@@ -145,20 +144,31 @@ impl Kinds {
         service: Duration,
         ask: bool,
     ) {
-        let k = self.of(type_name);
-        k.queue.observe(queue);
-        k.service.observe(service);
-        if ask {
-            k.ask.observe(queue + service);
+        let record = |k: &KindStats| {
+            k.queue.observe(queue);
+            k.service.observe(service);
+            if ask {
+                k.ask.observe(queue + service);
+            }
+        };
+        // Under the read lock, without taking a count on the kind's `Arc` (which every agent of
+        // the kind would otherwise bounce between cores on each measured message).
+        if let Some(k) = find(&self.read(), type_name) {
+            return record(k);
         }
+        record(&self.of(type_name));
     }
 
     pub(crate) fn all(&self) -> Vec<Arc<KindStats>> {
-        self.by_type
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.read().clone()
     }
+}
+
+/// The kind named `type_name` among `all` (the same `&'static str` usually, compared by address
+/// first).
+fn find<'a>(all: &'a [Arc<KindStats>], type_name: &str) -> Option<&'a Arc<KindStats>> {
+    all.iter()
+        .find(|k| std::ptr::eq(k.type_name, type_name) || k.type_name == type_name)
 }
 
 /// `a::b::Worker<c::Order, d::E>` as `Worker<Order, E>`: every path shortened to its last

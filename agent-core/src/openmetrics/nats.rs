@@ -23,8 +23,8 @@ type Read<T> = Box<dyn Fn() -> T + Send + Sync>;
 /// server, so a task refreshes it every `refresh` and a scrape reports its last answer (a failed
 /// refresh keeps the previous one). The task stops when the collector is dropped.
 pub struct NatsMetrics {
-    counters: Read<NatsCounters>,
-    health: Read<ConnectionHealth>,
+    /// The counters and the connection, read together at each scrape.
+    read: Read<(NatsCounters, ConnectionHealth)>,
     consumers: Arc<Mutex<Vec<ConsumerSnapshot>>>,
     refresher: AbortHandle,
 }
@@ -49,11 +49,11 @@ impl NatsMetrics {
         M: Serialize + DeserializeOwned + Send + Sync + 'static,
     {
         let consumers = Arc::new(Mutex::new(Vec::new()));
-        let (a, b, c) = (bus.clone(), bus.clone(), bus.clone());
+        let (read, refreshing) = (bus.clone(), bus.clone());
         let shared = Arc::clone(&consumers);
         let refresher = tokio::spawn(async move {
             loop {
-                if let Ok(snapshot) = c.transport().snapshot_all().await {
+                if let Ok(snapshot) = refreshing.transport().snapshot_all().await {
                     *shared.lock().unwrap_or_else(PoisonError::into_inner) = snapshot.consumers;
                 }
                 tokio::time::sleep(refresh).await;
@@ -61,8 +61,7 @@ impl NatsMetrics {
         })
         .abort_handle();
         NatsMetrics {
-            counters: Box::new(move || a.transport().counters()),
-            health: Box::new(move || b.transport().health()),
+            read: Box::new(move || (read.transport().counters(), read.transport().health())),
             consumers,
             refresher,
         }
@@ -71,8 +70,7 @@ impl NatsMetrics {
 
 impl Collector for NatsMetrics {
     fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
-        let c = (self.counters)();
-        let h = (self.health)();
+        let (c, h) = (self.read)();
         let counters: [(&str, &str, u64); 10] = [
             (
                 "agent_core_nats_published",
