@@ -16,7 +16,7 @@ use crate::deadlines::{deadline_after, Deadlines, NoReply};
 use crate::error::{AskError, SendError};
 use crate::health::Health;
 use crate::id::{AgentId, TraceId};
-use crate::mailbox::{Enqueued, MailboxSnapshot};
+use crate::mailbox::{Enqueued, MailboxSnapshot, Offered};
 use crate::metrics::AgentSnapshot;
 use crate::runtime::AgentRuntime;
 use crate::shared::{AgentShared, Letter};
@@ -161,27 +161,40 @@ impl<A: Agent> Address<A> {
     }
 
     /// Sends without waiting for a reply, under a fresh trace id.
-    pub async fn tell(&self, msg: A::Msg) -> Result<Enqueued, SendError<A::Msg>> {
-        self.tell_traced(msg, TraceId::new()).await
+    ///
+    /// (An `async fn` in all but name: it returns [`Address::tell_traced`]'s future directly, one
+    /// future fewer for the message to be copied through.)
+    pub fn tell(
+        &self,
+        msg: A::Msg,
+    ) -> impl Future<Output = Result<Enqueued, SendError<A::Msg>>> + Send + '_ {
+        self.tell_traced(msg, TraceId::new())
     }
 
     /// Sends without waiting for a reply, as part of the work `trace_id` follows.
-    pub async fn tell_traced(
+    ///
+    /// (An `async fn` in all but name: an async block stores its arguments once, an `async fn`
+    /// twice, and the future's size is paid by every task that awaits it.)
+    #[allow(clippy::manual_async_fn)]
+    pub fn tell_traced(
         &self,
         msg: A::Msg,
         trace_id: TraceId,
-    ) -> Result<Enqueued, SendError<A::Msg>> {
-        let letter = Letter {
-            msg,
-            trace_id,
-            enqueued_at: self.cell.measure_tell().then(Instant::now),
-            reply: None,
-        };
-        self.cell
-            .mailbox
-            .send(letter)
-            .await
-            .map_err(|e| e.map(|l| l.msg))
+    ) -> impl Future<Output = Result<Enqueued, SendError<A::Msg>>> + Send + '_ {
+        async move {
+            let letter = Letter {
+                msg,
+                trace_id,
+                enqueued_at: self.cell.measure_tell().then(Instant::now),
+                reply: None,
+            };
+            // Only a send that must wait for room builds the waiting future.
+            let sent = match self.cell.mailbox.offer(letter) {
+                Offered::Done(result) => result,
+                Offered::MustWait(letter) => self.cell.mailbox.wait_for_room(letter, None).await,
+            };
+            sent.map_err(|e| e.map(|l| l.msg))
+        }
     }
 
     /// Sends without waiting for room: under the block policy a full mailbox refuses at once.
@@ -201,41 +214,59 @@ impl<A: Agent> Address<A> {
     /// Sends and waits for the handler's reply; `timeout` covers waiting for room and for the reply.
     /// If it runs out while waiting for room, the message comes back in
     /// [`AskError::Send`]`(`[`SendError::Timeout`]`)`; if while waiting for the reply, [`AskError::Timeout`].
-    pub async fn ask(&self, msg: A::Msg, timeout: Duration) -> Result<A::Reply, AskError<A::Msg>> {
-        self.ask_traced(msg, TraceId::new(), timeout).await
+    ///
+    /// (An `async fn` in all but name, like [`Address::tell`].)
+    pub fn ask(
+        &self,
+        msg: A::Msg,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<A::Reply, AskError<A::Msg>>> + Send + '_ {
+        self.ask_traced(msg, TraceId::new(), timeout)
     }
 
     /// [`Address::ask`] as part of the work `trace_id` follows.
-    pub async fn ask_traced(
+    #[allow(clippy::manual_async_fn)]
+    pub fn ask_traced(
         &self,
         msg: A::Msg,
         trace_id: TraceId,
         timeout: Duration,
-    ) -> Result<A::Reply, AskError<A::Msg>> {
-        #[cfg(feature = "inject-regressions")]
-        crate::inject::on_ask();
-        let (tx, rx) = oneshot::channel();
-        // One clock read serves the deadline and, with timing on, the envelope.
-        let now = Instant::now();
-        let deadline = deadline_after(now, timeout);
-        let letter = Letter {
-            msg,
-            trace_id,
-            enqueued_at: (self.cell.tell_period != 0).then_some(now),
-            reply: Some(tx),
-        };
-        // No timer on the send: it is armed only if the send has to wait for room.
-        match self.cell.mailbox.send_until(letter, Some(deadline)).await {
-            Err(e) => return Err(AskError::Send(e.map(|l| l.msg))),
-            Ok(Enqueued::DroppedNewest) => return Err(AskError::Dropped),
-            Ok(Enqueued::Queued | Enqueued::DroppedOldest) => {}
-        }
-        // No timer for the reply either: the runtime's deadline sweeper enforces the deadline.
-        match Deadlines::wait(&self.cell.commons, rx, deadline, self.cell.id.get()).await {
-            Err(NoReply::Elapsed) => Err(AskError::Timeout(timeout)),
-            Err(NoReply::Dropped) => Err(AskError::Dropped),
-            Ok(Err(failure)) => Err(AskError::Failed(failure)),
-            Ok(Ok(reply)) => Ok(reply),
+    ) -> impl Future<Output = Result<A::Reply, AskError<A::Msg>>> + Send + '_ {
+        async move {
+            #[cfg(feature = "inject-regressions")]
+            crate::inject::on_ask();
+            let (tx, rx) = oneshot::channel();
+            // One clock read serves the deadline and, with timing on, the envelope.
+            let now = Instant::now();
+            let deadline = deadline_after(now, timeout);
+            let letter = Letter {
+                msg,
+                trace_id,
+                enqueued_at: (self.cell.tell_period != 0).then_some(now),
+                reply: Some(tx),
+            };
+            // No timer on the send: it is armed only if the send has to wait for room.
+            let sent = match self.cell.mailbox.offer(letter) {
+                Offered::Done(result) => result,
+                Offered::MustWait(letter) => {
+                    self.cell
+                        .mailbox
+                        .wait_for_room(letter, Some(deadline))
+                        .await
+                }
+            };
+            match sent {
+                Err(e) => return Err(AskError::Send(e.map(|l| l.msg))),
+                Ok(Enqueued::DroppedNewest) => return Err(AskError::Dropped),
+                Ok(Enqueued::Queued | Enqueued::DroppedOldest) => {}
+            }
+            // No timer for the reply either: the runtime's deadline sweeper enforces the deadline.
+            match Deadlines::wait(&self.cell.commons, rx, deadline, self.cell.id.get()).await {
+                Err(NoReply::Elapsed) => Err(AskError::Timeout(timeout)),
+                Err(NoReply::Dropped) => Err(AskError::Dropped),
+                Ok(Err(failure)) => Err(AskError::Failed(failure)),
+                Ok(Ok(reply)) => Ok(reply),
+            }
         }
     }
 

@@ -1,9 +1,11 @@
 //! The loop that runs inside each agent's task: start, handle messages one at a time, catch
 //! failures, apply the restart policy, stop.
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::panic::AssertUnwindSafe;
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 
 use futures_util::FutureExt;
 use tokio::time::Instant;
@@ -28,55 +30,64 @@ struct Failure {
 }
 
 /// Runs one agent until its mailbox is closed and drained, or its policy gives up.
-pub(crate) async fn run<A, F>(
+// Not an `async fn` on purpose (see the comment in the body).
+#[allow(clippy::manual_async_fn)]
+pub(crate) fn run<A, F>(
     mut factory: F,
     address: Address<A>,
     runtime: AgentRuntime,
     policy: RestartPolicy,
-) where
+) -> impl Future<Output = ()> + Send + 'static
+where
     A: Agent,
     F: FnMut() -> A + Send + 'static,
 {
-    // Whatever way the task ends (even aborted at a shutdown deadline), the agent is retired.
-    // The loop reaches the agent's shared state and the runtime through this guard rather than
-    // through copies of their handles: each copy would be 8 more bytes in every agent's task.
-    let mut retire = Retire {
-        cell: Arc::clone(&address.cell),
-        runtime,
-        health: Health::Failed,
-    };
-    let mut ctx = Context::new(address, retire.runtime.clone());
-    let mut window = RestartWindow::default();
+    // An async block rather than an `async fn`: an `async fn` keeps its arguments and their
+    // moved-into copies side by side in the future, bytes every idle agent's task would carry.
+    async move {
+        // Whatever way the task ends (even aborted at a shutdown deadline), the agent is retired.
+        // The loop reaches the agent's shared state and the runtime through this guard rather than
+        // through copies of their handles: each copy would be 8 more bytes in every agent's task.
+        let mut retire = Retire {
+            cell: Arc::clone(&address.cell),
+            runtime,
+            health: Health::Failed,
+        };
+        let mut ctx = Context::new(address, retire.runtime.clone());
+        let mut window = RestartWindow::default();
 
-    retire.health = loop {
-        retire.cell.health.set(Health::Starting);
-        let mut agent = match std::panic::catch_unwind(AssertUnwindSafe(&mut factory)) {
-            Ok(agent) => agent,
-            Err(payload) => {
-                let failure = Failure {
-                    cause: FailureCause::Panic,
-                    message: format!("agent factory: {}", panic_message(&*payload)),
-                    trace_id: None,
-                };
-                match on_failure(&retire.cell, &retire.runtime, &policy, &mut window, failure) {
-                    AfterFailure::Restart(delay) => {
-                        backoff(delay).await;
-                        continue;
-                    }
-                    AfterFailure::Stop => {
-                        retire.cell.health.set(Health::Stopping);
-                        drop(retire.cell.mailbox.abandon());
-                        break Health::Failed;
+        retire.health = loop {
+            retire.cell.health.set(Health::Starting);
+            let mut agent = match std::panic::catch_unwind(AssertUnwindSafe(&mut factory)) {
+                Ok(agent) => agent,
+                Err(payload) => {
+                    let failure = Failure {
+                        cause: FailureCause::Panic,
+                        message: format!("agent factory: {}", panic_message(&*payload)),
+                        trace_id: None,
+                    };
+                    match on_failure(&retire.cell, &retire.runtime, &policy, &mut window, failure) {
+                        AfterFailure::Restart(delay) => {
+                            backoff(delay).await;
+                            continue;
+                        }
+                        AfterFailure::Stop => {
+                            retire.cell.health.set(Health::Stopping);
+                            drop(retire.cell.mailbox.abandon());
+                            break Health::Failed;
+                        }
                     }
                 }
-            }
-        };
+            };
 
-        let failure = match AssertUnwindSafe(agent.on_start(&mut ctx))
-            .catch_unwind()
-            .await
-        {
-            Ok(Ok(())) => {
+            let start = AssertUnwindSafe(agent.on_start(&mut ctx))
+                .catch_unwind()
+                .await;
+            let failure = 'handled: {
+                // Out of scope before the loop's awaits, so that the task does not keep it.
+                if let Some(failure) = start_failure(start) {
+                    break 'handled Some(failure);
+                }
                 retire.cell.health.set(Health::Running);
                 if retire.cell.trace_spans {
                     // Boxed: the traced loop's span stays out of every untraced agent's task.
@@ -89,120 +100,148 @@ pub(crate) async fn run<A, F>(
                 } else {
                     handle_until_failure::<A, Plain>(&mut agent, &mut ctx, &retire.cell).await
                 }
-            }
-            Ok(Err(e)) => Some(Failure {
-                cause: FailureCause::Error,
-                message: format!("start hook: {e}"),
-                trace_id: None,
-            }),
-            Err(payload) => Some(Failure {
-                cause: FailureCause::Panic,
-                message: format!("start hook: {}", panic_message(&*payload)),
-                trace_id: None,
-            }),
-        };
+            };
 
-        let Some(failure) = failure else {
-            // The mailbox was closed and has been drained: a clean stop.
-            retire.cell.health.set(Health::Stopping);
-            stop_hook(&mut agent, &mut ctx).await;
-            break Health::Stopped;
-        };
-        match on_failure(&retire.cell, &retire.runtime, &policy, &mut window, failure) {
-            AfterFailure::Restart(delay) => {
-                // The failed instance's state is suspect: it is dropped without its stop hook.
-                drop(agent);
-                backoff(delay).await;
-            }
-            AfterFailure::Stop => {
+            let Some(failure) = failure else {
+                // The mailbox was closed and has been drained: a clean stop.
                 retire.cell.health.set(Health::Stopping);
-                drop(retire.cell.mailbox.abandon());
                 stop_hook(&mut agent, &mut ctx).await;
-                break Health::Failed;
+                break Health::Stopped;
+            };
+            match on_failure(&retire.cell, &retire.runtime, &policy, &mut window, failure) {
+                AfterFailure::Restart(delay) => {
+                    // The failed instance's state is suspect: it is dropped without its stop hook.
+                    drop(agent);
+                    backoff(delay).await;
+                }
+                AfterFailure::Stop => {
+                    retire.cell.health.set(Health::Stopping);
+                    drop(retire.cell.mailbox.abandon());
+                    stop_hook(&mut agent, &mut ctx).await;
+                    break Health::Failed;
+                }
             }
-        }
-    };
+        };
+    }
 }
 
-/// Handles messages until the mailbox is closed and empty (`None`) or a handler fails.
-async fn handle_until_failure<A: Agent, W: Wrap>(
-    agent: &mut A,
-    ctx: &mut Context<A>,
-    cell: &AgentShared<A::Msg, A::Reply, A>,
+/// The failure of a start hook, if it failed.
+fn start_failure(
+    outcome: Result<Result<(), crate::agent::HandlerError>, Box<dyn std::any::Any + Send>>,
 ) -> Option<Failure> {
-    // A measured message (one that carries its enqueue instant) is timed from handler start to
-    // end. While the mailbox stays busy, the end reading of a measured handler is also the next
-    // message's start, so back-to-back measured messages cost one read each here.
-    let mut last_reading: Option<Instant> = None;
-    loop {
-        let (letter, waited) = cell.mailbox.recv_noting_wait().await;
-        let Some(Letter {
-            msg,
-            trace_id,
-            enqueued_at,
-            reply,
-        }) = letter
-        else {
-            break;
-        };
-        let started = match enqueued_at {
-            Some(_) => match last_reading.take() {
-                Some(reading) if !waited => Some(reading),
-                _ => Some(Instant::now()),
-            },
-            None => {
-                last_reading = None;
-                None
-            }
-        };
-        let queue_time = enqueued_at
-            .zip(started)
-            .map(|(enqueued, started)| started.saturating_duration_since(enqueued));
-        ctx.begin(trace_id, queue_time);
-        let result = AssertUnwindSafe(W::wrap::<A, _>(agent.handle(msg, ctx), trace_id))
-            .catch_unwind()
-            .await;
-        cell.stats.handled.add(1);
-        if let (Some(queue), Some(started)) = (queue_time, started) {
-            let finished = Instant::now();
-            let service = finished.saturating_duration_since(started);
-            cell.stats.record_times(queue, service);
-            #[cfg(feature = "openmetrics")]
-            if ctx.runtime().config().histograms {
-                ctx.runtime().kinds().observe(
-                    std::any::type_name::<A>(),
-                    queue,
-                    service,
-                    reply.is_some(),
-                );
-            }
-            last_reading = Some(finished);
-        }
-        let (cause, message) = match result {
-            Ok(Ok(value)) => {
-                if let Some(reply) = reply {
-                    // The asker may have timed out and gone; that is its business.
-                    let _ = reply.send(Ok(value));
-                }
-                continue;
-            }
-            Ok(Err(e)) => (FailureCause::Error, e.to_string()),
-            Err(payload) => (FailureCause::Panic, panic_message(&*payload)),
-        };
-        if let Some(reply) = reply {
-            let failure = match cause {
-                FailureCause::Error => HandlerFailure::Error(message.clone()),
-                FailureCause::Panic => HandlerFailure::Panic(message.clone()),
-            };
-            let _ = reply.send(Err(failure));
-        }
-        return Some(Failure {
-            cause,
-            message,
-            trace_id: Some(trace_id),
-        });
+    match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(Failure {
+            cause: FailureCause::Error,
+            message: format!("start hook: {e}"),
+            trace_id: None,
+        }),
+        Err(payload) => Some(Failure {
+            cause: FailureCause::Panic,
+            message: format!("start hook: {}", panic_message(&*payload)),
+            trace_id: None,
+        }),
     }
-    None
+}
+
+/// Handles messages until the mailbox is closed and empty (`None`) or a handler fails. An async
+/// block rather than an `async fn`, like [`run`], so its arguments are stored once.
+#[allow(clippy::manual_async_fn)]
+fn handle_until_failure<'a, A: Agent, W: Wrap>(
+    agent: &'a mut A,
+    ctx: &'a mut Context<A>,
+    cell: &'a AgentShared<A::Msg, A::Reply, A>,
+) -> impl Future<Output = Option<Failure>> + 'a {
+    async move {
+        // A measured message (one that carries its enqueue instant) is timed from handler start to
+        // end. While the mailbox stays busy, the end reading of a measured handler is also the next
+        // message's start, so back-to-back measured messages cost one read each here.
+        let mut last_reading: Option<Instant> = None;
+        loop {
+            // Destructured as it arrives: a whole letter kept as a local would be stored in
+            // this future beside its parts.
+            let (
+                Some(Letter {
+                    msg,
+                    trace_id,
+                    enqueued_at,
+                    reply,
+                }),
+                waited,
+            ) = cell.mailbox.recv_noting_wait().await
+            else {
+                break;
+            };
+            let started = match enqueued_at {
+                Some(_) => match last_reading.take() {
+                    Some(reading) if !waited => Some(reading),
+                    _ => Some(Instant::now()),
+                },
+                None => {
+                    last_reading = None;
+                    None
+                }
+            };
+            let queue_time = enqueued_at
+                .zip(started)
+                .map(|(enqueued, started)| started.saturating_duration_since(enqueued));
+            ctx.begin(trace_id, queue_time);
+            // Pinned where it is built and polled under `catch_unwind` each time, rather than moved
+            // into `CatchUnwind`: every move of a handler future copies the message it holds.
+            let result = {
+                let mut handling = pin!(W::wrap::<A, _>(agent.handle(msg, ctx), trace_id));
+                poll_fn(|cx| {
+                    match std::panic::catch_unwind(AssertUnwindSafe(|| handling.as_mut().poll(cx)))
+                    {
+                        Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+                        Ok(Poll::Pending) => Poll::Pending,
+                        Err(payload) => Poll::Ready(Err(payload)),
+                    }
+                })
+                .await
+            };
+            cell.stats.handled.add(1);
+            if let (Some(queue), Some(started)) = (queue_time, started) {
+                let finished = Instant::now();
+                let service = finished.saturating_duration_since(started);
+                cell.stats.record_times(queue, service);
+                #[cfg(feature = "openmetrics")]
+                if ctx.runtime().config().histograms {
+                    ctx.runtime().kinds().observe(
+                        std::any::type_name::<A>(),
+                        queue,
+                        service,
+                        reply.is_some(),
+                    );
+                }
+                last_reading = Some(finished);
+            }
+            let (cause, message) = match result {
+                Ok(Ok(value)) => {
+                    if let Some(reply) = reply {
+                        // The asker may have timed out and gone; that is its business.
+                        let _ = reply.send(Ok(value));
+                    }
+                    continue;
+                }
+                Ok(Err(e)) => (FailureCause::Error, e.to_string()),
+                Err(payload) => (FailureCause::Panic, panic_message(&*payload)),
+            };
+            if let Some(reply) = reply {
+                let failure = match cause {
+                    FailureCause::Error => HandlerFailure::Error(message.clone()),
+                    FailureCause::Panic => HandlerFailure::Panic(message.clone()),
+                };
+                let _ = reply.send(Err(failure));
+            }
+            return Some(Failure {
+                cause,
+                message,
+                trace_id: Some(trace_id),
+            });
+        }
+        None
+    }
 }
 
 /// How the handler's future is run: as it is, or inside a span.

@@ -46,21 +46,25 @@ impl AsRef<Deadlines> for Commons {
 
 /// The state an agent shares with its addresses and the registry. `K` is the agent's type, kept
 /// only in the type (no bytes): the registry's probe reads its name for the metrics' labels.
+///
+/// `repr(C)` keeps the order: the fields written rarely first, then the mailbox (its senders'
+/// side, its rarely written middle, its receiver's side), then the counters the agent's own task
+/// writes on every message, next to the receiver's side of the mailbox and away from the senders'.
+#[repr(C)]
 pub(crate) struct AgentShared<M, R, K> {
     pub(crate) id: AgentId,
     pub(crate) name: Option<Arc<str>>,
-    pub(crate) mailbox: Mailbox<Letter<M, R>>,
-    pub(crate) health: HealthCell,
-    pub(crate) stats: AgentStats,
-    pub(crate) abort: OnceLock<AbortHandle>,
     /// What the agents of its runtime share.
     pub(crate) commons: Arc<Commons>,
+    pub(crate) abort: OnceLock<AbortHandle>,
     /// One tell in this many is measured; 0: none (see [`crate::Timing`]).
     pub(crate) tell_period: u32,
-    /// Each handled message runs in a span ([`crate::RuntimeConfig::trace_spans`]); beside the
-    /// period, in what was padding (a flag in the task's loop would make every task larger).
+    /// Each handled message runs in a span ([`crate::RuntimeConfig::trace_spans`]).
     pub(crate) trace_spans: bool,
+    pub(crate) health: HealthCell,
     pub(crate) kind: std::marker::PhantomData<fn() -> K>,
+    pub(crate) mailbox: Mailbox<Letter<M, R>>,
+    pub(crate) stats: AgentStats,
 }
 
 impl<M, R, K> AgentShared<M, R, K> {

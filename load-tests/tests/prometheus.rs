@@ -137,7 +137,9 @@ fn prometheus_scrapes_a_runtime_under_load_and_its_totals_equal_the_snapshot() {
     });
     let pool = Pool::new(&rt, PoolConfig::new("echoes", 2), || Echo).unwrap();
     let bus: Bus<u64> = Bus::local();
-    let budget = Budget::new("llm", Cost::units(100.0));
+    // Room for far more reservations than the time-bounded loop below can make (one per 50 sends:
+    // 100 units ran out after 500,000 sends once sends got faster).
+    let budget = Budget::new("llm", Cost::units(1_000_000.0));
     let breaker = CircuitBreaker::new("search", BreakerConfig::default());
     let mut registry = Registry::default();
     registry.register_collector(Box::new(RuntimeMetrics::new(&rt)));

@@ -8,25 +8,30 @@
 //! one. Under [`OverflowPolicy::DropOldest`] the receiver takes one message at a time, so the oldest
 //! undelivered message is always in the shared queue where a sender can evict it.
 //!
-//! Receivers and blocked senders park on [`tokio::sync::Notify`] and are woken only when someone is
-//! waiting.
+//! The receiver parks by leaving its waker in the shared state, under the lock a sender takes
+//! anyway; blocked senders park on [`tokio::sync::Notify`]. Either is woken only when waiting.
+//!
+//! A send that finds room completes without suspending ([`Mailbox::offer`]): callers try it first
+//! and build a waiting future only when it says so, so that a large message is not copied into
+//! a chain of nested futures on the common path.
 
 mod config;
 mod stats;
+mod wait;
 
 use std::collections::VecDeque;
-use std::pin::pin;
+use std::future::{poll_fn, Future};
 use std::sync::PoisonError;
+use std::task::{Poll, Waker};
 
 use tokio::time::Instant;
 
-use crate::deadlines::deadline_after;
 use crate::error::SendError;
 use crate::sync::{AtomicU64, AtomicUsize, Mutex, MutexGuard, Notify, Ordering};
 pub use config::{Capacity, MailboxConfig, OverflowPolicy, DEFAULT_CAPACITY};
+use stats::bump;
 pub use stats::MailboxSnapshot;
 pub(crate) use stats::MailboxStats;
-use stats::{bump, CacheLine};
 
 /// What happened to an accepted send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,34 +45,49 @@ pub enum Enqueued {
 }
 
 /// A single-receiver queue with an overflow policy and exact counters.
+///
+/// Laid out for two cores: senders touch their side (the state lock, the queue's header, the
+/// bound, the first counters) on every send and the receiver touches its side on every message.
+/// `repr(C)` keeps the order, with at least 128 bytes of rarely touched fields between
+/// what the two sides touch, so that neither a shared cache line nor a prefetch of the line next
+/// to one a side touches (AMD's and Intel's L2 prefetchers fetch such lines, in 128-byte pairs or
+/// up and down) puts a line the other side writes into a side's cache: each side's writes stay
+/// hits. Distance instead of alignment costs no padding before the cell (an `align(64)` mailbox
+/// made each agent's shared cell an aligned allocation with up to a line of padding) and does not
+/// depend on where the allocator puts the cell. A test checks the distance.
 #[derive(Debug)]
+#[repr(C)]
 pub struct Mailbox<T> {
-    // Senders write their side on every send and the receiver writes its side on every receive;
-    // each side has cache lines of its own so that neither side's writes evict the other's data.
-    // The fields below them are written rarely.
-    senders: CacheLine<SenderSide<T>>,
-    receiver: CacheLine<ReceiverSide<T>>,
-    /// Senders waiting for room, readable by the receiver without the state lock. Written only
-    /// when a sender blocks, so the receiver's read of it on every message stays a cache hit.
-    blocked: AtomicUsize,
-    /// Wakes the receiver.
-    rx: Notify,
+    senders: SenderSide<T>,
     /// Wakes senders blocked on a full mailbox.
     tx: Notify,
     config: MailboxConfig,
-    limit: usize,
-    /// Whether the receiver takes the whole queue at once (every policy but drop-oldest).
-    batch: bool,
+    /// Rarely touched bytes that complete the distance between the sides.
+    _spacer: [u64; SPACER_WORDS],
+    receiver: ReceiverSide<T>,
 }
 
+/// Filler between the sides: the rarely touched fields come to 104 bytes.
+const SPACER_WORDS: usize = 3;
+
 #[derive(Debug)]
+#[repr(C)]
 struct SenderSide<T> {
     state: Mutex<State<T>>,
+    /// The bound in messages (`usize::MAX` if unbounded).
+    limit: usize,
+    /// Every send touches its leading counters; the rest are rarely written.
     stats: MailboxStats,
 }
 
 #[derive(Debug)]
+#[repr(C)]
 struct ReceiverSide<T> {
+    /// Whether the receiver takes the whole queue at once (every policy but drop-oldest).
+    batch: bool,
+    /// Senders waiting for room, read by the receiver on every message without the state lock.
+    /// Written only when a sender blocks, so that read stays a cache hit.
+    blocked: AtomicUsize,
     /// The receiver's current batch, oldest first. Only the receiver (and `abandon`, `snapshot`)
     /// lock it, so the lock is uncontended. Lock order: `hand` before `state`.
     hand: Mutex<VecDeque<T>>,
@@ -80,11 +100,21 @@ struct ReceiverSide<T> {
 #[derive(Debug)]
 struct State<T> {
     queue: VecDeque<T>,
-    closed: bool,
-    rx_waiting: bool,
     /// The size of the receiver's batch when it last took the lock: an upper bound of `hand_len`,
     /// so a sender that sees room by it needs no look at the receiver's cache line.
     hand_at_refill: usize,
+    /// The parked receiver's waker: the next send takes it and wakes the receiver.
+    rx_waker: Option<Waker>,
+    closed: bool,
+}
+
+/// The outcome of [`Mailbox::offer`].
+pub(crate) enum Offered<T> {
+    /// The send is settled: accepted (perhaps dropped by the policy) or refused.
+    Done(Result<Enqueued, SendError<T>>),
+    /// Full under the block policy: the message back, to wait for room with
+    /// [`Mailbox::wait_for_room`] (already counted as offered and blocked).
+    MustWait(T),
 }
 
 impl<T> Mailbox<T> {
@@ -92,26 +122,26 @@ impl<T> Mailbox<T> {
     pub fn new(config: MailboxConfig) -> Result<Mailbox<T>, &'static str> {
         config.validate()?;
         Ok(Mailbox {
-            senders: CacheLine(SenderSide {
+            senders: SenderSide {
                 state: Mutex::new(State {
                     queue: VecDeque::new(),
-                    closed: false,
-                    rx_waiting: false,
                     hand_at_refill: 0,
+                    rx_waker: None,
+                    closed: false,
                 }),
+                limit: config.limit(),
                 stats: MailboxStats::default(),
-            }),
-            receiver: CacheLine(ReceiverSide {
+            },
+            tx: Notify::new(),
+            config,
+            _spacer: [0; SPACER_WORDS],
+            receiver: ReceiverSide {
+                batch: config.overflow != OverflowPolicy::DropOldest,
+                blocked: AtomicUsize::new(0),
                 hand: Mutex::new(VecDeque::new()),
                 hand_len: AtomicUsize::new(0),
                 delivered: AtomicU64::new(0),
-            }),
-            blocked: AtomicUsize::new(0),
-            rx: Notify::new(),
-            tx: Notify::new(),
-            limit: config.limit(),
-            batch: config.overflow != OverflowPolicy::DropOldest,
-            config,
+            },
         })
     }
 
@@ -123,8 +153,8 @@ impl<T> Mailbox<T> {
     /// Offers `item`, applying the overflow policy if the mailbox is full.
     ///
     /// Cancel-safe: a send dropped while it waits for room counts as timed out.
-    pub async fn send(&self, item: T) -> Result<Enqueued, SendError<T>> {
-        self.send_until(item, None).await
+    pub fn send(&self, item: T) -> impl Future<Output = Result<Enqueued, SendError<T>>> + '_ {
+        self.send_until(item, None)
     }
 
     /// [`Mailbox::send`], giving up waiting for room at `deadline` as well as at the policy's own
@@ -134,85 +164,45 @@ impl<T> Mailbox<T> {
         item: T,
         deadline: Option<Instant>,
     ) -> Result<Enqueued, SendError<T>> {
+        match self.offer(item) {
+            Offered::Done(result) => result,
+            Offered::MustWait(item) => self.wait_for_room(item, deadline).await,
+        }
+    }
+
+    /// The part of a send that needs no waiting: counts the offer and enqueues the item or
+    /// applies the overflow policy, or, full under the block policy, hands the item back to wait
+    /// for room with [`Mailbox::wait_for_room`].
+    #[inline]
+    pub(crate) fn offer(&self, item: T) -> Offered<T> {
         #[cfg(feature = "inject-regressions")]
         crate::inject::on_send(self.stats().offered_count());
-        let mut item = item;
-        let timeout = {
-            let mut dropped = None; // Declared first: dropped after the lock is released.
-            let mut st = self.lock();
-            #[cfg(feature = "inject-regressions")]
-            crate::inject::while_locked();
-            self.stats().offered();
-            match self.try_push(&mut st, item, &mut dropped) {
-                Ok(outcome) => return Ok(outcome),
-                Err(Refused::Closed(back)) => {
-                    self.stats().rejected();
-                    return Err(SendError::Closed(back));
-                }
-                Err(Refused::Rejected(back)) => return Err(SendError::Full(back)),
-                Err(Refused::Full(back)) => item = back,
+        let mut dropped = None; // Declared first: dropped after the lock is released.
+        let mut wake = None;
+        let mut st = self.lock();
+        #[cfg(feature = "inject-regressions")]
+        crate::inject::while_locked();
+        self.stats().offered();
+        let offered = match self.try_push(&mut st, item, &mut dropped, &mut wake) {
+            Ok(outcome) => Offered::Done(Ok(outcome)),
+            Err(Refused::Closed(back)) => {
+                self.stats().rejected();
+                Offered::Done(Err(SendError::Closed(back)))
             }
-            self.stats().blocked();
-            match self.config.overflow {
-                OverflowPolicy::Block { timeout } => timeout,
-                _ => unreachable!("only the block policy refuses a send for lack of room"),
+            Err(Refused::Rejected(back)) => Offered::Done(Err(SendError::Full(back))),
+            Err(Refused::Full(back)) => {
+                self.stats().blocked();
+                match self.config.overflow {
+                    OverflowPolicy::Block { .. } => Offered::MustWait(back),
+                    _ => unreachable!("only the block policy refuses a send for lack of room"),
+                }
             }
         };
-        let deadline = match (timeout.map(|t| deadline_after(Instant::now(), t)), deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let mut waiter = Waiter {
-            mailbox: self,
-            registered: false,
-            settled: false,
-        };
-        loop {
-            let mut room = pin!(self.tx.notified());
-            {
-                let mut dropped = None; // Declared first: dropped after the lock is released.
-                let mut st = self.lock();
-                if waiter.registered {
-                    self.blocked.fetch_sub(1, Ordering::SeqCst);
-                    waiter.registered = false;
-                }
-                match self.try_push(&mut st, item, &mut dropped) {
-                    Ok(outcome) => {
-                        waiter.settled = true;
-                        return Ok(outcome);
-                    }
-                    Err(Refused::Closed(back)) => {
-                        self.stats().rejected();
-                        waiter.settled = true;
-                        return Err(SendError::Closed(back));
-                    }
-                    Err(Refused::Full(back) | Refused::Rejected(back)) => item = back,
-                }
-                // Registered while the lock is held, so a close after this point wakes us.
-                room.as_mut().enable();
-                self.blocked.fetch_add(1, Ordering::SeqCst);
-                waiter.registered = true;
-                // The receiver frees room without the state lock: it publishes `hand_len`, then
-                // reads `blocked` (both relaxed, so it may miss us for a moment). Look once more
-                // after publishing `blocked`; if we still miss each other, the receiver's next
-                // refill or park, both under the state lock, sees `blocked` and wakes us.
-                if self.has_room_exact(&st) {
-                    continue;
-                }
-            }
-            let woke = match deadline {
-                Some(deadline) => tokio::time::timeout_at(deadline, room).await.is_ok(),
-                None => {
-                    room.await;
-                    true
-                }
-            };
-            if !woke {
-                // The waiter's drop unregisters and counts the timeout under the lock.
-                drop(waiter);
-                return Err(SendError::Timeout(item));
-            }
+        drop(st);
+        if let Some(waker) = wake {
+            waker.wake();
         }
+        offered
     }
 
     /// Offers `item` without waiting: under the block policy a full mailbox refuses it as [`SendError::Full`].
@@ -220,11 +210,12 @@ impl<T> Mailbox<T> {
         #[cfg(feature = "inject-regressions")]
         crate::inject::on_send(self.stats().offered_count());
         let mut dropped = None; // Declared first: dropped after the lock is released.
+        let mut wake = None;
         let mut st = self.lock();
         #[cfg(feature = "inject-regressions")]
         crate::inject::while_locked();
         self.stats().offered();
-        match self.try_push(&mut st, item, &mut dropped) {
+        let result = match self.try_push(&mut st, item, &mut dropped, &mut wake) {
             Ok(outcome) => Ok(outcome),
             Err(Refused::Closed(back)) => {
                 self.stats().rejected();
@@ -235,7 +226,12 @@ impl<T> Mailbox<T> {
                 self.stats().rejected();
                 Err(SendError::Full(back))
             }
+        };
+        drop(st);
+        if let Some(waker) = wake {
+            waker.wake();
         }
+        result
     }
 
     /// Takes the next message, waiting for one; `None` once the mailbox is closed and empty.
@@ -248,38 +244,48 @@ impl<T> Mailbox<T> {
 
     /// [`Mailbox::recv`], also telling whether the receiver had to wait (so a caller that keeps
     /// its own clock knows whether its last reading is still "now").
-    pub(crate) async fn recv_noting_wait(&self) -> (Option<T>, bool) {
+    pub(crate) fn recv_noting_wait(&self) -> impl Future<Output = (Option<T>, bool)> + '_ {
         let mut waited = false;
+        poll_fn(move |cx| match self.poll_recv(cx.waker()) {
+            Poll::Ready(item) => Poll::Ready((item, waited)),
+            Poll::Pending => {
+                waited = true;
+                Poll::Pending
+            }
+        })
+    }
+
+    /// Takes the next message (`None` once closed and empty), or with none queued leaves
+    /// `waker` for the next send to wake.
+    #[inline]
+    fn poll_recv(&self, waker: &Waker) -> Poll<Option<T>> {
         loop {
-            let arrival = {
-                let mut hand = self.lock_hand();
-                if let Some(item) = self.take(&mut hand) {
-                    #[cfg(feature = "inject-regressions")]
-                    if crate::inject::lose_this() {
-                        drop(item);
-                        continue;
-                    }
-                    return (Some(item), waited);
+            let mut hand = self.lock_hand();
+            if let Some(item) = self.take(&mut hand) {
+                #[cfg(feature = "inject-regressions")]
+                if crate::inject::lose_this() {
+                    drop(item);
+                    continue;
                 }
-                let mut st = self.lock();
-                if let Some(item) = self.refill(&mut st, &mut hand) {
-                    #[cfg(feature = "inject-regressions")]
-                    if crate::inject::lose_this() {
-                        drop(item);
-                        continue;
-                    }
-                    return (Some(item), waited);
+                return Poll::Ready(Some(item));
+            }
+            let mut st = self.lock();
+            if let Some(item) = self.refill(&mut st, &mut hand) {
+                #[cfg(feature = "inject-regressions")]
+                if crate::inject::lose_this() {
+                    drop(item);
+                    continue;
                 }
-                if st.closed {
-                    return (None, waited);
-                }
-                st.rx_waiting = true;
-                self.rx.notified()
-            };
-            // Not registered until first polled, but `rx_waiting` makes the next send call
-            // `notify_one`, which leaves a permit if we are not registered yet: no lost wake-up.
-            arrival.await;
-            waited = true;
+                return Poll::Ready(Some(item));
+            }
+            if st.closed {
+                return Poll::Ready(None);
+            }
+            match &st.rx_waker {
+                Some(parked) if parked.will_wake(waker) => {}
+                _ => st.rx_waker = Some(waker.clone()),
+            }
+            return Poll::Pending;
         }
     }
 
@@ -297,9 +303,11 @@ impl<T> Mailbox<T> {
     pub fn close(&self) {
         let mut st = self.lock();
         st.closed = true;
-        st.rx_waiting = false;
+        let wake = st.rx_waker.take();
         drop(st);
-        self.rx.notify_one();
+        if let Some(waker) = wake {
+            waker.wake();
+        }
         self.tx.notify_waiters();
     }
 
@@ -310,14 +318,16 @@ impl<T> Mailbox<T> {
         let mut hand = self.lock_hand();
         let mut st = self.lock();
         st.closed = true;
-        st.rx_waiting = false;
+        let wake = st.rx_waker.take();
         let items: Vec<T> = hand.drain(..).chain(st.queue.drain(..)).collect();
-        self.receiver.0.hand_len.store(0, Ordering::SeqCst);
+        self.receiver.hand_len.store(0, Ordering::SeqCst);
         st.hand_at_refill = 0;
         self.stats().abandoned(items.len() as u64);
         drop(st);
         drop(hand);
-        self.rx.notify_one();
+        if let Some(waker) = wake {
+            waker.wake();
+        }
         self.tx.notify_waiters();
         items
     }
@@ -343,7 +353,7 @@ impl<T> Mailbox<T> {
     pub fn snapshot(&self) -> MailboxSnapshot {
         let hand = self.lock_hand();
         let st = self.lock();
-        let delivered = self.receiver.0.delivered.load(Ordering::Relaxed);
+        let delivered = self.receiver.delivered.load(Ordering::Relaxed);
         self.stats().snapshot(
             delivered,
             self.capacity(),
@@ -355,7 +365,7 @@ impl<T> Mailbox<T> {
     /// counter is exact but they may be read mid-update relative to each other; `pending` is
     /// derived from them.
     pub fn snapshot_relaxed(&self) -> MailboxSnapshot {
-        let delivered = self.receiver.0.delivered.load(Ordering::Relaxed);
+        let delivered = self.receiver.delivered.load(Ordering::Relaxed);
         self.stats().snapshot(delivered, self.capacity(), None)
     }
 
@@ -366,11 +376,11 @@ impl<T> Mailbox<T> {
     }
 
     pub(crate) fn delivered_total(&self) -> u64 {
-        self.receiver.0.delivered.load(Ordering::Relaxed)
+        self.receiver.delivered.load(Ordering::Relaxed)
     }
 
     fn stats(&self) -> &MailboxStats {
-        &self.senders.0.stats
+        &self.senders.stats
     }
 
     fn capacity(&self) -> Option<usize> {
@@ -384,7 +394,6 @@ impl<T> Mailbox<T> {
         // No user code runs under this lock (a message a policy drops is dropped after it is
         // released), so a poisoned lock still guards consistent state.
         self.senders
-            .0
             .state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -392,7 +401,6 @@ impl<T> Mailbox<T> {
 
     fn lock_hand(&self) -> MutexGuard<'_, VecDeque<T>> {
         self.receiver
-            .0
             .hand
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -401,21 +409,24 @@ impl<T> Mailbox<T> {
     /// Whether a send may enqueue now, reading the receiver's batch size only when the cheap
     /// upper bound says the mailbox might be full.
     fn has_room(&self, st: &State<T>) -> bool {
-        st.queue.len() + st.hand_at_refill < self.limit || self.has_room_exact(st)
+        st.queue.len() + st.hand_at_refill < self.senders.limit || self.has_room_exact(st)
     }
 
     fn has_room_exact(&self, st: &State<T>) -> bool {
-        st.queue.len() + self.receiver.0.hand_len.load(Ordering::SeqCst) < self.limit
+        st.queue.len() + self.receiver.hand_len.load(Ordering::SeqCst) < self.senders.limit
     }
 
     /// Enqueues `item` or applies the overflow policy. A message the policy drops goes to
     /// `dropped`, which the caller declares before taking the lock so that it is dropped after the
-    /// lock is released: its `Drop` is user code, which may send to this mailbox or panic.
+    /// lock is released: its `Drop` is user code, which may send to this mailbox or panic. A
+    /// parked receiver's waker goes to `wake`, for the caller to wake after releasing the lock.
+    #[inline]
     fn try_push(
         &self,
         st: &mut State<T>,
         item: T,
         dropped: &mut Option<T>,
+        wake: &mut Option<Waker>,
     ) -> Result<Enqueued, Refused<T>> {
         if st.closed {
             return Err(Refused::Closed(item));
@@ -448,27 +459,21 @@ impl<T> Mailbox<T> {
         self.stats().accepted();
         let bound = st.queue.len() + st.hand_at_refill;
         if bound as u64 > self.stats().max_depth() {
-            let depth = st.queue.len() + self.receiver.0.hand_len.load(Ordering::Relaxed);
+            let depth = st.queue.len() + self.receiver.hand_len.load(Ordering::Relaxed);
             self.stats().observe_depth(depth);
         }
-        if st.rx_waiting {
-            st.rx_waiting = false;
-            self.rx.notify_one();
-        }
+        *wake = st.rx_waker.take();
         Ok(outcome)
     }
 
     /// Delivers the next message of the receiver's batch.
     fn take(&self, hand: &mut VecDeque<T>) -> Option<T> {
         let item = hand.pop_front()?;
-        bump(&self.receiver.0.delivered, 1);
+        bump(&self.receiver.delivered, 1);
         // Relaxed on purpose: a full barrier here per message costs more than the rest of the
         // receive. A blocked sender that misses this update is woken at the next refill.
-        self.receiver
-            .0
-            .hand_len
-            .store(hand.len(), Ordering::Relaxed);
-        if self.blocked.load(Ordering::Relaxed) > 0 {
+        self.receiver.hand_len.store(hand.len(), Ordering::Relaxed);
+        if self.receiver.blocked.load(Ordering::Relaxed) > 0 {
             self.tx.notify_one();
         }
         Some(item)
@@ -480,43 +485,22 @@ impl<T> Mailbox<T> {
         debug_assert!(hand.is_empty());
         // Under the state lock, every blocked sender's registration is visible: wake one, since
         // the whole previous batch has been delivered and there is room.
-        if self.blocked.load(Ordering::SeqCst) > 0 {
+        if self.receiver.blocked.load(Ordering::SeqCst) > 0 {
             self.tx.notify_one();
         }
-        if self.batch {
+        if self.receiver.batch {
             std::mem::swap(&mut st.queue, hand);
             st.hand_at_refill = hand.len();
-            self.receiver.0.hand_len.store(hand.len(), Ordering::SeqCst);
+            self.receiver.hand_len.store(hand.len(), Ordering::SeqCst);
             self.take(hand)
         } else {
             st.hand_at_refill = 0;
             let item = st.queue.pop_front()?;
-            bump(&self.receiver.0.delivered, 1);
-            if self.blocked.load(Ordering::SeqCst) > 0 {
+            bump(&self.receiver.delivered, 1);
+            if self.receiver.blocked.load(Ordering::SeqCst) > 0 {
                 self.tx.notify_one();
             }
             Some(item)
-        }
-    }
-}
-
-/// Keeps a blocked send's bookkeeping right however the send ends, including by cancellation.
-struct Waiter<'a, T> {
-    mailbox: &'a Mailbox<T>,
-    registered: bool,
-    settled: bool,
-}
-
-impl<T> Drop for Waiter<'_, T> {
-    fn drop(&mut self) {
-        if self.registered || !self.settled {
-            let _st = self.mailbox.lock();
-            if self.registered {
-                self.mailbox.blocked.fetch_sub(1, Ordering::SeqCst);
-            }
-            if !self.settled {
-                self.mailbox.stats().timed_out();
-            }
         }
     }
 }
@@ -527,4 +511,37 @@ enum Refused<T> {
     Full(T),
     /// Full under the reject policy: already counted.
     Rejected(T),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The least distance, in bytes, between what senders touch on every send and what the
+    /// receiver touches on every message: two cache lines, so that no line either side touches is
+    /// next to one the other side writes, wherever the allocator puts the mailbox.
+    const SIDE_GAP: usize = 128;
+
+    /// Bytes between the end of what senders touch on every send (their side up to the leading
+    /// counters) and the start of what the receiver touches on every message (its side).
+    fn side_gap<T>() -> usize {
+        let senders_end = std::mem::offset_of!(Mailbox<T>, senders)
+            + std::mem::offset_of!(SenderSide<T>, stats)
+            + MailboxStats::TOUCHED_ON_EVERY_SEND;
+        std::mem::offset_of!(Mailbox<T>, receiver).saturating_sub(senders_end)
+    }
+
+    #[test]
+    fn the_senders_and_the_receiver_never_share_a_pair_of_cache_lines() {
+        for gap in [
+            side_gap::<u64>(),
+            side_gap::<[u8; 1024]>(),
+            side_gap::<String>(),
+        ] {
+            assert!(
+                gap >= SIDE_GAP,
+                "{gap} bytes between the sides, want {SIDE_GAP}"
+            );
+        }
+    }
 }
