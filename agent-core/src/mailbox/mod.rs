@@ -258,6 +258,8 @@ impl<T> Mailbox<T> {
     /// Takes the next message (`None` once closed and empty), or with none queued leaves
     /// `waker` for the next send to wake.
     #[inline]
+    // It loops only to skip a message the `inject-regressions` feature drops on purpose.
+    #[cfg_attr(not(feature = "inject-regressions"), allow(clippy::never_loop))]
     fn poll_recv(&self, waker: &Waker) -> Poll<Option<T>> {
         loop {
             let mut hand = self.lock_hand();
