@@ -43,5 +43,5 @@ fn main() {
     println!("|---|---|---|");
     println!("| agent-core (task + mailbox + registry + metrics) | {agent_bytes:.0} | {agent_blocks:.1} |");
     println!("| raw tokio (task + bounded mpsc) | {tokio_bytes:.0} | {tokio_blocks:.1} |");
-    println!("| target (agent-core) | <= 1536 | - |");
+    println!("| target (agent-core) | <= 1024 | - |");
 }
