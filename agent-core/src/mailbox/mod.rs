@@ -11,7 +11,7 @@
 //! The receiver parks by leaving its waker in the shared state, under the lock a sender takes
 //! anyway; blocked senders park on [`tokio::sync::Notify`]. Either is woken only when waiting.
 //!
-//! A send that finds room completes without suspending ([`Mailbox::offer`]): callers try it first
+//! A send that finds room completes without suspending (`Mailbox::offer`): callers try it first
 //! and build a waiting future only when it says so, so that a large message is not copied into
 //! a chain of nested futures on the common path.
 
