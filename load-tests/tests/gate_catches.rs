@@ -175,7 +175,7 @@ fn a_few_percent_more_instructions_per_send_fail_the_instruction_gate_and_name_t
     // The notes point at where the cost entered agent-core: the send path, and the injection.
     let notes = report.results[0].notes.join("\n");
     assert!(
-        notes.contains("`agent_core::mailbox::Mailbox<T>::send_until")
+        notes.contains("`agent_core::mailbox::Mailbox<T>::offer")
             && notes.contains("`agent_core::inject::on_send`"),
         "{notes}"
     );
